@@ -1,0 +1,30 @@
+# Two commands are the contract: `make demo` and `make test`. Each sets up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test demo benchmark clean
+
+setup: $(STAMP)
+
+# torch==2.13.0 goes first: pip finds the CPU build on this machine's disk, and a later
+# `torch>=2.4` requirement is then already satisfied (a plain `torch` would pull a CUDA build).
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+test: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+demo: setup
+	HF_HUB_OFFLINE=1 $(BIN)/vqdna demo --output-dir demo_output
+
+benchmark: setup
+	$(BIN)/python benchmarks/tokenizer_throughput.py
+
+clean:
+	rm -rf $(VENV) demo_output .pytest_cache

@@ -1,0 +1,112 @@
+"""Configs as dataclasses, and presets (JSON data files in vqdna/presets) that fill them.
+
+Configs are saved as JSON beside every model and result; values that depend on each other are
+derived (e.g. the receptive field from kernel sizes and stride), never entered twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+PRESETS = ("tiny", "fast", "base")
+
+
+@dataclass
+class VQVAEConfig:
+    """The tokenizer network: ConvNeXt-style 1-D encoder, one codebook per level, mirrored decoder.
+
+    One level (`codebook_sizes=[512]`) is the VQ-VAE; several levels are HRQ, level n tapped
+    after encoder block `tap_blocks[n]` (1-based), coarse to fine."""
+
+    stem_channels: int = 128
+    width: int = 128
+    depth: int = 4
+    kernel_size: int = 7
+    stride: int = 1  # bp per token; all of it is applied by the stem, before any block
+    stem_kernel: int = 5
+    mlp_ratio: int = 4
+    layer_scale_init: float = 0.1
+    code_dim: int = 64
+    codebook_sizes: list[int] = field(default_factory=lambda: [512])
+    tap_blocks: list[int] = field(default_factory=lambda: [4])
+    ema_update: bool = True
+    decay: float = 0.99
+    commitment_weight: float = 0.5
+    kmeans_init: bool = True
+    threshold_ema_dead_code: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.codebook_sizes = [int(k) for k in self.codebook_sizes]
+        self.tap_blocks = [int(b) for b in self.tap_blocks]
+        problems = []
+        if self.stride < 1:
+            problems.append(f"stride must be >= 1, got {self.stride}")
+        if self.stem_kernel < self.stride or (self.stem_kernel - self.stride) % 2:
+            problems.append(
+                f"stem_kernel - stride must be even and >= 0 so that L bp give exactly L/stride tokens "
+                f"(got stem_kernel={self.stem_kernel}, stride={self.stride})"
+            )
+        if self.kernel_size % 2 == 0:
+            problems.append(f"kernel_size must be odd, got {self.kernel_size}")
+        if not self.codebook_sizes or len(self.codebook_sizes) != len(self.tap_blocks):
+            problems.append(f"need one tap block per codebook, got codebook_sizes={self.codebook_sizes}, tap_blocks={self.tap_blocks}")
+        if sorted(set(self.tap_blocks)) != self.tap_blocks or any(not 1 <= b <= self.depth for b in self.tap_blocks):
+            problems.append(f"tap_blocks must increase strictly within 1..depth={self.depth}, got {self.tap_blocks}")
+        if problems:
+            raise ValueError("invalid VQ-VAE config: " + "; ".join(problems))
+
+    @property
+    def num_levels(self) -> int:
+        return len(self.codebook_sizes)
+
+    def receptive_field_bp(self, level: int = -1) -> int:
+        """bp of input that one code of `level` depends on (encoder side)."""
+        blocks = self.tap_blocks[level]
+        return self.stem_kernel + blocks * (self.kernel_size - 1) * self.stride
+
+
+@dataclass
+class TokenizerTrainingConfig:
+    window_bp: int = 512
+    batch_size: int = 32
+    max_steps: int = 1200
+    learning_rate: float = 2e-3
+    warmup_steps: int = 50
+    weight_decay: float = 0.0
+    max_n_fraction: float = 0.1
+    save_steps: int = 200
+    logging_steps: int = 20
+    seed: int = 0
+
+
+@dataclass
+class BPEConfig:
+    vocab_size: int = 4096
+    chunk_bp: int = 1000  # training text is cut into chunks of this size (DNABERT-2 style)
+    max_train_bp: int = 20_000_000
+    seed: int = 0
+
+
+@dataclass
+class KmerConfig:
+    k: int = 6
+    overlapping: bool = False
+
+
+def from_dict(cls, data: dict[str, Any], *, what: str = "config"):
+    """Build a dataclass, rejecting unknown keys with a message that lists the known ones."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{what}: unknown keys {unknown}; known keys are {sorted(known)}")
+    return cls(**data)
+
+
+def load_preset(name: str) -> dict[str, Any]:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return json.loads(resources.files("vqdna.presets").joinpath(f"{name}.json").read_text())

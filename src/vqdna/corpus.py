@@ -1,0 +1,98 @@
+"""Multi-species genome corpora: fixed-length windows drawn with per-species weights.
+
+A window is a pure function of (seed, index), so a dataset of windows is reproducible whatever
+the number of data workers or processes, and a resumed run sees exactly the windows an
+uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vqdna.alphabet import N_ID, SequenceError
+from vqdna.seqio import read_fasta
+
+
+@dataclass
+class Genome:
+    """A species' sequences (as base-id arrays) and its sampling weight."""
+
+    name: str
+    records: list[np.ndarray]
+    weight: float = 1.0
+    sources: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_fasta(cls, paths: str | Path | list, name: str | None = None, weight: float = 1.0) -> "Genome":
+        paths = [Path(p) for p in (paths if isinstance(paths, (list, tuple)) else [paths])]
+        records = [r.ids for p in paths for r in read_fasta(p)]
+        return cls(name or _species_name(paths[0]), records, weight, [str(p) for p in paths])
+
+    @property
+    def num_bp(self) -> int:
+        return int(sum(len(r) for r in self.records))
+
+    def split(self, heldout_fraction: float) -> tuple["Genome", "Genome"]:
+        """(train, held-out): the last `heldout_fraction` of every record is held out, so the two
+        parts never share a base."""
+        if not 0.0 < heldout_fraction < 1.0:
+            raise ValueError(f"heldout_fraction must be in (0, 1), got {heldout_fraction}")
+        cuts = [int(round(len(r) * (1 - heldout_fraction))) for r in self.records]
+        train = [r[:c] for r, c in zip(self.records, cuts) if c > 0]
+        held = [r[c:] for r, c in zip(self.records, cuts) if c < len(r)]
+        return (
+            Genome(self.name, train, self.weight, self.sources),
+            Genome(self.name + " (held-out)", held, self.weight, self.sources),
+        )
+
+    def tile(self, window_bp: int) -> list[np.ndarray]:
+        """Consecutive non-overlapping windows covering every base (the last of a record may be shorter)."""
+        return [r[i : i + window_bp] for r in self.records for i in range(0, len(r), window_bp)]
+
+
+def _species_name(path: Path) -> str:
+    name = path.name
+    for suffix in (".gz", ".fasta", ".fa", ".fna", ".fas"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+class WindowSampler:
+    """Draws windows of `window_bp` from several genomes: a genome by weight, a record by its
+    number of start positions, a start uniformly. Windows with more than `max_n_fraction`
+    ambiguous bases are redrawn."""
+
+    def __init__(self, genomes: list[Genome], window_bp: int, *, seed: int = 0, max_n_fraction: float = 0.1):
+        if not genomes:
+            raise ValueError("no genomes to sample windows from")
+        self.genomes, self.window_bp, self.seed, self.max_n_fraction = genomes, window_bp, seed, max_n_fraction
+        self._starts = []  # per genome: number of valid starts per record
+        for g in genomes:
+            starts = np.array([max(len(r) - window_bp + 1, 0) for r in g.records], dtype=np.int64)
+            if starts.sum() == 0:
+                longest = max((len(r) for r in g.records), default=0)
+                raise SequenceError(f"{g.name}: no record is as long as a {window_bp} bp window (longest {longest} bp)")
+            self._starts.append(starts)
+        weights = np.array([g.weight for g in genomes], dtype=np.float64)
+        if (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError(f"species weights must be non-negative and not all zero, got {weights.tolist()}")
+        self.weights = weights / weights.sum()
+
+    def window(self, index: int) -> tuple[np.ndarray, int]:
+        """(base ids, genome index) of window number `index`."""
+        rng = np.random.default_rng((self.seed, index))
+        for _ in range(100):
+            gi = int(rng.choice(len(self.genomes), p=self.weights))
+            starts = self._starts[gi]
+            ri = int(rng.choice(len(starts), p=starts / starts.sum()))
+            s = int(rng.integers(starts[ri]))
+            ids = self.genomes[gi].records[ri][s : s + self.window_bp]
+            if np.count_nonzero(ids == N_ID) <= self.max_n_fraction * self.window_bp:
+                return ids, gi
+        raise SequenceError(
+            f"100 windows in a row had more than {self.max_n_fraction:.0%} N; "
+            f"check the genomes ({', '.join(g.name for g in self.genomes)}) or raise max_n_fraction"
+        )

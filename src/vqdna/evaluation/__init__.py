@@ -1,0 +1,1 @@
+"""Evaluation: tokenizer quality, metrics, benchmarks."""

@@ -1,0 +1,89 @@
+"""Tokenizer quality on genome windows: reconstruction accuracy, code usage and perplexity (per
+level for HRQ), tokens per bp and encoding speed, measured the same way for every kind."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from vqdna.alphabet import to_text
+from vqdna.corpus import Genome
+from vqdna.tokenizers import NUM_SPECIAL, GenomeTokenizer, VQTokenizer
+
+
+def _usage_and_perplexity(counts: np.ndarray) -> tuple[float, float]:
+    total = counts.sum()
+    if total == 0:
+        return 0.0, float("nan")
+    p = counts[counts > 0] / total
+    return float(np.count_nonzero(counts)) / len(counts), float(np.exp(-(p * np.log(p)).sum()))
+
+
+def evaluate_tokenizer(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], *, window_bp: int = 1024) -> dict[str, Any]:
+    """Tile every genome into consecutive windows of `window_bp` and score the tokenizer on all of them."""
+    windows = [w for g in genomes for w in g.tile(window_bp)]
+    texts = [to_text(w) for w in windows]
+    total_bp = sum(len(w) for w in windows)
+    levels = tokenizer.num_levels
+
+    start = time.perf_counter()
+    encodings = tokenizer.encode_batch(texts)
+    seconds = time.perf_counter() - start
+    num_tokens = sum(len(e) for e in encodings)
+
+    if isinstance(tokenizer, VQTokenizer):
+        sizes = tokenizer.config.codebook_sizes
+        counts = [np.zeros(k, dtype=np.int64) for k in sizes]
+        correct = known = 0
+        for i in range(0, len(encodings), 64):
+            batch = encodings[i : i + 64]
+            for e in batch:
+                codes = np.asarray(e.ids, dtype=np.int64).reshape(len(e), levels) - NUM_SPECIAL
+                for n in range(levels):
+                    counts[n] += np.bincount(codes[:, n], minlength=sizes[n])
+            decoded = tokenizer.decode_batch([e.ids for e in batch])
+            for text, w in zip(decoded, windows[i : i + 64]):
+                mask = w < 4
+                got = np.frombuffer(text[: len(w)].encode(), dtype=np.uint8)
+                want = np.frombuffer(to_text(w).encode(), dtype=np.uint8)
+                correct += int(np.count_nonzero((got == want) & mask))
+                known += int(np.count_nonzero(mask))
+        reconstruction = correct / max(known, 1)
+    else:
+        vocab = tokenizer.vocab_size
+        counts = [np.zeros(vocab - NUM_SPECIAL, dtype=np.int64)]
+        sizes = [vocab - NUM_SPECIAL]
+        correct = known = 0
+        for e, text, w in zip(encodings, texts, windows):
+            ids = np.asarray(e.ids, dtype=np.int64)
+            counts[0] += np.bincount(ids[ids >= NUM_SPECIAL] - NUM_SPECIAL, minlength=sizes[0])
+            got = np.frombuffer(tokenizer.decode(e.ids).encode(), dtype=np.uint8)
+            want = np.frombuffer(text.encode(), dtype=np.uint8)
+            mask = w < 4
+            n = min(len(got), len(want))
+            correct += int(np.count_nonzero((got[:n] == want[:n]) & mask[:n]))
+            known += int(np.count_nonzero(mask))
+        reconstruction = correct / max(known, 1)
+
+    usage, perplexity = zip(*(_usage_and_perplexity(c) for c in counts))
+    one = levels == 1
+    return {
+        "kind": tokenizer.kind,
+        "species": [g.name for g in genomes],
+        "bp": total_bp,
+        "windows": len(windows),
+        "window_bp": window_bp,
+        "reconstruction_accuracy": reconstruction,
+        "lossless": tokenizer.lossless,
+        "codebook_size": sizes[0] if one else list(sizes),
+        "code_usage": usage[0] if one else list(usage),
+        "perplexity": perplexity[0] if one else list(perplexity),
+        "tokens_per_bp": num_tokens / max(total_bp, 1),
+        "bp_per_second": total_bp / max(seconds, 1e-9),
+        "device": str(tokenizer.device) if isinstance(tokenizer, VQTokenizer) else "cpu",
+        "torch_threads": torch.get_num_threads(),
+        "code_counts": [c.tolist() for c in counts],
+    }

@@ -1,0 +1,154 @@
+"""The tokenizer network: a ConvNeXt-style 1-D encoder over one-hot bases, VQ/HRQ codebooks, and a
+mirrored decoder that reconstructs the bases.
+
+Input is base ids (see `vqdna.alphabet`), shape (batch, length_bp), with PAD_ID beyond each
+sequence's end. Features at padded positions are zeroed before every convolution, so a sequence's
+codes are the same alone or in a padded batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from vqdna.alphabet import N_ID, NUM_BASE_IDS, PAD_ID
+from vqdna.config import VQVAEConfig
+from vqdna.quantizers import HierarchicalResidualQuantizer
+
+
+@dataclass
+class EncodedBatch:
+    indices: Tensor  # (batch, tokens, levels)
+    quantized: Tensor  # (batch, tokens, code_dim)
+    token_mask: Tensor  # (batch, tokens) bool, True at real tokens
+    loss: Tensor  # quantizer loss
+    level_losses: list[Tensor]
+
+
+@dataclass
+class VQVAEOutput:
+    loss: Tensor
+    reconstruction_loss: Tensor
+    quantizer_loss: Tensor
+    logits: Tensor  # (batch, length_bp, 4)
+    indices: Tensor  # (batch, tokens, levels)
+    token_mask: Tensor
+
+
+def _one_hot_table() -> Tensor:
+    table = torch.zeros(NUM_BASE_IDS, 4)
+    table[:4] = torch.eye(4)
+    table[N_ID] = 0.25  # ambiguous: no information, but a real position
+    return table  # PAD row stays zero, like the convolutions' own padding
+
+
+class ConvNeXtBlock1d(nn.Module):
+    """Depth-wise conv → LayerNorm → Linear ×mlp_ratio → GELU → Linear, scaled, residual."""
+
+    def __init__(self, width: int, kernel_size: int, mlp_ratio: int, layer_scale_init: float):
+        super().__init__()
+        self.dwconv = nn.Conv1d(width, width, kernel_size, padding=kernel_size // 2, groups=width)
+        self.norm = nn.LayerNorm(width)
+        self.fc1 = nn.Linear(width, mlp_ratio * width)
+        self.fc2 = nn.Linear(mlp_ratio * width, width)
+        self.gamma = nn.Parameter(torch.full((width,), layer_scale_init))
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        y = self.dwconv((x * mask).transpose(1, 2)).transpose(1, 2)
+        return x + self.gamma * self.fc2(F.gelu(self.fc1(self.norm(y))))
+
+
+class Encoder(nn.Module):
+    def __init__(self, c: VQVAEConfig):
+        super().__init__()
+        self.stem = nn.Conv1d(4, c.stem_channels, c.stem_kernel, stride=c.stride, padding=(c.stem_kernel - c.stride) // 2)
+        self.stem_norm = nn.LayerNorm(c.stem_channels)
+        self.proj = nn.Linear(c.stem_channels, c.width) if c.stem_channels != c.width else nn.Identity()
+        self.blocks = nn.ModuleList(ConvNeXtBlock1d(c.width, c.kernel_size, c.mlp_ratio, c.layer_scale_init) for _ in range(c.depth))
+
+    def forward(self, one_hot: Tensor, token_mask: Tensor, upto: int | None = None) -> list[Tensor]:
+        """Hidden states after each block (1..upto), each (batch, tokens, width)."""
+        m = token_mask.unsqueeze(-1).to(one_hot.dtype)
+        x = self.proj(F.gelu(self.stem_norm(self.stem(one_hot.transpose(1, 2)).transpose(1, 2))))
+        hidden = []
+        for block in self.blocks[:upto]:
+            x = block(x, m)
+            hidden.append(x)
+        return hidden
+
+
+class Decoder(nn.Module):
+    def __init__(self, c: VQVAEConfig):
+        super().__init__()
+        self.proj_in = nn.Linear(c.code_dim, c.width)
+        self.blocks = nn.ModuleList(ConvNeXtBlock1d(c.width, c.kernel_size, c.mlp_ratio, c.layer_scale_init) for _ in range(c.depth))
+        self.norm = nn.LayerNorm(c.width)
+        self.upsample = nn.ConvTranspose1d(c.width, c.stem_channels, c.stem_kernel, stride=c.stride, padding=(c.stem_kernel - c.stride) // 2)
+        self.out_norm = nn.LayerNorm(c.stem_channels)
+        self.head = nn.Linear(c.stem_channels, 4)
+
+    def forward(self, quantized: Tensor, token_mask: Tensor) -> Tensor:
+        """(batch, tokens, code_dim) → base logits (batch, tokens·stride, 4)."""
+        m = token_mask.unsqueeze(-1).to(quantized.dtype)
+        x = self.proj_in(quantized)
+        for block in self.blocks:
+            x = block(x, m)
+        x = self.upsample((self.norm(x) * m).transpose(1, 2)).transpose(1, 2)
+        return self.head(F.gelu(self.out_norm(x)))
+
+
+class VQVAE(nn.Module):
+    """VQ-VAE (one level) or HRQ (several levels) genome tokenizer network."""
+
+    def __init__(self, config: VQVAEConfig):
+        super().__init__()
+        self.config = config
+        self.register_buffer("one_hot_table", _one_hot_table(), persistent=False)
+        self.encoder = Encoder(config)
+        self.pre_quant = nn.ModuleList(nn.Linear(config.width, config.code_dim) for _ in config.codebook_sizes)
+        self.quantizer = HierarchicalResidualQuantizer(
+            config.code_dim,
+            config.codebook_sizes,
+            decay=config.decay,
+            commitment_weight=config.commitment_weight,
+            ema_update=config.ema_update,
+            kmeans_init=config.kmeans_init,
+            threshold_ema_dead_code=config.threshold_ema_dead_code,
+        )
+        self.decoder = Decoder(config)
+
+    def _pad_to_stride(self, bp_ids: Tensor) -> Tensor:
+        extra = (-bp_ids.shape[1]) % self.config.stride
+        return F.pad(bp_ids, (0, extra), value=PAD_ID) if extra else bp_ids
+
+    def token_mask(self, bp_ids: Tensor) -> Tensor:
+        """A token is real if any bp of its span is (the last one of a sequence may be partial)."""
+        bp_ids = self._pad_to_stride(bp_ids)
+        return (bp_ids != PAD_ID).view(bp_ids.shape[0], -1, self.config.stride).any(-1)
+
+    def encode(self, bp_ids: Tensor) -> EncodedBatch:
+        bp_ids = self._pad_to_stride(bp_ids)
+        token_mask = self.token_mask(bp_ids)
+        one_hot = self.one_hot_table[bp_ids]
+        hidden = self.encoder(one_hot, token_mask, upto=self.config.tap_blocks[-1])
+        features = [proj(hidden[b - 1]) for proj, b in zip(self.pre_quant, self.config.tap_blocks)]
+        out = self.quantizer(features, token_mask)
+        return EncodedBatch(out.indices, out.quantized, token_mask, out.loss, out.level_losses)
+
+    def decode(self, quantized: Tensor, token_mask: Tensor) -> Tensor:
+        return self.decoder(quantized, token_mask)
+
+    def decode_indices(self, indices: Tensor, token_mask: Tensor) -> Tensor:
+        return self.decode(self.quantizer.get_output_from_indices(indices), token_mask)
+
+    def forward(self, bp_ids: Tensor) -> VQVAEOutput:
+        length = bp_ids.shape[1]
+        enc = self.encode(bp_ids)
+        logits = self.decode(enc.quantized, enc.token_mask)[:, :length]
+        target = bp_ids.long()
+        known = target < 4  # reconstruction is scored on A/C/G/T only; N and padding carry nothing
+        rec = F.cross_entropy(logits[known].float(), target[known]) if known.any() else logits.sum() * 0
+        return VQVAEOutput(rec + enc.loss, rec, enc.loss, logits, enc.indices, enc.token_mask)

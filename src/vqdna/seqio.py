@@ -1,0 +1,142 @@
+"""Reading sequences: FASTA (plain or gzip, multi-record, any line width) and GUE-style CSV tasks.
+
+Every problem is reported as a `SequenceError` naming the file, the record or line, and what is
+wrong; nothing is skipped or truncated silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vqdna.alphabet import SequenceError, to_ids, to_text
+
+TASK_SPLITS = ("train", "dev", "test")
+CSV_HEADER = ["sequence", "label"]
+
+
+@dataclass
+class FastaRecord:
+    name: str  # first word of the header
+    description: str  # the whole header line after '>'
+    ids: np.ndarray  # base ids, see vqdna.alphabet
+
+    @property
+    def sequence(self) -> str:
+        return to_text(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class LabeledSequences:
+    """One split of a task: parallel lists of sequences (canonical ACGTN text) and raw labels."""
+
+    sequences: list[str]
+    labels: list[str]
+    path: str
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+
+def _open_text(path: Path):
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="ascii", errors="replace")
+    return open(path, encoding="ascii", errors="replace")
+
+
+def read_fasta(path: str | Path) -> list[FastaRecord]:
+    """All records of a FASTA file. Raises SequenceError for a missing or empty file, text before
+    the first header, an empty header, a record without sequence, or a bad character."""
+    path = Path(path)
+    if not path.is_file():
+        raise SequenceError(f"{path}: no such FASTA file")
+    records: list[FastaRecord] = []
+    header: str | None = None
+    header_line = 0
+    chunks: list[str] = []
+
+    def finish() -> None:
+        if header is None:
+            return
+        name = header.split()[0]
+        if not chunks:
+            raise SequenceError(f"{path}: record '{name}' (line {header_line}): empty record, no sequence after the header")
+        records.append(FastaRecord(name, header, to_ids("".join(chunks), source=str(path), record=name)))
+
+    try:
+        with _open_text(path) as fh:
+            for lineno, line in enumerate(fh, start=1):
+                line = line.strip()
+                if not line:
+                    continue
+                if line.startswith(">"):
+                    finish()
+                    header, header_line, chunks = line[1:].strip(), lineno, []
+                    if not header:
+                        raise SequenceError(f"{path}: line {lineno}: malformed header, '>' without a name")
+                elif line.startswith(";"):
+                    continue  # old-style FASTA comment
+                elif header is None:
+                    raise SequenceError(f"{path}: line {lineno}: sequence text before the first '>' header; is this a FASTA file?")
+                else:
+                    chunks.append(line)
+            finish()
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise SequenceError(f"{path}: cannot read: {exc}") from exc
+    if not records:
+        raise SequenceError(f"{path}: empty FASTA file, no records")
+    return records
+
+
+def read_labeled_csv(path: str | Path) -> LabeledSequences:
+    """A `sequence,label` CSV (the GUE / DNABERT-2 format)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SequenceError(f"{path}: no such CSV file")
+    sequences: list[str] = []
+    labels: list[str] = []
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise SequenceError(f"{path}: empty file, expected the header 'sequence,label'") from None
+        if [h.strip().lower() for h in header] != CSV_HEADER:
+            raise SequenceError(f"{path}: line 1: header is {','.join(header)!r}, expected 'sequence,label'")
+        for row in reader:
+            lineno = reader.line_num
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != 2:
+                raise SequenceError(f"{path}: line {lineno}: {len(row)} columns, expected 2 (sequence,label)")
+            seq, label = row[0].strip(), row[1].strip()
+            if not seq:
+                raise SequenceError(f"{path}: line {lineno}: empty sequence")
+            if not label:
+                raise SequenceError(f"{path}: line {lineno}: empty label")
+            sequences.append(to_text(to_ids(seq, source=str(path), record=f"line {lineno}")))
+            labels.append(label)
+    if not sequences:
+        raise SequenceError(f"{path}: no rows after the header")
+    return LabeledSequences(sequences, labels, str(path))
+
+
+def read_task(folder: str | Path) -> dict[str, LabeledSequences]:
+    """A GUE-style task folder: train.csv, dev.csv and test.csv."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SequenceError(f"{folder}: no such task folder")
+    missing = [s for s in TASK_SPLITS if not (folder / f"{s}.csv").is_file()]
+    if missing:
+        raise SequenceError(f"{folder}: task folder lacks {', '.join(m + '.csv' for m in missing)} (needs train.csv, dev.csv, test.csv)")
+    return {s: read_labeled_csv(folder / f"{s}.csv") for s in TASK_SPLITS}

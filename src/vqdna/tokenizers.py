@@ -1,0 +1,405 @@
+"""Genome tokenizers behind one interface: learned (VQ-VAE, HRQ) and classic (k-mer, BPE).
+
+Every tokenizer has `encode`, `encode_batch`, `__call__` (padded `input_ids` + `attention_mask`
+tensors), `decode`, `num_tokens(bp)`, token→bp `offsets`, `vocab_size`, the same special tokens,
+and `save_pretrained` / `from_pretrained` folders holding `config.json` plus weights. Input is
+read under the rule in `vqdna.alphabet` (any case, N/IUPAC → N, anything else an error).
+
+Ids 0-4 are the special tokens; a VQ code k is id 5 + k. An HRQ token is a tuple of ids, one per
+level (coarse, …, fine), so its `input_ids` have shape (batch, tokens, levels).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+
+from vqdna.alphabet import N_ID, PAD_ID, to_ids, to_text
+from vqdna.config import BPEConfig, KmerConfig, VQVAEConfig, from_dict
+from vqdna.networks import VQVAE
+from vqdna.storage import CheckpointError, load_state, package_versions, read_json, save_tensors, write_json, write_text
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+PAD_TOKEN_ID, UNK_TOKEN_ID, CLS_TOKEN_ID, SEP_TOKEN_ID, MASK_TOKEN_ID = range(5)
+NUM_SPECIAL = len(SPECIAL_TOKENS)
+KINDS = ("vq", "hrq", "kmer", "bpe")
+
+
+@dataclass
+class Encoding:
+    ids: list  # ints, or tuples of ints (one per level) for HRQ
+    offsets: list[tuple[int, int]]  # [start, end) in bp of each token
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class GenomeTokenizer:
+    """The shared interface. Subclasses implement `_encode_ids`, `decode`, `num_tokens`,
+    `vocab_size`, and their own save/load."""
+
+    kind: str = ""
+    num_levels: int = 1
+    pad_token_id, unk_token_id, cls_token_id, sep_token_id, mask_token_id = range(5)
+    special_tokens = SPECIAL_TOKENS
+
+    def __init__(self, metadata: dict[str, Any] | None = None):
+        # What the tokenizer was trained on and with; saved back unchanged.
+        self.metadata = dict(metadata or {})
+
+    # -- encoding --------------------------------------------------------------------------
+    def encode(self, sequence: str) -> Encoding:
+        return self.encode_batch([sequence])[0]
+
+    def encode_batch(self, sequences: Sequence[str]) -> list[Encoding]:
+        base_ids = [to_ids(s, record=f"#{i}") for i, s in enumerate(sequences)]
+        return self._encode_ids(base_ids)
+
+    def _encode_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
+        raise NotImplementedError
+
+    def __call__(self, sequences: str | Sequence[str], return_tensors: str = "pt") -> dict[str, torch.Tensor]:
+        if isinstance(sequences, str):
+            sequences = [sequences]
+        if return_tensors != "pt":
+            raise ValueError("only return_tensors='pt' is supported")
+        encs = self.encode_batch(sequences)
+        return self.pad([e.ids for e in encs])
+
+    def pad(self, batch_ids: Sequence[Sequence]) -> dict[str, torch.Tensor]:
+        """Right-pad token ids into `input_ids` and `attention_mask` tensors."""
+        length = max((len(ids) for ids in batch_ids), default=0)
+        shape = (len(batch_ids), length) + ((self.num_levels,) if self.num_levels > 1 else ())
+        input_ids = torch.full(shape, self.pad_token_id, dtype=torch.long)
+        mask = torch.zeros(len(batch_ids), length, dtype=torch.long)
+        for i, ids in enumerate(batch_ids):
+            if len(ids):
+                input_ids[i, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
+            mask[i, : len(ids)] = 1
+        return {"input_ids": input_ids, "attention_mask": mask}
+
+    # -- the rest of the interface -----------------------------------------------------------
+    def decode(self, ids: Sequence) -> str:
+        raise NotImplementedError
+
+    def num_tokens(self, bp: int) -> int:
+        raise NotImplementedError
+
+    @property
+    def vocab_size(self) -> int | tuple[int, ...]:
+        raise NotImplementedError
+
+    @property
+    def lossless(self) -> bool:
+        """Whether decode(encode(s)) gives s back (under the N rule)."""
+        return True
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        raise NotImplementedError
+
+    def _config(self) -> dict[str, Any]:
+        return {"kind": self.kind, "special_tokens": list(SPECIAL_TOKENS), "metadata": self.metadata, "versions": package_versions()}
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, **kwargs) -> "GenomeTokenizer":
+        return load_tokenizer(directory, **kwargs)
+
+
+def _check_special(ids: Iterable[int], kind: str) -> None:
+    bad = [i for i in ids if i < NUM_SPECIAL and i != PAD_TOKEN_ID]
+    if bad:
+        raise ValueError(f"cannot decode special token {SPECIAL_TOKENS[bad[0]]} with a {kind} tokenizer")
+
+
+# ---------------------------------------------------------------------------------------------
+class VQTokenizer(GenomeTokenizer):
+    """Codes of a trained VQ-VAE: one token per `stride` bp. Decoding runs the decoder, so it is
+    lossy; `eval-tokenizer` reports how lossy.
+
+    Sequences longer than `chunk_bp` are encoded in overlapping chunks whose margins cover the
+    encoder's receptive field, so the codes equal those of encoding the sequence whole."""
+
+    kind = "vq"
+
+    def __init__(self, model: VQVAE, metadata: dict[str, Any] | None = None, *, batch_bp: int = 65536, chunk_bp: int = 16384):
+        super().__init__(metadata)
+        self.model = model.eval()
+        self.config: VQVAEConfig = model.config
+        self.num_levels = self.config.num_levels
+        self.batch_bp, self.chunk_bp = batch_bp, chunk_bp
+
+    @property
+    def stride(self) -> int:
+        return self.config.stride
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def to(self, device: str | torch.device) -> "VQTokenizer":
+        self.model.to(device)
+        return self
+
+    @property
+    def vocab_size(self) -> int | tuple[int, ...]:
+        sizes = tuple(NUM_SPECIAL + k for k in self.config.codebook_sizes)
+        return sizes[0] if self.num_levels == 1 else sizes
+
+    @property
+    def lossless(self) -> bool:
+        return False
+
+    def num_tokens(self, bp: int) -> int:
+        return -(-bp // self.stride)
+
+    def offsets(self, bp: int) -> list[tuple[int, int]]:
+        s = self.stride
+        return [(t * s, min((t + 1) * s, bp)) for t in range(self.num_tokens(bp))]
+
+    @torch.no_grad()
+    def encode_codes(self, base_ids: list[np.ndarray]) -> list[np.ndarray]:
+        """Raw code indices (tokens, levels) per sequence, without the special-token offset."""
+        s = self.stride
+        margin = -(-self.config.receptive_field_bp() // s) * s  # whole tokens of context
+        chunk = max(self.chunk_bp // s, 1) * s
+        pieces: list[tuple[int, int, int, np.ndarray]] = []  # (seq, keep_from_token, keep_to_token, bp)
+        for i, ids in enumerate(base_ids):
+            if len(ids) <= chunk:
+                pieces.append((i, 0, self.num_tokens(len(ids)), ids))
+                continue
+            for start in range(0, len(ids), chunk):
+                lo = max(start - margin, 0)
+                hi = min(start + chunk + margin, len(ids))
+                keep_from = (start - lo) // s
+                keep_to = keep_from + self.num_tokens(min(chunk, len(ids) - start))
+                pieces.append((i, keep_from, keep_to, ids[lo:hi]))
+        out: list[list[np.ndarray]] = [[] for _ in base_ids]
+        order = sorted(range(len(pieces)), key=lambda p: len(pieces[p][3]))
+        batch: list[int] = []
+        for p in order + [None]:
+            if p is not None and (not batch or (len(batch) + 1) * len(pieces[p][3]) <= self.batch_bp):
+                batch.append(p)
+                continue
+            if batch:
+                codes = self._encode_padded([pieces[b][3] for b in batch])
+                for b, c in zip(batch, codes):
+                    pieces[b] = (*pieces[b][:3], c[pieces[b][1] : pieces[b][2]])
+            batch = [p] if p is not None else []
+        for i, _, _, codes in pieces:  # pieces are in sequence order, chunks in position order
+            out[i].append(codes)
+        return [np.concatenate(c) if c else np.zeros((0, self.num_levels), dtype=np.int64) for c in out]
+
+    def _encode_padded(self, seqs: list[np.ndarray]) -> list[np.ndarray]:
+        length = max(len(x) for x in seqs)
+        if length == 0:
+            return [np.zeros((0, self.num_levels), dtype=np.int64) for _ in seqs]
+        batch = np.full((len(seqs), length), PAD_ID, dtype=np.int64)
+        for j, x in enumerate(seqs):
+            batch[j, : len(x)] = x
+        enc = self.model.encode(torch.from_numpy(batch).to(self.device))
+        indices = enc.indices.cpu().numpy()
+        return [indices[j, : self.num_tokens(len(x))] for j, x in enumerate(seqs)]
+
+    def _encode_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
+        encs = []
+        for ids, codes in zip(base_ids, self.encode_codes(base_ids)):
+            tok = codes + NUM_SPECIAL
+            token_ids = tok[:, 0].tolist() if self.num_levels == 1 else [tuple(row) for row in tok.tolist()]
+            encs.append(Encoding(token_ids, self.offsets(len(ids))))
+        return encs
+
+    @torch.no_grad()
+    def decode_batch(self, batch_ids: Sequence[Sequence]) -> list[str]:
+        if not batch_ids:
+            return []
+        padded = self.pad(batch_ids)
+        ids = padded["input_ids"]
+        if ids.dim() == 2:
+            ids = ids.unsqueeze(-1)
+        real = padded["attention_mask"].bool()
+        _check_special(ids[real].flatten().tolist(), self.kind)
+        codes = (ids - NUM_SPECIAL).clamp_min(0).to(self.device)
+        logits = self.model.decode_indices(codes, real.to(self.device))
+        bases = logits.argmax(-1).cpu().numpy()
+        return [to_text(bases[i, : int(real[i].sum()) * self.stride]) for i in range(len(batch_ids))]
+
+    def decode(self, ids: Sequence) -> str:
+        return self.decode_batch([ids])[0]
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        save_tensors(directory / "model.safetensors", self.model.state_dict())
+        write_json(directory / "config.json", {**self._config(), "model": dataclasses.asdict(self.config)})
+
+    @classmethod
+    def _load(cls, directory: Path, config: dict[str, Any], device: str | torch.device | None = None) -> "VQTokenizer":
+        try:
+            model_config = from_dict(VQVAEConfig, config["model"], what=f"{directory / 'config.json'}: model")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{directory / 'config.json'}: invalid model config: {exc}") from exc
+        model = VQVAE(model_config)
+        load_state(model, directory / "model.safetensors")
+        tok = cls(model, config.get("metadata"))
+        return tok.to(device) if device is not None else tok
+
+
+class HRQTokenizer(VQTokenizer):
+    """Hierarchical residual codes: a (coarse, …, fine) tuple of ids per token."""
+
+    kind = "hrq"
+
+
+# ---------------------------------------------------------------------------------------------
+class KmerTokenizer(GenomeTokenizer):
+    """k-mers, overlapping (DNABERT: one token per position, stride 1) or not (Nucleotide
+    Transformer: stride k; a tail shorter than k becomes single-base tokens). A k-mer containing N
+    is [UNK] (decoded as k N's); single bases have their own tokens, N included."""
+
+    kind = "kmer"
+
+    def __init__(self, k: int = 6, overlapping: bool = False, metadata: dict[str, Any] | None = None):
+        super().__init__(metadata)
+        if not 1 <= k <= 12:
+            raise ValueError(f"k must be in 1..12, got {k}")
+        self.k, self.overlapping = k, overlapping
+        self._powers = 4 ** np.arange(k - 1, -1, -1, dtype=np.int64)
+        self._first_kmer = NUM_SPECIAL + 5  # after the single bases A C G T N
+
+    @property
+    def vocab_size(self) -> int:
+        return self._first_kmer + 4**self.k
+
+    def num_tokens(self, bp: int) -> int:
+        if self.overlapping:
+            return bp - self.k + 1 if bp >= self.k else bp
+        return bp // self.k + bp % self.k
+
+    def offsets(self, bp: int) -> list[tuple[int, int]]:
+        k = self.k
+        if self.overlapping:
+            return [(i, i + k) for i in range(bp - k + 1)] if bp >= k else [(i, i + 1) for i in range(bp)]
+        full = bp // k
+        return [(i * k, i * k + k) for i in range(full)] + [(i, i + 1) for i in range(full * k, bp)]
+
+    def _kmers(self, windows: np.ndarray) -> np.ndarray:
+        values = self._first_kmer + (windows.astype(np.int64) @ self._powers) if windows.size else np.zeros(0, np.int64)
+        return np.where((windows == N_ID).any(1), UNK_TOKEN_ID, values) if windows.size else values
+
+    def _encode_one(self, ids: np.ndarray) -> np.ndarray:
+        k = self.k
+        if self.overlapping:
+            if len(ids) < k:
+                return NUM_SPECIAL + ids.astype(np.int64)
+            return self._kmers(np.lib.stride_tricks.sliding_window_view(ids, k))
+        full = len(ids) // k
+        head = self._kmers(ids[: full * k].reshape(full, k))
+        return np.concatenate([head, NUM_SPECIAL + ids[full * k :].astype(np.int64)])
+
+    def _encode_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
+        return [Encoding(self._encode_one(ids).tolist(), self.offsets(len(ids))) for ids in base_ids]
+
+    def token_text(self, token_id: int) -> str:
+        if token_id < NUM_SPECIAL:
+            return "N" * self.k if token_id == UNK_TOKEN_ID else ""
+        if token_id < self._first_kmer:
+            return "ACGTN"[token_id - NUM_SPECIAL]
+        v = token_id - self._first_kmer
+        return "".join("ACGT"[(v // p) % 4] for p in self._powers)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        ids = [int(i) for i in ids if int(i) != PAD_TOKEN_ID]
+        _check_special([i for i in ids if i != UNK_TOKEN_ID], self.kind)
+        texts = [self.token_text(i) for i in ids]
+        if self.overlapping and texts and len(texts[0]) == self.k:
+            return texts[0] + "".join(t[-1] for t in texts[1:])
+        return "".join(texts)
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        write_json(Path(directory) / "config.json", {**self._config(), "k": self.k, "overlapping": self.overlapping})
+
+    @classmethod
+    def _load(cls, directory: Path, config: dict[str, Any], device=None) -> "KmerTokenizer":
+        try:
+            return cls(int(config["k"]), bool(config["overlapping"]), config.get("metadata"))
+        except (KeyError, ValueError) as exc:
+            raise CheckpointError(f"{directory / 'config.json'}: invalid k-mer config: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------------------------
+class BPETokenizer(GenomeTokenizer):
+    """Byte-pair encoding over ACGTN learned with the `tokenizers` library (DNABERT-2 style).
+    Token lengths vary, so `num_tokens(bp)` is the worst case (one token per bp)."""
+
+    kind = "bpe"
+
+    def __init__(self, tokenizer, metadata: dict[str, Any] | None = None):
+        super().__init__(metadata)
+        self.tokenizer = tokenizer  # a tokenizers.Tokenizer
+
+    @classmethod
+    def train(cls, texts: Iterable[str], config: BPEConfig, metadata: dict[str, Any] | None = None) -> "BPETokenizer":
+        from tokenizers import Tokenizer, models, trainers
+
+        tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+        trainer = trainers.BpeTrainer(
+            vocab_size=config.vocab_size,
+            special_tokens=list(SPECIAL_TOKENS),
+            initial_alphabet=list("ACGTN"),
+            show_progress=False,
+        )
+        tok.train_from_iterator(texts, trainer=trainer)
+        return cls(tok, metadata)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.get_vocab_size()
+
+    def num_tokens(self, bp: int) -> int:
+        return bp
+
+    def _encode_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
+        encs = self.tokenizer.encode_batch([to_text(ids) for ids in base_ids], add_special_tokens=False)
+        return [Encoding(list(e.ids), [tuple(o) for o in e.offsets]) for e in encs]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        ids = [int(i) for i in ids if int(i) != PAD_TOKEN_ID]
+        _check_special(ids, self.kind)
+        return "".join(self.tokenizer.id_to_token(i) for i in ids)
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        write_text(directory / "tokenizer.json", self.tokenizer.to_str())
+        write_json(directory / "config.json", self._config())
+
+    @classmethod
+    def _load(cls, directory: Path, config: dict[str, Any], device=None) -> "BPETokenizer":
+        from tokenizers import Tokenizer
+
+        path = directory / "tokenizer.json"
+        if not path.is_file():
+            raise CheckpointError(f"{path}: missing BPE vocabulary file")
+        try:
+            return cls(Tokenizer.from_file(str(path)), config.get("metadata"))
+        except Exception as exc:  # tokenizers raises a plain Exception on a corrupt file
+            raise CheckpointError(f"{path}: corrupt BPE vocabulary file: {exc}") from exc
+
+
+_CLASSES: dict[str, type] = {"vq": VQTokenizer, "hrq": HRQTokenizer, "kmer": KmerTokenizer, "bpe": BPETokenizer}
+
+
+def load_tokenizer(directory: str | Path, device: str | torch.device | None = None) -> GenomeTokenizer:
+    """Load any tokenizer folder written by `save_pretrained`."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CheckpointError(f"{directory}: no such tokenizer folder")
+    config = read_json(directory / "config.json", what="tokenizer config")
+    kind = config.get("kind") if isinstance(config, dict) else None
+    if kind not in _CLASSES:
+        raise CheckpointError(f"{directory / 'config.json'}: unknown tokenizer kind {kind!r}; expected one of {', '.join(KINDS)}")
+    return _CLASSES[kind]._load(directory, config, device)

@@ -1,0 +1,1 @@
+"""Training engines for the three stages."""

@@ -1,0 +1,253 @@
+"""Training tokenizers: VQ-VAE / HRQ with the Hugging Face Trainer (so a CPU run, one GPU and
+`torchrun` multi-GPU runs are the same code, with checkpoints and resume), BPE with the
+`tokenizers` library, k-mer by configuration alone."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from transformers import Trainer, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+from vqdna.config import BPEConfig, KmerConfig, TokenizerTrainingConfig, VQVAEConfig, from_dict, load_preset
+from vqdna.corpus import Genome, WindowSampler
+from vqdna.networks import VQVAE
+from vqdna.storage import package_versions, write_json
+from vqdna.tokenizers import KINDS, BPETokenizer, GenomeTokenizer, HRQTokenizer, KmerTokenizer, VQTokenizer
+
+logger = logging.getLogger(__name__)
+
+
+class RunError(ValueError):
+    """A run that cannot start as asked (e.g. an output folder that holds an earlier run)."""
+
+
+def parse_overrides(config: str | dict | None) -> dict[str, Any]:
+    """`--config`: a JSON file or an inline JSON object, with optional sections
+    `model`, `training`, `bpe`, `kmer`."""
+    if config is None:
+        return {}
+    if isinstance(config, dict):
+        data = config
+    else:
+        path = Path(config)
+        text = path.read_text() if path.is_file() else config
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RunError(f"--config: {config!r} is neither a JSON file nor valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or set(data) - {"model", "training", "bpe", "kmer"}:
+        raise RunError(f"--config: expected an object with sections model, training, bpe, kmer; got keys {list(data) if isinstance(data, dict) else type(data).__name__}")
+    return data
+
+
+def resolve_configs(kind: str, preset: str, overrides: dict[str, Any], max_steps: int | None = None, seed: int | None = None):
+    """(model or tokenizer config, training config) for a kind, from preset + overrides + flags."""
+    p = load_preset(preset)
+    training = from_dict(TokenizerTrainingConfig, {**p["training"], **overrides.get("training", {})}, what="training config")
+    if max_steps is not None:
+        training.max_steps = max_steps
+    if seed is not None:
+        training.seed = seed
+    if kind in ("vq", "hrq"):
+        model = from_dict(VQVAEConfig, {**p["vqvae"], **p["levels"][kind], **overrides.get("model", {})}, what="model config")
+        if kind == "vq" and model.num_levels != 1:
+            raise RunError(f"a vq tokenizer has one codebook; got codebook_sizes={model.codebook_sizes} (use --kind hrq)")
+        if kind == "hrq" and model.num_levels < 2:
+            raise RunError(f"an hrq tokenizer needs two or more levels; got codebook_sizes={model.codebook_sizes}")
+        return model, training
+    if kind == "bpe":
+        cfg = from_dict(BPEConfig, {**p["bpe"], **overrides.get("bpe", {})}, what="bpe config")
+        cfg.seed = training.seed
+        return cfg, training
+    if kind == "kmer":
+        return from_dict(KmerConfig, {**p["kmer"], **overrides.get("kmer", {})}, what="kmer config"), training
+    raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
+
+
+def load_genomes(fasta: Sequence[str | Path], weights: Sequence[float] | None = None) -> list[Genome]:
+    """One species per FASTA file."""
+    if not fasta:
+        raise RunError("no FASTA files given")
+    if weights is not None and len(weights) != len(fasta):
+        raise RunError(f"{len(weights)} species weights for {len(fasta)} FASTA files")
+    return [Genome.from_fasta(f, weight=weights[i] if weights else 1.0) for i, f in enumerate(fasta)]
+
+
+class WindowDataset(torch.utils.data.Dataset):
+    """Map-style view of a WindowSampler: item i is window i, whatever process asks for it."""
+
+    def __init__(self, sampler: WindowSampler, length: int):
+        self.sampler, self.length = sampler, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        ids, _ = self.sampler.window(index)
+        return {"bp_ids": torch.from_numpy(ids.astype(np.int64))}
+
+
+class _VQVAETrainer(Trainer):
+    """Adds reconstruction accuracy and per-level code usage of the training batches to the logs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._stats: list[list[float]] = []
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        bp_ids = inputs["bp_ids"]
+        out = model(bp_ids)
+        with torch.no_grad():
+            known = bp_ids < 4
+            acc = (out.logits.argmax(-1)[known] == bp_ids[known]).float().mean().item()
+            vq = getattr(model, "module", model).quantizer.levels
+            usage = [len(torch.unique(out.indices[..., n][out.token_mask])) / q.codebook_size for n, q in enumerate(vq)]
+            self._stats.append([out.reconstruction_loss.item(), out.quantizer_loss.item(), acc, *usage])
+        return (out.loss, out) if return_outputs else out.loss
+
+    def log(self, logs: dict[str, float], *args, **kwargs) -> None:
+        if self._stats and "loss" in logs:
+            mean = np.mean(self._stats, axis=0)
+            logs.update(reconstruction_loss=round(float(mean[0]), 5), quantizer_loss=round(float(mean[1]), 5), reconstruction_accuracy=round(float(mean[2]), 5))
+            for n, u in enumerate(mean[3:]):
+                logs[f"batch_code_usage_level{n}"] = round(float(u), 4)
+            self._stats = []
+        super().log(logs, *args, **kwargs)
+
+
+def _check_output_dir(output_dir: Path, resume: bool) -> None:
+    if resume:
+        return
+    if (output_dir / "config.json").exists():
+        raise RunError(f"{output_dir} already holds a trained tokenizer; choose another --output-dir (nothing was overwritten)")
+    if (output_dir / "checkpoints").is_dir() and get_last_checkpoint(str(output_dir / "checkpoints")):
+        raise RunError(f"{output_dir} holds checkpoints of an interrupted run: pass --resume to continue it, or choose another --output-dir")
+
+
+def train_tokenizer(
+    kind: str,
+    fasta: Sequence[str | Path],
+    output_dir: str | Path,
+    *,
+    preset: str = "tiny",
+    config: str | dict | None = None,
+    max_steps: int | None = None,
+    seed: int | None = None,
+    species_weights: Sequence[float] | None = None,
+    resume: bool = False,
+    quiet: bool = False,
+) -> GenomeTokenizer:
+    """Train a tokenizer of `kind` on FASTA files (one species per file) and save it to
+    `output_dir`, with its config, seed, corpus and package versions."""
+    if kind not in KINDS:
+        raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
+    output_dir = Path(output_dir)
+    _check_output_dir(output_dir, resume)
+    model_config, training = resolve_configs(kind, preset, parse_overrides(config), max_steps, seed)
+    genomes = load_genomes(fasta, species_weights)
+    started = time.time()
+    metadata: dict[str, Any] = {
+        "kind": kind,
+        "preset": preset,
+        "seed": training.seed,
+        "corpus": [{"species": g.name, "files": g.sources, "bp": g.num_bp, "weight": g.weight} for g in genomes],
+    }
+    if kind in ("vq", "hrq"):
+        tokenizer = _train_vqvae(kind, model_config, training, genomes, output_dir, resume, quiet, metadata)
+    elif kind == "bpe":
+        tokenizer = _train_bpe(model_config, genomes, metadata)
+    else:
+        tokenizer = KmerTokenizer(model_config.k, model_config.overlapping, metadata)
+    metadata["wall_seconds"] = round(time.time() - started, 1)
+    metadata["trained_with"] = package_versions()
+    tokenizer.metadata = metadata
+    tokenizer.save_pretrained(output_dir)
+    return tokenizer
+
+
+def _train_bpe(config: BPEConfig, genomes: list[Genome], metadata: dict[str, Any]) -> BPETokenizer:
+    """BPE learns from chunks of every genome, the same share of each (at most max_train_bp in all)."""
+    from vqdna.alphabet import to_text
+
+    per_genome = config.max_train_bp // len(genomes)
+    texts = []
+    for g in genomes:
+        taken = 0
+        for chunk in g.tile(config.chunk_bp):
+            if taken >= per_genome:
+                break
+            if np.count_nonzero(chunk == 4) <= 0.1 * len(chunk):
+                texts.append(to_text(chunk))
+                taken += len(chunk)
+    metadata["bpe"] = dataclasses.asdict(config) | {"train_bp": sum(len(t) for t in texts)}
+    return BPETokenizer.train(texts, config, metadata)
+
+
+def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingConfig, genomes, output_dir: Path, resume, quiet, metadata) -> VQTokenizer:
+    torch.manual_seed(training.seed)
+    model = VQVAE(model_config)
+    sampler = WindowSampler(genomes, training.window_bp, seed=training.seed, max_n_fraction=training.max_n_fraction)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    dataset = WindowDataset(sampler, training.max_steps * training.batch_size * world)
+    on_gpu = torch.cuda.is_available()
+    args = TrainingArguments(
+        output_dir=str(output_dir / "checkpoints"),
+        max_steps=training.max_steps,
+        per_device_train_batch_size=training.batch_size,
+        learning_rate=training.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=training.warmup_steps,
+        weight_decay=training.weight_decay,
+        save_steps=training.save_steps,
+        save_total_limit=2,
+        logging_steps=training.logging_steps,
+        seed=training.seed,
+        data_seed=training.seed,
+        report_to=[],
+        disable_tqdm=quiet,
+        log_level="warning" if quiet else "passive",
+        use_cpu=not on_gpu,
+        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+    )
+    trainer = _VQVAETrainer(model=model, args=args, train_dataset=dataset)
+    checkpoint = None
+    if resume:
+        checkpoint = get_last_checkpoint(str(output_dir / "checkpoints")) if (output_dir / "checkpoints").is_dir() else None
+        if checkpoint is None:
+            logger.warning("--resume: no checkpoint in %s, starting from scratch", output_dir / "checkpoints")
+    trainer.train(resume_from_checkpoint=checkpoint)
+    if trainer.args.process_index != 0:
+        return VQTokenizer(model, metadata)
+    metadata["model"] = dataclasses.asdict(model_config)
+    metadata["training"] = dataclasses.asdict(training)
+    metadata["steps"] = trainer.state.global_step
+    write_json(output_dir / "training_log.json", trainer.state.log_history)
+    _plot_training(trainer.state.log_history, output_dir / "training_curves.png", model_config.num_levels)
+    cls = HRQTokenizer if kind == "hrq" else VQTokenizer
+    return cls(trainer.model.cpu() if not on_gpu else trainer.model, metadata)
+
+
+def _plot_training(history: list[dict[str, Any]], path: Path, levels: int) -> None:
+    from vqdna.plots import line_plot
+
+    rows = [h for h in history if "reconstruction_accuracy" in h]
+    if not rows:
+        return
+    steps = [h["step"] for h in rows]
+    series = {"reconstruction accuracy": [h["reconstruction_accuracy"] for h in rows]}
+    for n in range(levels):
+        series[f"batch code usage, level {n}"] = [h.get(f"batch_code_usage_level{n}", math.nan) for h in rows]
+    losses = {"loss": [h["loss"] for h in rows], "reconstruction loss": [h["reconstruction_loss"] for h in rows]}
+    line_plot(path, steps, [("loss", losses), ("accuracy / usage", series)], title="Tokenizer training", xlabel="step")
