@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from transformers import Trainer, TrainingArguments
+from transformers import PrinterCallback, Trainer, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
 
 from vqdna.config import BPEConfig, KmerConfig, TokenizerTrainingConfig, VQVAEConfig, from_dict, load_preset
@@ -222,6 +222,8 @@ def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingCon
         dataloader_num_workers=0,
     )
     trainer = _VQVAETrainer(model=model, args=args, train_dataset=dataset)
+    if quiet:  # with the progress bar off, the Trainer would print every log line instead
+        trainer.remove_callback(PrinterCallback)
     checkpoint = None
     if resume:
         checkpoint = get_last_checkpoint(str(output_dir / "checkpoints")) if (output_dir / "checkpoints").is_dir() else None

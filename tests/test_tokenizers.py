@@ -1,0 +1,183 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from vqdna.alphabet import to_ids
+from vqdna.config import BPEConfig, VQVAEConfig
+from vqdna.networks import VQVAE
+from vqdna.storage import CheckpointError
+from vqdna.tokenizers import (
+    MASK_TOKEN_ID,
+    NUM_SPECIAL,
+    UNK_TOKEN_ID,
+    BPETokenizer,
+    HRQTokenizer,
+    KmerTokenizer,
+    VQTokenizer,
+    load_tokenizer,
+)
+
+
+def _seqs(rng, lengths):
+    return ["".join(rng.choice(list("ACGT"), n)) for n in lengths]
+
+
+def _vq(stride=1, levels=1, seed=0) -> VQTokenizer:
+    torch.manual_seed(seed)
+    cfg = VQVAEConfig(
+        stem_channels=16, width=16, depth=2, kernel_size=7, stride=stride, stem_kernel=stride + 4, code_dim=8,
+        codebook_sizes=[32, 64][:levels], tap_blocks=[1, 2][-levels:] if levels == 1 else [1, 2],
+    )
+    model = VQVAE(cfg).train()
+    x = torch.randint(0, 4, (8, 256))
+    model(x)  # k-means initialisation from real features, so codes are diverse
+    cls = HRQTokenizer if levels > 1 else VQTokenizer
+    return cls(model.eval())
+
+
+@pytest.mark.parametrize("stride,levels", [(1, 1), (2, 1), (4, 1), (1, 2), (4, 2)])
+def test_vq_encode_batch_equals_encode_and_padding_changes_nothing(rng, stride, levels):
+    tok = _vq(stride, levels)
+    seqs = _seqs(rng, [37, 200, 1, 64, 131])
+    batch = tok.encode_batch(seqs)
+    singles = [tok.encode(s) for s in seqs]
+    assert [b.ids for b in batch] == [s.ids for s in singles]
+    for s, e in zip(seqs, batch):
+        assert len(e) == tok.num_tokens(len(s)) == len(e.offsets)
+        assert e.offsets[0][0] == 0 and e.offsets[-1][1] == len(s)
+    assert len({tuple(np.ravel(e.ids)) for e in batch}) > 1
+    assert len(set(np.ravel(batch[1].ids).tolist())) > 3  # codes are not all the same
+    enc = tok(seqs)
+    shape = (len(seqs), max(len(e) for e in batch)) + ((levels,) if levels > 1 else ())
+    assert tuple(enc["input_ids"].shape) == shape
+    assert enc["attention_mask"].sum(1).tolist() == [len(e) for e in batch]
+    for i, e in enumerate(batch):
+        assert enc["input_ids"][i, : len(e)].tolist() == [list(t) for t in e.ids] if levels > 1 else e.ids
+
+
+def test_vq_long_sequences_are_encoded_in_chunks_without_changing_codes(rng):
+    tok = _vq(stride=2, levels=2)
+    seq = _seqs(rng, [5001])[0]
+    whole = tok.encode(seq).ids
+    tok.chunk_bp = 700
+    assert tok.encode(seq).ids == whole
+
+
+def test_vq_hrq_ids_are_per_level_tuples_and_vocab_per_level(rng):
+    tok = _vq(levels=2)
+    ids = tok.encode(_seqs(rng, [50])[0]).ids
+    assert all(isinstance(t, tuple) and len(t) == 2 for t in ids)
+    assert tok.vocab_size == (NUM_SPECIAL + 32, NUM_SPECIAL + 64)
+    assert all(NUM_SPECIAL <= a < NUM_SPECIAL + 32 and NUM_SPECIAL <= b < NUM_SPECIAL + 64 for a, b in ids)
+    assert _vq().vocab_size == NUM_SPECIAL + 32
+
+
+def test_vq_decode_goes_through_the_decoder(rng):
+    tok = _vq(stride=4)
+    seq = _seqs(rng, [64])[0]
+    text = tok.decode(tok.encode(seq).ids)
+    assert len(text) == 64 and set(text) <= set("ACGT")
+    assert tok.lossless is False
+    with pytest.raises(ValueError, match=r"cannot decode special token \[MASK\]"):
+        tok.decode([MASK_TOKEN_ID])
+
+
+@pytest.mark.parametrize("levels", [1, 2])
+def test_vq_save_load_gives_identical_codes_without_kmeans(tmp_path, rng, levels):
+    tok = _vq(stride=2, levels=levels)
+    tok.metadata = {"seed": 3}
+    seqs = _seqs(rng, [90, 33])
+    tok.save_pretrained(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "model.safetensors"]
+    loaded = load_tokenizer(tmp_path)
+    assert type(loaded) is type(tok) and loaded.metadata == {"seed": 3}
+    assert all(bool(q.initted) for q in loaded.model.quantizer.levels)
+    assert [e.ids for e in loaded.encode_batch(seqs)] == [e.ids for e in tok.encode_batch(seqs)]
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    assert cfg["kind"] == tok.kind and "torch" in cfg["versions"]
+
+
+def test_corrupt_or_incomplete_tokenizer_folders_are_clear_errors(tmp_path):
+    _vq().save_pretrained(tmp_path / "ok")
+    with pytest.raises(CheckpointError, match="no such tokenizer folder"):
+        load_tokenizer(tmp_path / "missing")
+    bad = tmp_path / "truncated"
+    bad.mkdir()
+    (bad / "config.json").write_text((tmp_path / "ok" / "config.json").read_text())
+    (bad / "model.safetensors").write_bytes((tmp_path / "ok" / "model.safetensors").read_bytes()[:500])
+    with pytest.raises(CheckpointError, match="model.safetensors: corrupt or unreadable"):
+        load_tokenizer(bad)
+    (bad / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="config.json: corrupt tokenizer config"):
+        load_tokenizer(bad)
+    (bad / "config.json").write_text('{"kind": "word2vec"}')
+    with pytest.raises(CheckpointError, match="unknown tokenizer kind 'word2vec'"):
+        load_tokenizer(bad)
+    other = tmp_path / "other"
+    _vq(levels=2).save_pretrained(other)
+    (other / "model.safetensors").write_bytes((tmp_path / "ok" / "model.safetensors").read_bytes())
+    with pytest.raises(CheckpointError, match="weights do not match the config"):
+        load_tokenizer(other)
+
+
+@pytest.mark.parametrize("overlapping", [False, True])
+@pytest.mark.parametrize("k", [1, 3, 6])
+def test_kmer_round_trip_lengths_and_offsets(rng, k, overlapping):
+    tok = KmerTokenizer(k, overlapping)
+    for seq in _seqs(rng, [1, 5, 6, 7, 100]) + ["ACGTNACGTAC"]:
+        enc = tok.encode(seq)
+        assert len(enc) == tok.num_tokens(len(seq)) == len(enc.offsets)
+        decoded = tok.decode(enc.ids)
+        assert len(decoded) == len(seq)
+        # lossless except that a k-mer holding an N is [UNK]: its bases come back as N
+        unknown = {i for (a, b), t in zip(enc.offsets, enc.ids) if t == UNK_TOKEN_ID for i in range(a, b)}
+        assert all(d == c if i not in unknown else d in (c, "N") for i, (d, c) in enumerate(zip(decoded, seq)))
+        assert decoded.count("N") >= seq.count("N")
+        assert all(NUM_SPECIAL <= i < tok.vocab_size or i == UNK_TOKEN_ID for i in enc.ids)
+        for (a, b), t in zip(enc.offsets, enc.ids):
+            if t != UNK_TOKEN_ID:
+                assert tok.token_text(t) == seq[a:b]
+
+
+def test_kmer_ids_are_hand_checked():
+    tok = KmerTokenizer(2, overlapping=False)
+    # AC = 0*4+1 = 1 -> 10 + 1; GT = 2*4+3 = 11 -> 10 + 11; tail 'A' single base id 5 + 0
+    assert tok.encode("ACGTA").ids == [11, 21, 5]
+    assert tok.encode("ANGT").ids == [UNK_TOKEN_ID, 21]
+    assert tok.vocab_size == 10 + 16
+    assert KmerTokenizer(3, overlapping=True).encode("ACGT").ids == [10 + 6, 10 + 27]
+
+
+def test_kmer_save_load(tmp_path, rng):
+    KmerTokenizer(4, True).save_pretrained(tmp_path)
+    tok = load_tokenizer(tmp_path)
+    assert (tok.k, tok.overlapping) == (4, True)
+
+
+def test_bpe_trains_round_trips_and_saves(tmp_path, rng):
+    corpus = _seqs(rng, [1000] * 50)
+    tok = BPETokenizer.train(corpus, BPEConfig(vocab_size=300))
+    assert tok.vocab_size == 300
+    seqs = _seqs(rng, [300, 17]) + ["ACGTNNACGT", "acgtRY"]
+    encs = tok.encode_batch(seqs)
+    assert [e.ids for e in encs] == [tok.encode(s).ids for s in seqs]
+    for s, e in zip(seqs, encs):
+        canon = s.upper().replace("R", "N").replace("Y", "N")
+        assert tok.decode(e.ids) == canon
+        assert e.offsets[0][0] == 0 and e.offsets[-1][1] == len(s) and len(e) <= tok.num_tokens(len(s))
+        assert "".join(canon[a:b] for a, b in e.offsets) == canon
+    assert np.mean([len(e) / len(s) for s, e in zip(seqs[:1], encs[:1])]) < 0.6  # merges happened
+    tok.save_pretrained(tmp_path)
+    loaded = load_tokenizer(tmp_path)
+    assert [e.ids for e in loaded.encode_batch(seqs)] == [e.ids for e in encs]
+    (tmp_path / "tokenizer.json").write_text("{broken")
+    with pytest.raises(CheckpointError, match="corrupt BPE vocabulary"):
+        load_tokenizer(tmp_path)
+
+
+def test_bad_sequence_to_any_tokenizer_names_position(rng):
+    for tok in (KmerTokenizer(3), _vq()):
+        with pytest.raises(ValueError, match="invalid character 'X' at position 4"):
+            tok.encode_batch(["ACGT", "ACGXT"])
