@@ -86,6 +86,34 @@ def _tokenize(args) -> None:
     _say(args, f"{len(records)} sequences, {sum(len(e) for e in encodings):,} tokens -> {args.output}")
 
 
+def _pretrain(args) -> None:
+    from vqdna.training.pretrain import pretrain
+
+    weights = [float(w) for w in args.species_weights.split(",")] if args.species_weights else None
+    config = json.loads(Path(args.config).read_text() if Path(args.config).is_file() else args.config) if args.config else None
+    result = pretrain(
+        args.tokenizer, args.fasta, args.output_dir, preset=args.preset, config=config, max_steps=args.max_steps,
+        mask_ratio=args.mask_ratio, seed=args.seed, species_weights=weights, resume=args.resume, quiet=args.quiet,
+    )
+    if result:
+        _say(args, f"masked accuracy {result['masked_accuracy']} vs frequency baseline {result['baseline_accuracy']} "
+             f"({result['steps']} steps, {result['wall_seconds']} s) -> {args.output_dir}")
+
+
+def _demo(args) -> None:
+    from vqdna.demo import run_demo
+
+    run_demo(args.output_dir, quick=args.quick, seed=args.seed, quiet=args.quiet)
+
+
+def _data(args) -> None:
+    from vqdna.datasets import DATASETS
+
+    for d in DATASETS.values():
+        where = str(d.path()) if d.available() else f"not installed ({d.install})"
+        print(f"{d.name}: {d.species}, {d.description}\n  package {d.package}, licence {d.licence}\n  {where}")
+
+
 def _say(args, text: str) -> None:
     if not args.quiet:
         print(text)
@@ -125,6 +153,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, type=Path)
     p.add_argument("--device", default=None)
     p.set_defaults(func=_tokenize)
+
+    p = sub.add_parser("pretrain", help="masked code modeling: pretrain an encoder on a tokenizer's output")
+    p.add_argument("--tokenizer", required=True, type=Path)
+    p.add_argument("--fasta", nargs="+", required=True)
+    p.add_argument("--output-dir", required=True, type=Path)
+    p.add_argument("--preset", choices=PRESETS, default="tiny")
+    p.add_argument("--config", help="JSON file or inline JSON overriding the preset's pretrain values")
+    p.add_argument("--max-steps", type=int)
+    p.add_argument("--mask-ratio", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--species-weights")
+    p.add_argument("--resume", action="store_true")
+    p.set_defaults(func=_pretrain)
+
+    p = sub.add_parser("demo", help="run the pipeline on built-in real genomes and write a report")
+    p.add_argument("--output-dir", required=True, type=Path)
+    p.add_argument("--quick", action="store_true", help="a short run (a few minutes)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("data", help="list the built-in real datasets, their sources and licences")
+    p.set_defaults(func=_data)
     return parser
 
 

@@ -40,7 +40,7 @@ class Encoding:
 
 
 class GenomeTokenizer:
-    """The shared interface. Subclasses implement `_encode_ids`, `decode`, `num_tokens`,
+    """The shared interface. Subclasses implement `encode_base_ids`, `decode`, `num_tokens`,
     `vocab_size`, and their own save/load."""
 
     kind: str = ""
@@ -58,9 +58,9 @@ class GenomeTokenizer:
 
     def encode_batch(self, sequences: Sequence[str]) -> list[Encoding]:
         base_ids = [to_ids(s, record=f"#{i}") for i, s in enumerate(sequences)]
-        return self._encode_ids(base_ids)
+        return self.encode_base_ids(base_ids)
 
-    def _encode_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
+    def encode_base_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
         raise NotImplementedError
 
     def __call__(self, sequences: str | Sequence[str], return_tensors: str = "pt") -> dict[str, torch.Tensor]:
@@ -205,7 +205,7 @@ class VQTokenizer(GenomeTokenizer):
         indices = enc.indices.cpu().numpy()
         return [indices[j, : self.num_tokens(len(x))] for j, x in enumerate(seqs)]
 
-    def _encode_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
+    def encode_base_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
         encs = []
         for ids, codes in zip(base_ids, self.encode_codes(base_ids)):
             tok = codes + NUM_SPECIAL
@@ -301,7 +301,7 @@ class KmerTokenizer(GenomeTokenizer):
         head = self._kmers(ids[: full * k].reshape(full, k))
         return np.concatenate([head, NUM_SPECIAL + ids[full * k :].astype(np.int64)])
 
-    def _encode_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
+    def encode_base_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
         return [Encoding(self._encode_one(ids).tolist(), self.offsets(len(ids))) for ids in base_ids]
 
     def token_text(self, token_id: int) -> str:
@@ -363,7 +363,7 @@ class BPETokenizer(GenomeTokenizer):
     def num_tokens(self, bp: int) -> int:
         return bp
 
-    def _encode_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
+    def encode_base_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
         encs = self.tokenizer.encode_batch([to_text(ids) for ids in base_ids], add_special_tokens=False)
         return [Encoding(list(e.ids), [tuple(o) for o in e.offsets]) for e in encs]
 

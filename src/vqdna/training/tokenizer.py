@@ -139,22 +139,38 @@ def train_tokenizer(
     fasta: Sequence[str | Path],
     output_dir: str | Path,
     *,
+    species_weights: Sequence[float] | None = None,
+    **options,
+) -> GenomeTokenizer:
+    """Train a tokenizer of `kind` on FASTA files (one species per file) and save it to
+    `output_dir`, with its config, seed, corpus and package versions. Options as in
+    `train_tokenizer_on_genomes`."""
+    if kind not in KINDS:
+        raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
+    _check_output_dir(Path(output_dir), options.get("resume", False))
+    # a bad --config or preset fails before the genomes are read
+    resolve_configs(kind, options.get("preset", "tiny"), parse_overrides(options.get("config")))
+    return train_tokenizer_on_genomes(kind, load_genomes(fasta, species_weights), output_dir, **options)
+
+
+def train_tokenizer_on_genomes(
+    kind: str,
+    genomes: Sequence[Genome],
+    output_dir: str | Path,
+    *,
     preset: str = "tiny",
     config: str | dict | None = None,
     max_steps: int | None = None,
     seed: int | None = None,
-    species_weights: Sequence[float] | None = None,
     resume: bool = False,
     quiet: bool = False,
 ) -> GenomeTokenizer:
-    """Train a tokenizer of `kind` on FASTA files (one species per file) and save it to
-    `output_dir`, with its config, seed, corpus and package versions."""
+    """Train on genomes already in memory (their weights set the sampling)."""
     if kind not in KINDS:
         raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
     output_dir = Path(output_dir)
     _check_output_dir(output_dir, resume)
     model_config, training = resolve_configs(kind, preset, parse_overrides(config), max_steps, seed)
-    genomes = load_genomes(fasta, species_weights)
     started = time.time()
     metadata: dict[str, Any] = {
         "kind": kind,

@@ -1,0 +1,112 @@
+"""Masking for masked code modeling: which tokens to hide, and the batch collator.
+
+A learned code sees tens of bp around its position, so its unmasked neighbours already encode a
+masked position and the model could copy the answer. By default every masked span is therefore at
+least as long as the tokenizer's receptive field requires: no unmasked code's receptive field
+reaches the centre of any masked span (`mask_span_tokens`). For k-mer and BPE the usual target:
+overlapping k-mers are masked k at a time (every k-mer holding the centre base is hidden), the
+rest token by token.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from vqdna.tokenizers import MASK_TOKEN_ID, GenomeTokenizer, KmerTokenizer, VQTokenizer
+
+
+def token_receptive_field(tokenizer: GenomeTokenizer, token: int) -> tuple[int, int]:
+    """[first, last] bp that token `token` depends on."""
+    if isinstance(tokenizer, VQTokenizer):
+        c = tokenizer.config
+        pad = (c.stem_kernel - c.stride) // 2
+        reach = c.tap_blocks[-1] * (c.kernel_size // 2)  # tokens of context on each side after the blocks
+        return (token - reach) * c.stride - pad, (token + reach) * c.stride - pad + c.stem_kernel - 1
+    if isinstance(tokenizer, KmerTokenizer):
+        start = token if tokenizer.overlapping else token * tokenizer.k
+        return start, start + tokenizer.k - 1
+    return token, token  # BPE: a token is its own bases (positions are approximate)
+
+
+def span_centre_bp(tokenizer: GenomeTokenizer, start: int, length: int) -> float:
+    """The centre of the bases a masked span of tokens hides (the midpoint of the union of the
+    tokens' own bases: a VQ token owns its `stride` bp, an overlapping k-mer its k bases)."""
+    if isinstance(tokenizer, VQTokenizer):
+        s = tokenizer.stride
+        return start * s + (length * s - 1) / 2
+    if isinstance(tokenizer, KmerTokenizer):
+        k = tokenizer.k
+        return start + (length + k - 2) / 2 if tokenizer.overlapping else start * k + (length * k - 1) / 2
+    return start + (length - 1) / 2
+
+
+def mask_span_tokens(tokenizer: GenomeTokenizer) -> int:
+    """The shortest span length (in tokens) such that, for a span masked anywhere, the receptive
+    fields of the unmasked tokens just outside it do not reach the span's centre base."""
+    if isinstance(tokenizer, KmerTokenizer):
+        return tokenizer.k if tokenizer.overlapping else 1
+    if not isinstance(tokenizer, VQTokenizer):
+        return 1
+    for length in range(1, 10_000):
+        start = 1_000  # any position away from the edges: fields are translation-invariant
+        centre = span_centre_bp(tokenizer, start, length)
+        left, right = token_receptive_field(tokenizer, start - 1), token_receptive_field(tokenizer, start + length)
+        # a half-integer centre falls between two bases: both must be hidden
+        if left[1] < math.floor(centre) and right[0] > math.ceil(centre):
+            return length
+    raise AssertionError("unreachable: receptive fields are finite")
+
+
+def span_mask(num_tokens: int, ratio: float, span: int, rng: np.random.Generator) -> np.ndarray:
+    """Boolean mask over `num_tokens` real tokens: round(ratio·n / span) non-overlapping spans of
+    `span` tokens at random places (at least one span; a sequence shorter than a span is masked in
+    one contiguous run of round(ratio·n) tokens, at least one)."""
+    mask = np.zeros(num_tokens, dtype=bool)
+    if num_tokens == 0 or ratio <= 0:
+        return mask
+    if num_tokens < span:
+        k = max(1, int(round(ratio * num_tokens)))
+        start = int(rng.integers(num_tokens - k + 1))
+        mask[start : start + k] = True
+        return mask
+    spans = max(1, min(int(round(ratio * num_tokens / span)), num_tokens // span))
+    free = num_tokens - spans * span
+    # Random composition of the free tokens into spans + 1 gaps (stars and bars).
+    cuts = np.sort(rng.choice(free + spans, size=spans, replace=False)) if free + spans > 0 else np.arange(spans)
+    gaps = np.diff(np.concatenate([[-1], cuts])) - 1
+    pos = 0
+    for g in gaps:
+        pos += int(g)
+        mask[pos : pos + span] = True
+        pos += span
+    return mask
+
+
+class MaskedCodeCollator:
+    """Turns windows of base ids into a masked batch: tokenizes them, masks spans of real tokens
+    (never padding), and sets labels to the hidden ids (−100 elsewhere). The mask of window i is a
+    function of (seed, i), so a resumed run masks exactly as an uninterrupted one."""
+
+    def __init__(self, tokenizer: GenomeTokenizer, mask_ratio: float = 0.25, span_tokens: int | None = None, seed: int = 0):
+        if not 0 < mask_ratio < 1:
+            raise ValueError(f"mask_ratio must be in (0, 1), got {mask_ratio}")
+        # Not called `tokenizer`: the Trainer saves a collator's `tokenizer` into every checkpoint
+        # folder, where it would overwrite the model's own files.
+        self.genome_tokenizer, self.mask_ratio, self.seed = tokenizer, mask_ratio, seed
+        self.span_tokens = span_tokens if span_tokens is not None else mask_span_tokens(tokenizer)
+
+    def __call__(self, features: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        encodings = self.genome_tokenizer.encode_base_ids([np.asarray(f["bp_ids"], dtype=np.uint8) for f in features])
+        batch = self.genome_tokenizer.pad([e.ids for e in encodings])
+        input_ids = batch["input_ids"]
+        labels = torch.full_like(input_ids, -100)
+        for i, (f, e) in enumerate(zip(features, encodings)):
+            rng = np.random.default_rng((self.seed, int(f["index"]), 7))
+            m = torch.from_numpy(span_mask(len(e), self.mask_ratio, self.span_tokens, rng))
+            labels[i, : len(e)][m] = input_ids[i, : len(e)][m]
+            input_ids[i, : len(e)][m] = MASK_TOKEN_ID
+        return {"input_ids": input_ids, "attention_mask": batch["attention_mask"], "labels": labels}

@@ -1,0 +1,279 @@
+"""The genomic language model: a BERT-style encoder over any tokenizer's output.
+
+Inputs are token ids, (batch, tokens) or (batch, tokens, levels) for HRQ. For VQ/HRQ the default
+input is the frozen tokenizer's quantized embedding of each code (the codebooks are copied into
+the model as frozen buffers, averaged over levels as the tokenizer's decoder sees them) projected
+to the hidden size; `input_mode="ids"` learns an embedding per code instead, which is also what
+k-mer and BPE use. Positions are ALiBi biases, so sequences longer than those seen in training
+work; attention runs through `scaled_dot_product_attention`. Module names follow BERT
+(query/key/value/dense) so LoRA targets carry over from DNABERT-2's recipes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from transformers import PretrainedConfig, PreTrainedModel
+from transformers.utils import ModelOutput
+
+from vqdna.tokenizers import NUM_SPECIAL, PAD_TOKEN_ID
+
+
+class VQDNAConfig(PretrainedConfig):
+    model_type = "vqdna"
+
+    def __init__(
+        self,
+        level_vocab_sizes: list[int] | None = None,
+        input_mode: str = "ids",
+        code_dim: int = 0,
+        hidden_size: int = 256,
+        num_hidden_layers: int = 4,
+        num_attention_heads: int = 4,
+        intermediate_size: int = 1024,
+        hidden_dropout_prob: float = 0.1,
+        attention_probs_dropout_prob: float = 0.0,
+        layer_norm_eps: float = 1e-12,
+        initializer_range: float = 0.02,
+        tokenizer_kind: str = "",
+        bp_per_token: float = 1.0,
+        **kwargs,
+    ):
+        kwargs.setdefault("pad_token_id", PAD_TOKEN_ID)
+        super().__init__(**kwargs)
+        self.level_vocab_sizes = list(level_vocab_sizes or [NUM_SPECIAL])
+        if input_mode not in ("ids", "quantized"):
+            raise ValueError(f"input_mode must be 'ids' or 'quantized', got {input_mode!r}")
+        if input_mode == "quantized" and code_dim <= 0:
+            raise ValueError("input_mode='quantized' needs the tokenizer's code_dim")
+        if hidden_size % num_attention_heads:
+            raise ValueError(f"hidden_size {hidden_size} is not a multiple of num_attention_heads {num_attention_heads}")
+        self.input_mode, self.code_dim = input_mode, code_dim
+        self.hidden_size, self.num_hidden_layers, self.num_attention_heads = hidden_size, num_hidden_layers, num_attention_heads
+        self.intermediate_size = intermediate_size
+        self.hidden_dropout_prob, self.attention_probs_dropout_prob = hidden_dropout_prob, attention_probs_dropout_prob
+        self.layer_norm_eps, self.initializer_range = layer_norm_eps, initializer_range
+        self.tokenizer_kind, self.bp_per_token = tokenizer_kind, bp_per_token
+
+    @property
+    def num_levels(self) -> int:
+        return len(self.level_vocab_sizes)
+
+
+@dataclass
+class VQDNAModelOutput(ModelOutput):
+    last_hidden_state: Tensor | None = None
+
+
+@dataclass
+class MaskedCodeModelingOutput(ModelOutput):
+    loss: Tensor | None = None
+    logits: tuple[Tensor, ...] | None = None  # one (batch, tokens, vocab) per level
+    level_losses: tuple[Tensor, ...] | None = None
+
+
+def alibi_slopes(num_heads: int) -> Tensor:
+    """The ALiBi paper's geometric slopes (with its rule for head counts that are not powers of 2)."""
+
+    def power_of_2(n: int) -> list[float]:
+        start = 2 ** (-8 / n)
+        return [start ** (i + 1) for i in range(n)]
+
+    if math.log2(num_heads).is_integer():
+        return torch.tensor(power_of_2(num_heads))
+    closest = 2 ** math.floor(math.log2(num_heads))
+    return torch.tensor(power_of_2(closest) + power_of_2(2 * closest)[0::2][: num_heads - closest])
+
+
+def attention_bias(attention_mask: Tensor, slopes: Tensor, dtype: torch.dtype) -> Tensor:
+    """(batch, heads, tokens, tokens) additive bias: −slope·|i−j|, and −inf-like for padded keys."""
+    n = attention_mask.shape[1]
+    pos = torch.arange(n, device=attention_mask.device)
+    distance = (pos[None, :] - pos[:, None]).abs().to(dtype)
+    bias = -slopes.to(device=attention_mask.device, dtype=dtype)[None, :, None, None] * distance
+    keys_masked = (attention_mask[:, None, None, :] == 0)
+    return bias.masked_fill(keys_masked, torch.finfo(dtype).min)
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, c: VQDNAConfig):
+        super().__init__()
+        self.heads = c.num_attention_heads
+        self.query = nn.Linear(c.hidden_size, c.hidden_size)
+        self.key = nn.Linear(c.hidden_size, c.hidden_size)
+        self.value = nn.Linear(c.hidden_size, c.hidden_size)
+        self.dropout = c.attention_probs_dropout_prob
+
+    def forward(self, x: Tensor, bias: Tensor) -> Tensor:
+        b, n, d = x.shape
+
+        def split(t: Tensor) -> Tensor:
+            return t.view(b, n, self.heads, d // self.heads).transpose(1, 2)
+
+        out = F.scaled_dot_product_attention(
+            split(self.query(x)), split(self.key(x)), split(self.value(x)), attn_mask=bias.to(x.dtype),
+            dropout_p=self.dropout if self.training else 0.0,
+        )
+        return out.transpose(1, 2).reshape(b, n, d)
+
+
+class _Dense(nn.Module):
+    """A Linear called `dense`, as in BERT, so that LoRA's `dense` target finds it."""
+
+    def __init__(self, d_in: int, d_out: int):
+        super().__init__()
+        self.dense = nn.Linear(d_in, d_out)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.dense(x)
+
+
+class Attention(nn.Module):
+    def __init__(self, c: VQDNAConfig):
+        super().__init__()
+        self.self = SelfAttention(c)
+        self.output = _Dense(c.hidden_size, c.hidden_size)
+
+
+class EncoderLayer(nn.Module):
+    """Pre-LayerNorm transformer block (steadier than BERT's post-LN for short CPU runs)."""
+
+    def __init__(self, c: VQDNAConfig):
+        super().__init__()
+        self.attention_norm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.attention = Attention(c)
+        self.mlp_norm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.intermediate = _Dense(c.hidden_size, c.intermediate_size)
+        self.output = _Dense(c.intermediate_size, c.hidden_size)
+        self.dropout = nn.Dropout(c.hidden_dropout_prob)
+
+    def forward(self, x: Tensor, bias: Tensor) -> Tensor:
+        x = x + self.dropout(self.attention.output(self.attention.self(self.attention_norm(x), bias)))
+        return x + self.dropout(self.output(F.gelu(self.intermediate(self.mlp_norm(x)))))
+
+
+class Embeddings(nn.Module):
+    def __init__(self, c: VQDNAConfig):
+        super().__init__()
+        self.config = c
+        if c.input_mode == "quantized":
+            # Frozen copies of the tokenizer's codebooks (saved with the model, never trained).
+            for n, size in enumerate(c.level_vocab_sizes):
+                self.register_buffer(f"codebook_{n}", torch.zeros(size - NUM_SPECIAL, c.code_dim))
+            self.code_projection = nn.Linear(c.code_dim, c.hidden_size)
+            self.special_embeddings = nn.Embedding(NUM_SPECIAL, c.hidden_size)
+        else:
+            self.word_embeddings = nn.ModuleList(nn.Embedding(size, c.hidden_size) for size in c.level_vocab_sizes)
+        self.norm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.dropout = nn.Dropout(c.hidden_dropout_prob)
+
+    def forward(self, input_ids: Tensor) -> Tensor:
+        ids = input_ids if input_ids.dim() == 3 else input_ids.unsqueeze(-1)
+        if self.config.input_mode == "quantized":
+            special = ids[..., 0] < NUM_SPECIAL  # a masked or padded position is masked at every level
+            codes = (ids - NUM_SPECIAL).clamp_min(0)
+            quantized = torch.stack([F.embedding(codes[..., n], getattr(self, f"codebook_{n}")) for n in range(ids.shape[-1])]).mean(0)
+            x = self.code_projection(quantized.to(self.code_projection.weight.dtype))
+            x = torch.where(special[..., None], self.special_embeddings(ids[..., 0].clamp_max(NUM_SPECIAL - 1)), x)
+        else:
+            x = sum(emb(ids[..., n]) for n, emb in enumerate(self.word_embeddings))
+        return self.dropout(self.norm(x))
+
+
+class VQDNAPreTrainedModel(PreTrainedModel):
+    config_class = VQDNAConfig
+    base_model_prefix = "vqdna"
+    _supports_sdpa = True
+
+    def _init_weights(self, module: nn.Module) -> None:
+        std = self.config.initializer_range
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=std)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, std=std)
+        elif isinstance(module, nn.LayerNorm):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+
+class VQDNAModel(VQDNAPreTrainedModel):
+    """The encoder: embeddings, ALiBi transformer layers, final LayerNorm."""
+
+    def __init__(self, config: VQDNAConfig):
+        super().__init__(config)
+        self.embeddings = Embeddings(config)
+        self.layers = nn.ModuleList(EncoderLayer(config) for _ in range(config.num_hidden_layers))
+        self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.post_init()
+
+    def set_codebooks(self, codebooks: list[Tensor]) -> None:
+        for n, cb in enumerate(codebooks):
+            getattr(self.embeddings, f"codebook_{n}").copy_(cb)
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, **_) -> VQDNAModelOutput:
+        if attention_mask is None:
+            attention_mask = torch.ones(input_ids.shape[:2], dtype=torch.long, device=input_ids.device)
+        x = self.embeddings(input_ids)
+        # Slopes are rebuilt each call, not kept as a buffer: transformers builds models on the
+        # meta device when loading, which leaves non-persistent buffers uninitialised.
+        bias = attention_bias(attention_mask, alibi_slopes(self.config.num_attention_heads), torch.float32)
+        for layer in self.layers:
+            x = layer(x, bias)
+        return VQDNAModelOutput(last_hidden_state=self.norm(x))
+
+
+class LevelHead(nn.Module):
+    def __init__(self, c: VQDNAConfig, vocab_size: int):
+        super().__init__()
+        self.transform = nn.Linear(c.hidden_size, c.hidden_size)
+        self.norm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.decoder = nn.Linear(c.hidden_size, vocab_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decoder(self.norm(F.gelu(self.transform(x))))
+
+
+class VQDNAForMaskedCodeModeling(VQDNAPreTrainedModel):
+    """Encoder plus one prediction head per tokenizer level; the loss is summed over levels."""
+
+    def __init__(self, config: VQDNAConfig):
+        super().__init__(config)
+        self.vqdna = VQDNAModel(config)
+        self.heads = nn.ModuleList(LevelHead(config, v) for v in config.level_vocab_sizes)
+        self.post_init()
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_) -> MaskedCodeModelingOutput:
+        hidden = self.vqdna(input_ids, attention_mask).last_hidden_state
+        logits = tuple(head(hidden) for head in self.heads)
+        loss = level_losses = None
+        if labels is not None:
+            lab = labels if labels.dim() == 3 else labels.unsqueeze(-1)
+            level_losses = tuple(
+                F.cross_entropy(lg.flatten(0, 1).float(), lab[..., n].flatten(), ignore_index=-100)
+                if (lab[..., n] != -100).any() else lg.sum() * 0.0
+                for n, lg in enumerate(logits)
+            )
+            loss = torch.stack(level_losses).sum()
+        return MaskedCodeModelingOutput(loss=loss, logits=logits, level_losses=level_losses)
+
+
+
+def _register_auto_classes() -> None:
+    """So that transformers' AutoConfig / AutoModel / AutoModelForMaskedLM load vqdna folders."""
+    from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM
+
+    try:
+        AutoConfig.register("vqdna", VQDNAConfig)
+        AutoModel.register(VQDNAConfig, VQDNAModel)
+        AutoModelForMaskedLM.register(VQDNAConfig, VQDNAForMaskedCodeModeling)
+    except ValueError:  # already registered (module reloaded)
+        pass
+
+
+_register_auto_classes()

@@ -1,0 +1,268 @@
+"""Stage 2, masked code modeling: pretrain the encoder on a frozen tokenizer's output.
+
+The same code trains on every tokenizer kind, on CPU, one GPU, or several through
+`torchrun --nproc_per_node=N` (the Hugging Face Trainer does the distribution). Windows of
+genome are drawn by (seed, index), tokenized and masked in the collator, so a resumed run sees the
+same data and masks as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from transformers import PrinterCallback, Trainer, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+from vqdna.config import from_dict, load_preset
+from vqdna.corpus import Genome, WindowSampler
+from vqdna.masking import MaskedCodeCollator
+from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling
+from vqdna.storage import package_versions, write_json
+from vqdna.tokenizers import GenomeTokenizer, VQTokenizer, load_tokenizer
+from vqdna.training.tokenizer import RunError, load_genomes
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PretrainConfig:
+    hidden_size: int = 256
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4
+    intermediate_size: int = 1024
+    hidden_dropout_prob: float = 0.1
+    input_mode: str = "auto"  # VQ/HRQ: "quantized" (frozen codebook vectors) or "ids"; k-mer/BPE: ids
+    window_bp: int = 256
+    batch_size: int = 16
+    gradient_accumulation_steps: int = 1
+    max_steps: int = 300
+    learning_rate: float = 5e-4
+    warmup_steps: int = 30
+    weight_decay: float = 0.01
+    mask_ratio: float = 0.25
+    span_tokens: int | None = None  # None: the leak-free default of vqdna.masking
+    heldout_fraction: float = 0.05
+    eval_windows: int = 256
+    max_n_fraction: float = 0.1
+    save_steps: int = 100
+    logging_steps: int = 10
+    seed: int = 0
+
+
+def resolve_pretrain_config(preset: str, overrides: dict[str, Any] | None = None, **flags) -> PretrainConfig:
+    cfg = from_dict(PretrainConfig, {**load_preset(preset)["pretrain"], **(overrides or {})}, what="pretrain config")
+    for key, value in flags.items():
+        if value is not None:
+            setattr(cfg, key, value)
+    return cfg
+
+
+class WindowIndexDataset(torch.utils.data.Dataset):
+    """Item i: window i of the sampler, with its index (the collator seeds its mask from it)."""
+
+    def __init__(self, sampler: WindowSampler, length: int):
+        self.sampler, self.length = sampler, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return {"bp_ids": self.sampler.window(index)[0], "index": index}
+
+
+def build_model(tokenizer: GenomeTokenizer, cfg: PretrainConfig) -> VQDNAForMaskedCodeModeling:
+    vocab = tokenizer.vocab_size
+    sizes = list(vocab) if isinstance(vocab, tuple) else [vocab]
+    learned = isinstance(tokenizer, VQTokenizer)
+    mode = ("quantized" if learned else "ids") if cfg.input_mode == "auto" else cfg.input_mode
+    if mode == "quantized" and not learned:
+        raise RunError(f"input_mode 'quantized' needs a VQ/HRQ tokenizer, not {tokenizer.kind}")
+    config = VQDNAConfig(
+        level_vocab_sizes=sizes, input_mode=mode, code_dim=tokenizer.config.code_dim if learned else 0,
+        hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
+        intermediate_size=cfg.intermediate_size, hidden_dropout_prob=cfg.hidden_dropout_prob,
+        tokenizer_kind=tokenizer.kind, bp_per_token=tokenizer.stride if learned else 1.0,
+    )
+    model = VQDNAForMaskedCodeModeling(config)
+    if mode == "quantized":
+        model.vqdna.set_codebooks([q.codebook.detach().cpu() for q in tokenizer.model.quantizer.levels])
+    return model
+
+
+class _MCMTrainer(Trainer):
+    """Logs masked-code accuracy per level alongside the loss."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._stats: list[list[float]] = []
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        out = model(**inputs)
+        with torch.no_grad():
+            labels = inputs["labels"] if inputs["labels"].dim() == 3 else inputs["labels"].unsqueeze(-1)
+            accs = []
+            for n, logits in enumerate(out.logits):
+                m = labels[..., n] != -100
+                accs.append((logits.argmax(-1)[m] == labels[..., n][m]).float().mean().item() if m.any() else float("nan"))
+            self._stats.append(accs)
+        return (out.loss, out) if return_outputs else out.loss
+
+    def log(self, logs: dict[str, float], *args, **kwargs) -> None:
+        if self._stats and "loss" in logs:
+            mean = np.nanmean(self._stats, axis=0)
+            for n, a in enumerate(mean):
+                logs[f"masked_accuracy_level{n}"] = round(float(a), 4)
+            self._stats = []
+        super().log(logs, *args, **kwargs)
+
+
+@torch.no_grad()
+def evaluate_masked(model, collator: MaskedCodeCollator, windows: list[dict[str, Any]], baseline_ids: list[int], batch_size: int = 16) -> dict[str, list[float]]:
+    """Masked-code accuracy per level on held-out windows, and the accuracy of always predicting
+    the most frequent training code of each level."""
+    model.eval()
+    device = next(model.parameters()).device
+    correct = baseline = total = None
+    for i in range(0, len(windows), batch_size):
+        batch = collator(windows[i : i + batch_size])
+        labels = batch["labels"] if batch["labels"].dim() == 3 else batch["labels"].unsqueeze(-1)
+        out = model(input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device))
+        levels = len(out.logits)
+        if correct is None:
+            correct, baseline, total = [0] * levels, [0] * levels, [0] * levels
+        for n, logits in enumerate(out.logits):
+            m = labels[..., n] != -100
+            target = labels[..., n][m]
+            correct[n] += int((logits.argmax(-1).cpu()[m] == target).sum())
+            baseline[n] += int((target == baseline_ids[n]).sum())
+            total[n] += int(m.sum())
+    return {
+        "masked_accuracy": [c / max(t, 1) for c, t in zip(correct, total)],
+        "baseline_accuracy": [b / max(t, 1) for b, t in zip(baseline, total)],
+        "masked_tokens": total,
+    }
+
+
+def most_frequent_codes(collator: MaskedCodeCollator, sampler: WindowSampler, windows: int, levels: int) -> list[int]:
+    """Per level, the most frequent token id on `windows` training windows (the frequency baseline)."""
+    counts: list[dict[int, int]] = [dict() for _ in range(levels)]
+    encs = collator.genome_tokenizer.encode_base_ids([sampler.window(i)[0] for i in range(windows)])
+    for e in encs:
+        ids = np.asarray(e.ids).reshape(len(e), levels) if len(e) else np.zeros((0, levels), int)
+        for n in range(levels):
+            vals, cnt = np.unique(ids[:, n], return_counts=True)
+            for v, c in zip(vals.tolist(), cnt.tolist()):
+                counts[n][v] = counts[n].get(v, 0) + c
+    return [max(c, key=c.get) for c in counts]
+
+
+def pretrain(
+    tokenizer_dir: str | Path,
+    fasta: Sequence[str | Path],
+    output_dir: str | Path,
+    *,
+    preset: str = "tiny",
+    config: dict[str, Any] | None = None,
+    max_steps: int | None = None,
+    mask_ratio: float | None = None,
+    seed: int | None = None,
+    species_weights: Sequence[float] | None = None,
+    resume: bool = False,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """Pretrain a masked code model; returns (and writes) eval_results.json's content."""
+    output_dir = Path(output_dir)
+    cfg = resolve_pretrain_config(preset, config, max_steps=max_steps, mask_ratio=mask_ratio, seed=seed)
+    if not resume and (output_dir / "eval_results.json").exists():
+        raise RunError(f"{output_dir} already holds a pretrained model; choose another --output-dir (nothing was overwritten)")
+    ckpt_dir = output_dir / "checkpoints"
+    if not resume and ckpt_dir.is_dir() and get_last_checkpoint(str(ckpt_dir)):
+        raise RunError(f"{output_dir} holds checkpoints of an interrupted run: pass --resume to continue it, or choose another --output-dir")
+    tokenizer = load_tokenizer(tokenizer_dir)
+    genomes = load_genomes(fasta, species_weights)
+    return pretrain_on_genomes(tokenizer, genomes, output_dir, cfg, resume=resume, quiet=quiet, tokenizer_dir=str(tokenizer_dir))
+
+
+def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], output_dir: Path, cfg: PretrainConfig, *, resume: bool = False, quiet: bool = False, tokenizer_dir: str = "") -> dict[str, Any]:
+    started = time.time()
+    output_dir = Path(output_dir)
+    splits = [g.split(cfg.heldout_fraction) for g in genomes]
+    train = WindowSampler([s[0] for s in splits], cfg.window_bp, seed=cfg.seed, max_n_fraction=cfg.max_n_fraction)
+    held = WindowSampler([s[1] for s in splits], cfg.window_bp, seed=cfg.seed + 10_000, max_n_fraction=cfg.max_n_fraction)
+    collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, cfg.span_tokens, seed=cfg.seed)
+    torch.manual_seed(cfg.seed)
+    model = build_model(tokenizer, cfg)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    dataset = WindowIndexDataset(train, cfg.max_steps * cfg.batch_size * cfg.gradient_accumulation_steps * world)
+    on_gpu = torch.cuda.is_available()
+    args = TrainingArguments(
+        output_dir=str(output_dir / "checkpoints"),
+        max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        save_steps=cfg.save_steps,
+        save_total_limit=2,
+        logging_steps=cfg.logging_steps,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        report_to=[],
+        disable_tqdm=quiet,
+        log_level="warning" if quiet else "passive",
+        use_cpu=not on_gpu,
+        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        ddp_find_unused_parameters=False,
+    )
+    trainer = _MCMTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator)
+    if quiet:
+        trainer.remove_callback(PrinterCallback)
+    checkpoint = get_last_checkpoint(str(output_dir / "checkpoints")) if resume and (output_dir / "checkpoints").is_dir() else None
+    if resume and checkpoint is None:
+        logger.warning("--resume: no checkpoint in %s, starting from scratch", output_dir / "checkpoints")
+    trainer.train(resume_from_checkpoint=checkpoint)
+    if not trainer.is_world_process_zero():
+        return {}
+
+    levels = model.config.num_levels
+    baseline_ids = most_frequent_codes(collator, train, min(cfg.eval_windows, 256), levels)
+    eval_windows = [{"bp_ids": held.window(i)[0], "index": 1_000_000 + i} for i in range(cfg.eval_windows)]
+    result = evaluate_masked(trainer.model, collator, eval_windows, baseline_ids)
+    result.update(
+        tokenizer=tokenizer_dir or tokenizer.kind, tokenizer_kind=tokenizer.kind, steps=trainer.state.global_step,
+        span_tokens=collator.span_tokens, mask_ratio=cfg.mask_ratio, eval_windows=cfg.eval_windows, window_bp=cfg.window_bp,
+        parameters=sum(p.numel() for p in model.parameters()), wall_seconds=round(time.time() - started, 1),
+        seed=cfg.seed, config=dataclasses.asdict(cfg), versions=package_versions(),
+        corpus=[{"species": g.name, "files": g.sources, "bp": g.num_bp, "weight": g.weight} for g in genomes],
+    )
+    trainer.model.save_pretrained(output_dir)  # config.json + model.safetensors
+    tokenizer.save_pretrained(output_dir / "tokenizer")
+    write_json(output_dir / "training_log.json", trainer.state.log_history)
+    _plot(trainer.state.log_history, output_dir / "training_curves.png", levels, result)
+    write_json(output_dir / "eval_results.json", result)
+    return result
+
+
+def _plot(history, path: Path, levels: int, result: dict[str, Any]) -> None:
+    from vqdna.plots import line_plot
+
+    rows = [h for h in history if "masked_accuracy_level0" in h]
+    if not rows:
+        return
+    steps = [h["step"] for h in rows]
+    acc = {f"masked accuracy, level {n}": [h[f"masked_accuracy_level{n}"] for h in rows] for n in range(levels)}
+    for n, b in enumerate(result["baseline_accuracy"]):
+        acc[f"frequency baseline, level {n}"] = [b] * len(steps)
+    line_plot(path, steps, [("loss", {"loss": [h["loss"] for h in rows]}), ("accuracy (training batches)", acc)], title="Masked code modeling", xlabel="step")

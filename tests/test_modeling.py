@@ -1,0 +1,81 @@
+import pytest
+import torch
+
+from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling, VQDNAModel, alibi_slopes, attention_bias
+from vqdna.tokenizers import MASK_TOKEN_ID, NUM_SPECIAL
+
+
+def _config(**kw):
+    base = dict(level_vocab_sizes=[37], hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, hidden_dropout_prob=0.0)
+    return VQDNAConfig(**{**base, **kw})
+
+
+def test_alibi_bias_is_hand_computed():
+    slopes = alibi_slopes(2)
+    assert torch.allclose(slopes, torch.tensor([2**-4, 2**-8]))
+    assert torch.allclose(alibi_slopes(8), torch.tensor([2 ** -(i + 1) for i in range(8)]))
+    bias = attention_bias(torch.tensor([[1, 1, 0]]), slopes, torch.float32)
+    expected_head0 = -(2**-4) * torch.tensor([[0.0, 1, 2], [1, 0, 1], [2, 1, 0]])
+    assert torch.allclose(bias[0, 0, :, :2], expected_head0[:, :2])
+    assert (bias[0, :, :, 2] == torch.finfo(torch.float32).min).all()
+
+
+@pytest.mark.parametrize("levels,mode", [(1, "ids"), (2, "ids"), (2, "quantized")])
+def test_padding_changes_no_real_output(levels, mode):
+    torch.manual_seed(0)
+    cfg = _config(level_vocab_sizes=[37, 69][:levels], input_mode=mode, code_dim=8 if mode == "quantized" else 0)
+    model = VQDNAForMaskedCodeModeling(cfg).eval()
+    if mode == "quantized":
+        model.vqdna.set_codebooks([torch.randn(32, 8), torch.randn(64, 8)])
+    shape = (1, 20, levels) if levels > 1 else (1, 20)
+    ids = torch.randint(NUM_SPECIAL, 37, shape)
+    ids[0, 3] = MASK_TOKEN_ID
+    alone = model(ids).logits
+    padded_ids = torch.cat([ids, torch.zeros((1, 7) + shape[2:], dtype=torch.long)], 1)
+    mask = torch.cat([torch.ones(1, 20), torch.zeros(1, 7)], 1).long()
+    padded = model(padded_ids, mask).logits
+    assert len(alone) == levels and [lg.shape[-1] for lg in alone] == cfg.level_vocab_sizes
+    for a, p in zip(alone, padded):
+        torch.testing.assert_close(a, p[:, :20], rtol=1e-5, atol=1e-5)
+
+
+def test_quantized_inputs_are_the_projected_mean_of_level_codebooks():
+    torch.manual_seed(0)
+    cfg = _config(level_vocab_sizes=[NUM_SPECIAL + 4, NUM_SPECIAL + 6], input_mode="quantized", code_dim=3)
+    model = VQDNAModel(cfg).eval()
+    cb = [torch.randn(4, 3), torch.randn(6, 3)]
+    model.set_codebooks(cb)
+    emb = model.embeddings
+    ids = torch.tensor([[[NUM_SPECIAL + 1, NUM_SPECIAL + 5], [MASK_TOKEN_ID, MASK_TOKEN_ID]]])
+    out = emb(ids)
+    want = emb.norm(emb.code_projection((cb[0][1] + cb[1][5]) / 2))
+    torch.testing.assert_close(out[0, 0], want)
+    torch.testing.assert_close(out[0, 1], emb.norm(emb.special_embeddings.weight[MASK_TOKEN_ID]))
+    assert not any(n.startswith("embeddings.codebook") for n, _ in model.named_parameters())  # frozen
+
+
+def test_save_load_gives_identical_outputs(tmp_path):
+    torch.manual_seed(0)
+    cfg = _config(level_vocab_sizes=[37, 69], input_mode="quantized", code_dim=8)
+    model = VQDNAForMaskedCodeModeling(cfg).eval()
+    model.vqdna.set_codebooks([torch.randn(32, 8), torch.randn(64, 8)])
+    model.save_pretrained(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {"config.json", "model.safetensors"}
+    loaded = VQDNAForMaskedCodeModeling.from_pretrained(tmp_path).eval()
+    ids = torch.randint(NUM_SPECIAL, 37, (2, 15, 2))
+    for a, b in zip(model(ids).logits, loaded(ids).logits):
+        torch.testing.assert_close(a, b)
+    enc = VQDNAModel.from_pretrained(tmp_path).eval()  # the bare encoder from the same folder
+    torch.testing.assert_close(enc(ids).last_hidden_state, model.vqdna(ids).last_hidden_state)
+
+
+def test_loss_sums_level_losses_over_masked_positions_only():
+    torch.manual_seed(0)
+    model = VQDNAForMaskedCodeModeling(_config(level_vocab_sizes=[37, 69]))
+    ids = torch.randint(NUM_SPECIAL, 37, (2, 10, 2))
+    labels = torch.full_like(ids, -100)
+    labels[0, 2] = ids[0, 2]
+    out = model(ids, labels=labels)
+    manual = sum(torch.nn.functional.cross_entropy(out.logits[n][0, 2][None], ids[0, 2, n][None]) for n in range(2))
+    torch.testing.assert_close(out.loss, manual)
+    assert len(out.level_losses) == 2

@@ -1,0 +1,93 @@
+"""Masked code modeling on real genome windows (small slices of pyrodigal's genomes)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from vqdna.cli import main
+from vqdna.training.pretrain import pretrain
+from vqdna.training.tokenizer import RunError, train_tokenizer
+
+TOK = {
+    "model": {"stem_channels": 32, "width": 32, "depth": 2, "code_dim": 16, "codebook_sizes": [64], "tap_blocks": [2]},
+    "training": {"window_bp": 128, "batch_size": 8, "save_steps": 1000, "logging_steps": 5, "warmup_steps": 2},
+}
+MCM = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128, "window_bp": 128,
+       "batch_size": 8, "save_steps": 5, "logging_steps": 5, "warmup_steps": 3, "eval_windows": 32, "learning_rate": 1e-3}
+
+
+@pytest.fixture(scope="module")
+def tokenizers(tmp_path_factory, small_genomes):
+    root = tmp_path_factory.mktemp("tok")
+    train_tokenizer("vq", [small_genomes[0]], root / "vq", config=TOK, max_steps=25, quiet=True)
+    hrq = {**TOK, "model": {**TOK["model"], "codebook_sizes": [32, 64], "tap_blocks": [1, 2]}}
+    train_tokenizer("hrq", [small_genomes[0]], root / "hrq", config=hrq, max_steps=25, quiet=True)
+    train_tokenizer("kmer", [small_genomes[0]], root / "kmer", config={"kmer": {"k": 3}})
+    train_tokenizer("bpe", [small_genomes[0]], root / "bpe", config={"bpe": {"vocab_size": 128}})
+    return root
+
+
+@pytest.mark.parametrize("kind", ["vq", "hrq", "kmer", "bpe"])
+def test_loss_falls_and_results_are_written(tmp_path, small_genomes, tokenizers, kind):
+    out = tmp_path / kind
+    result = pretrain(tokenizers / kind, list(small_genomes), out, config=MCM, max_steps=40, quiet=True)
+    log = json.loads((out / "training_log.json").read_text())
+    losses = [h["loss"] for h in log if "loss" in h]
+    assert losses[-1] < losses[0]
+    levels = 2 if kind == "hrq" else 1
+    saved = json.loads((out / "eval_results.json").read_text())
+    assert len(saved["masked_accuracy"]) == len(saved["baseline_accuracy"]) == levels
+    assert all(0 <= a <= 1 for a in saved["masked_accuracy"]) and saved["masked_tokens"][0] > 100
+    assert saved["seed"] == 0 and "torch" in saved["versions"] and saved["config"]["mask_ratio"] == 0.25
+    assert {"config.json", "model.safetensors", "eval_results.json", "training_curves.png"} <= {p.name for p in out.iterdir()}
+    assert (out / "tokenizer" / "config.json").is_file()
+    from vqdna.modeling import VQDNAForMaskedCodeModeling
+
+    model = VQDNAForMaskedCodeModeling.from_pretrained(out)
+    assert len(model.heads) == levels
+
+
+def test_resume_gives_the_uninterrupted_weights(tmp_path, small_genomes, tokenizers):
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    pretrain(tokenizers / "hrq", [small_genomes[0]], full, config=MCM, max_steps=10, quiet=True)
+    shutil.copytree(full / "checkpoints" / "checkpoint-5", cut / "checkpoints" / "checkpoint-5")
+    with pytest.raises(RunError, match="pass --resume"):
+        pretrain(tokenizers / "hrq", [small_genomes[0]], cut, config=MCM, max_steps=10, quiet=True)
+    pretrain(tokenizers / "hrq", [small_genomes[0]], cut, config=MCM, max_steps=10, quiet=True, resume=True)
+    a, b = load_file(full / "model.safetensors"), load_file(cut / "model.safetensors")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6, msg=key)
+    ra, rb = (json.loads((d / "eval_results.json").read_text()) for d in (full, cut))
+    assert ra["masked_accuracy"] == rb["masked_accuracy"]
+
+
+def test_two_process_torchrun_trains_checkpoints_and_resumes(tmp_path, small_genomes, tokenizers):
+    """torchrun --nproc_per_node=2 on CPU (gloo): the same command as on GPUs."""
+    out = tmp_path / "ddp"
+    cfg = json.dumps({**MCM, "eval_windows": 16})
+    base = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533", "-m", "vqdna.cli", "-q",
+            "pretrain", "--tokenizer", str(tokenizers / "vq"), "--fasta", str(small_genomes[0]), "--output-dir", str(out), "--config", cfg]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    run = subprocess.run(base + ["--max-steps", "5"], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (out / "checkpoints" / "checkpoint-5").is_dir() and (out / "eval_results.json").is_file()
+    (out / "eval_results.json").unlink()  # let the same folder continue to step 10
+    run = subprocess.run(base + ["--max-steps", "10", "--resume"], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    state = json.loads((out / "checkpoints" / "checkpoint-10" / "trainer_state.json").read_text())
+    assert state["global_step"] == 10 and json.loads((out / "eval_results.json").read_text())["steps"] == 10
+
+
+def test_cli_pretrain_reports_masked_and_baseline_accuracy(tmp_path, small_genomes, tokenizers, capsys):
+    out = tmp_path / "cli"
+    args = ["pretrain", "--tokenizer", str(tokenizers / "kmer"), "--fasta", str(small_genomes[0]), "--output-dir", str(out)]
+    assert main(["-q", *args, "--max-steps", "5", "--mask-ratio", "0.2", "--config", json.dumps(MCM)]) == 0
+    assert json.loads((out / "eval_results.json").read_text())["mask_ratio"] == 0.2
+    assert main(["-q", *args]) == 2
+    assert "already holds a pretrained model" in capsys.readouterr().err
