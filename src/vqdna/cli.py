@@ -22,7 +22,8 @@ def _train_tokenizer(args) -> None:
         args.kind, args.fasta, args.output_dir, preset=args.preset, config=args.config, max_steps=args.max_steps,
         seed=args.seed, species_weights=weights, resume=args.resume, quiet=args.quiet,
     )
-    _say(args, f"{args.kind} tokenizer saved to {args.output_dir} (vocab {tok.vocab_size}, {tok.metadata.get('wall_seconds')} s)")
+    if tok is not None:  # None on the non-zero ranks of a torchrun run
+        _say(args, f"{args.kind} tokenizer saved to {args.output_dir} (vocab {tok.vocab_size}, {tok.metadata.get('wall_seconds')} s)")
 
 
 def _eval_tokenizer(args) -> None:

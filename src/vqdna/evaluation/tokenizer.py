@@ -22,8 +22,18 @@ def _usage_and_perplexity(counts: np.ndarray) -> tuple[float, float]:
     return float(np.count_nonzero(counts)) / len(counts), float(np.exp(-(p * np.log(p)).sum()))
 
 
+def _informative(window: np.ndarray, offsets: list[tuple[int, int]]) -> np.ndarray:
+    """Per token: does its span hold at least one A/C/G/T (and not only N)?"""
+    known = np.concatenate([[0], np.cumsum(window < 4)])
+    spans = np.asarray(offsets, dtype=np.int64).reshape(-1, 2).clip(0, len(window))
+    return known[spans[:, 1]] > known[spans[:, 0]]
+
+
 def evaluate_tokenizer(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], *, window_bp: int = 1024) -> dict[str, Any]:
-    """Tile every genome into consecutive windows of `window_bp` and score the tokenizer on all of them."""
+    """Tile every genome into consecutive windows of `window_bp` and score the tokenizer on all of them.
+
+    Code usage and perplexity count only tokens that hold at least one A/C/G/T: runs of N
+    (assembly gaps: half of pyrodigal's E. coli contig) would otherwise pile onto one code."""
     windows = [w for g in genomes for w in g.tile(window_bp)]
     texts = [to_text(w) for w in windows]
     total_bp = sum(len(w) for w in windows)
@@ -40,8 +50,9 @@ def evaluate_tokenizer(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], *,
         correct = known = 0
         for i in range(0, len(encodings), 64):
             batch = encodings[i : i + 64]
-            for e in batch:
+            for e, w in zip(batch, windows[i : i + 64]):
                 codes = np.asarray(e.ids, dtype=np.int64).reshape(len(e), levels) - NUM_SPECIAL
+                codes = codes[_informative(w, e.offsets)]
                 for n in range(levels):
                     counts[n] += np.bincount(codes[:, n], minlength=sizes[n])
             decoded = tokenizer.decode_batch([e.ids for e in batch])
@@ -58,7 +69,7 @@ def evaluate_tokenizer(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], *,
         sizes = [vocab - NUM_SPECIAL]
         correct = known = 0
         for e, text, w in zip(encodings, texts, windows):
-            ids = np.asarray(e.ids, dtype=np.int64)
+            ids = np.asarray(e.ids, dtype=np.int64)[_informative(w, e.offsets)]
             counts[0] += np.bincount(ids[ids >= NUM_SPECIAL] - NUM_SPECIAL, minlength=sizes[0])
             got = np.frombuffer(tokenizer.decode(e.ids).encode(), dtype=np.uint8)
             want = np.frombuffer(text.encode(), dtype=np.uint8)
@@ -74,6 +85,7 @@ def evaluate_tokenizer(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], *,
         "kind": tokenizer.kind,
         "species": [g.name for g in genomes],
         "bp": total_bp,
+        "n_fraction": float(sum(int(np.count_nonzero(w == 4)) for w in windows)) / max(total_bp, 1),
         "windows": len(windows),
         "window_bp": window_bp,
         "reconstruction_accuracy": reconstruction,

@@ -197,6 +197,8 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
     splits = [g.split(cfg.heldout_fraction) for g in genomes]
     train = WindowSampler([s[0] for s in splits], cfg.window_bp, seed=cfg.seed, max_n_fraction=cfg.max_n_fraction)
     held = WindowSampler([s[1] for s in splits], cfg.window_bp, seed=cfg.seed + 10_000, max_n_fraction=cfg.max_n_fraction)
+    if isinstance(tokenizer, VQTokenizer) and torch.cuda.is_available():
+        tokenizer.to(torch.device("cuda", torch.cuda.current_device()))  # tokenize batches on the GPU too
     collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, cfg.span_tokens, seed=cfg.seed)
     torch.manual_seed(cfg.seed)
     model = build_model(tokenizer, cfg)

@@ -164,8 +164,9 @@ def train_tokenizer_on_genomes(
     seed: int | None = None,
     resume: bool = False,
     quiet: bool = False,
-) -> GenomeTokenizer:
-    """Train on genomes already in memory (their weights set the sampling)."""
+) -> GenomeTokenizer | None:
+    """Train on genomes already in memory (their weights set the sampling). Returns None on the
+    non-zero ranks of a multi-process (torchrun) run, where rank 0 saves."""
     if kind not in KINDS:
         raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
     output_dir = Path(output_dir)
@@ -180,6 +181,8 @@ def train_tokenizer_on_genomes(
     }
     if kind in ("vq", "hrq"):
         tokenizer = _train_vqvae(kind, model_config, training, genomes, output_dir, resume, quiet, metadata)
+        if tokenizer is None:  # a non-zero rank of a multi-process run: rank 0 saves
+            return None
     elif kind == "bpe":
         tokenizer = _train_bpe(model_config, genomes, metadata)
     else:
@@ -209,7 +212,7 @@ def _train_bpe(config: BPEConfig, genomes: list[Genome], metadata: dict[str, Any
     return BPETokenizer.train(texts, config, metadata)
 
 
-def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingConfig, genomes, output_dir: Path, resume, quiet, metadata) -> VQTokenizer:
+def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingConfig, genomes, output_dir: Path, resume, quiet, metadata) -> VQTokenizer | None:
     torch.manual_seed(training.seed)
     model = VQVAE(model_config)
     sampler = WindowSampler(genomes, training.window_bp, seed=training.seed, max_n_fraction=training.max_n_fraction)
@@ -246,8 +249,8 @@ def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingCon
         if checkpoint is None:
             logger.warning("--resume: no checkpoint in %s, starting from scratch", output_dir / "checkpoints")
     trainer.train(resume_from_checkpoint=checkpoint)
-    if trainer.args.process_index != 0:
-        return VQTokenizer(model, metadata)
+    if not trainer.is_world_process_zero():
+        return None
     metadata["model"] = dataclasses.asdict(model_config)
     metadata["training"] = dataclasses.asdict(training)
     metadata["steps"] = trainer.state.global_step
