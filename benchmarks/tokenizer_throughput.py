@@ -11,7 +11,6 @@ the same run. Untrained networks are used unless trained tokenizer folders are g
 from __future__ import annotations
 
 import argparse
-import gzip
 import importlib.util
 import json
 import statistics

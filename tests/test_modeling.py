@@ -79,3 +79,25 @@ def test_loss_sums_level_losses_over_masked_positions_only():
     manual = sum(torch.nn.functional.cross_entropy(out.logits[n][0, 2][None], ids[0, 2, n][None]) for n in range(2))
     torch.testing.assert_close(out.loss, manual)
     assert len(out.level_losses) == 2
+
+
+def test_auto_classes_load_a_saved_model(tmp_path):
+    from transformers import AutoConfig, AutoModelForMaskedLM
+
+    model = VQDNAForMaskedCodeModeling(_config()).eval()
+    model.save_pretrained(tmp_path)
+    assert AutoConfig.from_pretrained(tmp_path).model_type == "vqdna"
+    loaded = AutoModelForMaskedLM.from_pretrained(tmp_path).eval()
+    ids = torch.randint(NUM_SPECIAL, 37, (1, 9))
+    torch.testing.assert_close(loaded(ids).logits[0], model(ids).logits[0])
+
+
+def test_base_preset_is_the_papers_size():
+    from vqdna.config import load_preset
+
+    p = load_preset("base")["pretrain"]
+    cfg = VQDNAConfig(level_vocab_sizes=[NUM_SPECIAL + 512], input_mode="quantized", code_dim=384, **{k: p[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")})
+    with torch.device("meta"):
+        encoder = VQDNAModel(cfg)
+    params = sum(q.numel() for q in encoder.parameters())
+    assert 84e6 < params < 88e6  # the paper: 86M

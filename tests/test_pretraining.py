@@ -36,7 +36,7 @@ def tokenizers(tmp_path_factory, small_genomes):
 @pytest.mark.parametrize("kind", ["vq", "hrq", "kmer", "bpe"])
 def test_loss_falls_and_results_are_written(tmp_path, small_genomes, tokenizers, kind):
     out = tmp_path / kind
-    result = pretrain(tokenizers / kind, list(small_genomes), out, config=MCM, max_steps=40, quiet=True)
+    pretrain(tokenizers / kind, list(small_genomes), out, config=MCM, max_steps=40, quiet=True)
     log = json.loads((out / "training_log.json").read_text())
     losses = [h["loss"] for h in log if "loss" in h]
     assert losses[-1] < losses[0]

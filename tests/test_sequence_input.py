@@ -1,6 +1,5 @@
 import gzip
 
-import numpy as np
 import pytest
 
 from vqdna.alphabet import N_ID, SequenceError, canonical, to_ids, to_text

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from vqdna.alphabet import to_ids
 from vqdna.config import BPEConfig, VQVAEConfig
 from vqdna.networks import VQVAE
 from vqdna.storage import CheckpointError

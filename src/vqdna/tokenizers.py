@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from vqdna.alphabet import N_ID, PAD_ID, to_ids, to_text
-from vqdna.config import BPEConfig, KmerConfig, VQVAEConfig, from_dict
+from vqdna.config import BPEConfig, VQVAEConfig, from_dict
 from vqdna.networks import VQVAE
 from vqdna.storage import CheckpointError, load_state, package_versions, read_json, save_tensors, write_json, write_text
 

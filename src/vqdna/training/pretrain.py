@@ -9,7 +9,6 @@ same data and masks as an uninterrupted one.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import time
 from dataclasses import dataclass
@@ -18,8 +17,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from transformers import PrinterCallback, Trainer, TrainingArguments
-from transformers.trainer_utils import get_last_checkpoint
 
 from vqdna.config import from_dict, load_preset
 from vqdna.corpus import Genome, WindowSampler
@@ -27,9 +24,9 @@ from vqdna.masking import MaskedCodeCollator
 from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling
 from vqdna.storage import package_versions, write_json
 from vqdna.tokenizers import GenomeTokenizer, VQTokenizer, load_tokenizer
-from vqdna.training.tokenizer import RunError, load_genomes
+from vqdna.training.engine import RunError, StatsTrainer, check_output_dir, last_checkpoint, training_arguments
+from vqdna.training.tokenizer import load_genomes
 
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -97,31 +94,18 @@ def build_model(tokenizer: GenomeTokenizer, cfg: PretrainConfig) -> VQDNAForMask
     return model
 
 
-class _MCMTrainer(Trainer):
+class _MCMTrainer(StatsTrainer):
     """Logs masked-code accuracy per level alongside the loss."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._stats: list[list[float]] = []
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         out = model(**inputs)
         with torch.no_grad():
             labels = inputs["labels"] if inputs["labels"].dim() == 3 else inputs["labels"].unsqueeze(-1)
-            accs = []
             for n, logits in enumerate(out.logits):
                 m = labels[..., n] != -100
-                accs.append((logits.argmax(-1)[m] == labels[..., n][m]).float().mean().item() if m.any() else float("nan"))
-            self._stats.append(accs)
+                acc = (logits.argmax(-1)[m] == labels[..., n][m]).float().mean().item() if m.any() else float("nan")
+                self.record(**{f"masked_accuracy_level{n}": acc})
         return (out.loss, out) if return_outputs else out.loss
-
-    def log(self, logs: dict[str, float], *args, **kwargs) -> None:
-        if self._stats and "loss" in logs:
-            mean = np.nanmean(self._stats, axis=0)
-            for n, a in enumerate(mean):
-                logs[f"masked_accuracy_level{n}"] = round(float(a), 4)
-            self._stats = []
-        super().log(logs, *args, **kwargs)
 
 
 @torch.no_grad()
@@ -181,11 +165,7 @@ def pretrain(
     """Pretrain a masked code model; returns (and writes) eval_results.json's content."""
     output_dir = Path(output_dir)
     cfg = resolve_pretrain_config(preset, config, max_steps=max_steps, mask_ratio=mask_ratio, seed=seed)
-    if not resume and (output_dir / "eval_results.json").exists():
-        raise RunError(f"{output_dir} already holds a pretrained model; choose another --output-dir (nothing was overwritten)")
-    ckpt_dir = output_dir / "checkpoints"
-    if not resume and ckpt_dir.is_dir() and get_last_checkpoint(str(ckpt_dir)):
-        raise RunError(f"{output_dir} holds checkpoints of an interrupted run: pass --resume to continue it, or choose another --output-dir")
+    check_output_dir(output_dir, resume, finished_marker="eval_results.json", what="a pretrained model")
     tokenizer = load_tokenizer(tokenizer_dir)
     genomes = load_genomes(fasta, species_weights)
     return pretrain_on_genomes(tokenizer, genomes, output_dir, cfg, resume=resume, quiet=quiet, tokenizer_dir=str(tokenizer_dir))
@@ -204,36 +184,13 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
     model = build_model(tokenizer, cfg)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     dataset = WindowIndexDataset(train, cfg.max_steps * cfg.batch_size * cfg.gradient_accumulation_steps * world)
-    on_gpu = torch.cuda.is_available()
-    args = TrainingArguments(
-        output_dir=str(output_dir / "checkpoints"),
-        max_steps=cfg.max_steps,
-        per_device_train_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        learning_rate=cfg.learning_rate,
-        lr_scheduler_type="cosine",
-        warmup_steps=cfg.warmup_steps,
-        weight_decay=cfg.weight_decay,
-        save_steps=cfg.save_steps,
-        save_total_limit=2,
-        logging_steps=cfg.logging_steps,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        report_to=[],
-        disable_tqdm=quiet,
-        log_level="warning" if quiet else "passive",
-        use_cpu=not on_gpu,
-        bf16=on_gpu and torch.cuda.is_bf16_supported(),
-        remove_unused_columns=False,
-        dataloader_num_workers=0,
-        ddp_find_unused_parameters=False,
+    args = training_arguments(
+        output_dir, max_steps=cfg.max_steps, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay, save_steps=cfg.save_steps,
+        logging_steps=cfg.logging_steps, seed=cfg.seed, quiet=quiet, gradient_accumulation_steps=cfg.gradient_accumulation_steps,
     )
-    trainer = _MCMTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator)
-    if quiet:
-        trainer.remove_callback(PrinterCallback)
-    checkpoint = get_last_checkpoint(str(output_dir / "checkpoints")) if resume and (output_dir / "checkpoints").is_dir() else None
-    if resume and checkpoint is None:
-        logger.warning("--resume: no checkpoint in %s, starting from scratch", output_dir / "checkpoints")
+    trainer = _MCMTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator, quiet=quiet)
+    checkpoint = last_checkpoint(output_dir, resume)
     trainer.train(resume_from_checkpoint=checkpoint)
     if not trainer.is_world_process_zero():
         return {}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import math
 import os
 import time
@@ -15,20 +14,14 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from transformers import PrinterCallback, Trainer, TrainingArguments
-from transformers.trainer_utils import get_last_checkpoint
 
 from vqdna.config import BPEConfig, KmerConfig, TokenizerTrainingConfig, VQVAEConfig, from_dict, load_preset
 from vqdna.corpus import Genome, WindowSampler
 from vqdna.networks import VQVAE
 from vqdna.storage import package_versions, write_json
+from vqdna.training.engine import RunError, StatsTrainer, check_output_dir, last_checkpoint, training_arguments
 from vqdna.tokenizers import KINDS, BPETokenizer, GenomeTokenizer, HRQTokenizer, KmerTokenizer, VQTokenizer
 
-logger = logging.getLogger(__name__)
-
-
-class RunError(ValueError):
-    """A run that cannot start as asked (e.g. an output folder that holds an earlier run)."""
 
 
 def parse_overrides(config: str | dict | None) -> dict[str, Any]:
@@ -97,41 +90,29 @@ class WindowDataset(torch.utils.data.Dataset):
         return {"bp_ids": torch.from_numpy(ids.astype(np.int64))}
 
 
-class _VQVAETrainer(Trainer):
-    """Adds reconstruction accuracy and per-level code usage of the training batches to the logs."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._stats: list[list[float]] = []
+class _VQVAETrainer(StatsTrainer):
+    """Logs reconstruction accuracy and per-level code usage of the training batches."""
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         bp_ids = inputs["bp_ids"]
         out = model(bp_ids)
         with torch.no_grad():
             known = bp_ids < 4
-            acc = (out.logits.argmax(-1)[known] == bp_ids[known]).float().mean().item()
-            vq = getattr(model, "module", model).quantizer.levels
-            usage = [len(torch.unique(out.indices[..., n][out.token_mask])) / q.codebook_size for n, q in enumerate(vq)]
-            self._stats.append([out.reconstruction_loss.item(), out.quantizer_loss.item(), acc, *usage])
+            levels = getattr(model, "module", model).quantizer.levels
+            self.record(
+                reconstruction_loss=out.reconstruction_loss.item(),
+                quantizer_loss=out.quantizer_loss.item(),
+                reconstruction_accuracy=(out.logits.argmax(-1)[known] == bp_ids[known]).float().mean().item(),
+                **{
+                    f"batch_code_usage_level{n}": len(torch.unique(out.indices[..., n][out.token_mask])) / q.codebook_size
+                    for n, q in enumerate(levels)
+                },
+            )
         return (out.loss, out) if return_outputs else out.loss
-
-    def log(self, logs: dict[str, float], *args, **kwargs) -> None:
-        if self._stats and "loss" in logs:
-            mean = np.mean(self._stats, axis=0)
-            logs.update(reconstruction_loss=round(float(mean[0]), 5), quantizer_loss=round(float(mean[1]), 5), reconstruction_accuracy=round(float(mean[2]), 5))
-            for n, u in enumerate(mean[3:]):
-                logs[f"batch_code_usage_level{n}"] = round(float(u), 4)
-            self._stats = []
-        super().log(logs, *args, **kwargs)
 
 
 def _check_output_dir(output_dir: Path, resume: bool) -> None:
-    if resume:
-        return
-    if (output_dir / "config.json").exists():
-        raise RunError(f"{output_dir} already holds a trained tokenizer; choose another --output-dir (nothing was overwritten)")
-    if (output_dir / "checkpoints").is_dir() and get_last_checkpoint(str(output_dir / "checkpoints")):
-        raise RunError(f"{output_dir} holds checkpoints of an interrupted run: pass --resume to continue it, or choose another --output-dir")
+    check_output_dir(output_dir, resume, finished_marker="config.json", what="a trained tokenizer")
 
 
 def train_tokenizer(
@@ -218,36 +199,13 @@ def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingCon
     sampler = WindowSampler(genomes, training.window_bp, seed=training.seed, max_n_fraction=training.max_n_fraction)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     dataset = WindowDataset(sampler, training.max_steps * training.batch_size * world)
-    on_gpu = torch.cuda.is_available()
-    args = TrainingArguments(
-        output_dir=str(output_dir / "checkpoints"),
-        max_steps=training.max_steps,
-        per_device_train_batch_size=training.batch_size,
-        learning_rate=training.learning_rate,
-        lr_scheduler_type="cosine",
-        warmup_steps=training.warmup_steps,
-        weight_decay=training.weight_decay,
-        save_steps=training.save_steps,
-        save_total_limit=2,
-        logging_steps=training.logging_steps,
-        seed=training.seed,
-        data_seed=training.seed,
-        report_to=[],
-        disable_tqdm=quiet,
-        log_level="warning" if quiet else "passive",
-        use_cpu=not on_gpu,
-        bf16=on_gpu and torch.cuda.is_bf16_supported(),
-        remove_unused_columns=False,
-        dataloader_num_workers=0,
+    args = training_arguments(
+        output_dir, max_steps=training.max_steps, batch_size=training.batch_size, learning_rate=training.learning_rate,
+        warmup_steps=training.warmup_steps, weight_decay=training.weight_decay, save_steps=training.save_steps,
+        logging_steps=training.logging_steps, seed=training.seed, quiet=quiet,
     )
-    trainer = _VQVAETrainer(model=model, args=args, train_dataset=dataset)
-    if quiet:  # with the progress bar off, the Trainer would print every log line instead
-        trainer.remove_callback(PrinterCallback)
-    checkpoint = None
-    if resume:
-        checkpoint = get_last_checkpoint(str(output_dir / "checkpoints")) if (output_dir / "checkpoints").is_dir() else None
-        if checkpoint is None:
-            logger.warning("--resume: no checkpoint in %s, starting from scratch", output_dir / "checkpoints")
+    trainer = _VQVAETrainer(model=model, args=args, train_dataset=dataset, quiet=quiet)
+    checkpoint = last_checkpoint(output_dir, resume)
     trainer.train(resume_from_checkpoint=checkpoint)
     if not trainer.is_world_process_zero():
         return None
@@ -257,7 +215,7 @@ def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingCon
     write_json(output_dir / "training_log.json", trainer.state.log_history)
     _plot_training(trainer.state.log_history, output_dir / "training_curves.png", model_config.num_levels)
     cls = HRQTokenizer if kind == "hrq" else VQTokenizer
-    return cls(trainer.model.cpu() if not on_gpu else trainer.model, metadata)
+    return cls(trainer.model.cpu(), metadata)
 
 
 def _plot_training(history: list[dict[str, Any]], path: Path, levels: int) -> None:

@@ -1,0 +1,92 @@
+"""What every stage's training shares: the Trainer's arguments, output-folder rules, resume, and
+batch statistics in the logs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import PrinterCallback, Trainer, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+logger = logging.getLogger(__name__)
+
+
+class RunError(ValueError):
+    """A run that cannot start as asked (e.g. an output folder that holds an earlier run)."""
+
+
+def check_output_dir(output_dir: Path, resume: bool, *, finished_marker: str, what: str) -> None:
+    """Never overwrite a finished run, nor silently restart an interrupted one."""
+    if resume:
+        return
+    if (output_dir / finished_marker).exists():
+        raise RunError(f"{output_dir} already holds {what}; choose another --output-dir (nothing was overwritten)")
+    if (output_dir / "checkpoints").is_dir() and get_last_checkpoint(str(output_dir / "checkpoints")):
+        raise RunError(f"{output_dir} holds checkpoints of an interrupted run: pass --resume to continue it, or choose another --output-dir")
+
+
+def last_checkpoint(output_dir: Path, resume: bool) -> str | None:
+    if not resume:
+        return None
+    folder = output_dir / "checkpoints"
+    checkpoint = get_last_checkpoint(str(folder)) if folder.is_dir() else None
+    if checkpoint is None:
+        logger.warning("--resume: no checkpoint in %s, starting from scratch", folder)
+    return checkpoint
+
+
+def training_arguments(
+    output_dir: Path, *, max_steps: int, batch_size: int, learning_rate: float, warmup_steps: int, weight_decay: float,
+    save_steps: int, logging_steps: int, seed: int, quiet: bool, gradient_accumulation_steps: int = 1,
+) -> TrainingArguments:
+    """Cosine schedule, checkpoints under OUTPUT_DIR/checkpoints (the last two kept), bf16 on GPUs,
+    the CPU otherwise; data order and RNG seeded so that resuming reproduces an uninterrupted run."""
+    on_gpu = torch.cuda.is_available()
+    return TrainingArguments(
+        output_dir=str(output_dir / "checkpoints"),
+        max_steps=max_steps,
+        per_device_train_batch_size=batch_size,
+        gradient_accumulation_steps=gradient_accumulation_steps,
+        learning_rate=learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=warmup_steps,
+        weight_decay=weight_decay,
+        save_steps=save_steps,
+        save_total_limit=2,
+        logging_steps=logging_steps,
+        seed=seed,
+        data_seed=seed,
+        report_to=[],
+        disable_tqdm=quiet,
+        log_level="warning" if quiet else "passive",
+        use_cpu=not on_gpu,
+        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        ddp_find_unused_parameters=False,
+    )
+
+
+class StatsTrainer(Trainer):
+    """A Trainer whose logs also hold the mean of per-batch statistics that `compute_loss`
+    records with `self.record(name=value, ...)` since the previous log line."""
+
+    def __init__(self, *args, quiet: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._stats: dict[str, list[float]] = {}
+        if quiet:  # with the progress bar off, the Trainer would print every log line instead
+            self.remove_callback(PrinterCallback)
+
+    def record(self, **values: float) -> None:
+        for key, value in values.items():
+            self._stats.setdefault(key, []).append(value)
+
+    def log(self, logs: dict[str, float], *args, **kwargs) -> None:
+        if self._stats and "loss" in logs:
+            for key, values in self._stats.items():
+                logs[key] = round(float(np.nanmean(values)), 5)
+            self._stats = {}
+        super().log(logs, *args, **kwargs)
