@@ -18,6 +18,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read the process umask (there is no getter), leaving it unchanged
+
+
 class CheckpointError(ValueError):
     """A model folder that is missing, incomplete or corrupt."""
 
@@ -32,6 +36,7 @@ def atomic_path(path: str | Path):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

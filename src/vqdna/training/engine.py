@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from transformers import PrinterCallback, Trainer, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
+from transformers.utils import logging as hf_logging
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class StatsTrainer(Trainer):
         self._stats: dict[str, list[float]] = {}
         if quiet:  # with the progress bar off, the Trainer would print every log line instead
             self.remove_callback(PrinterCallback)
+            hf_logging.disable_progress_bar()  # e.g. "Writing model shards" at each checkpoint
 
     def record(self, **values: float) -> None:
         for key, value in values.items():
