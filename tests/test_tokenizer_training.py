@@ -94,3 +94,5 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
     assert "no such tokenizer folder" in capsys.readouterr().err
     assert main(["-q", "train-tokenizer", "--kind", "vq", "--fasta", str(bad), "--output-dir", str(tmp_path / "o"), "--config", '{"model": {"widht": 3}}']) == 2
     assert "unknown keys ['widht']" in capsys.readouterr().err
+    assert main(["-q", "train-tokenizer", "--kind", "vq", "--fasta", str(bad), "--output-dir", str(tmp_path / "o"), "--config", "{model"]) == 2
+    assert "--config: '{model' is neither a JSON file nor valid JSON" in capsys.readouterr().err

@@ -91,7 +91,9 @@ def _pretrain(args) -> None:
     from vqdna.training.pretrain import pretrain
 
     weights = [float(w) for w in args.species_weights.split(",")] if args.species_weights else None
-    config = json.loads(Path(args.config).read_text() if Path(args.config).is_file() else args.config) if args.config else None
+    from vqdna.config import json_option
+
+    config = json_option(args.config) if args.config else None
     result = pretrain(
         args.tokenizer, args.fasta, args.output_dir, preset=args.preset, config=config, max_steps=args.max_steps,
         mask_ratio=args.mask_ratio, seed=args.seed, species_weights=weights, resume=args.resume, quiet=args.quiet,

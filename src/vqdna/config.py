@@ -10,6 +10,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 PRESETS = ("tiny", "fast", "base")
@@ -95,6 +96,16 @@ class BPEConfig:
 class KmerConfig:
     k: int = 6
     overlapping: bool = False
+
+
+def json_option(value: str, flag: str = "--config") -> Any:
+    """A command-line JSON option: the path of a JSON file, or inline JSON."""
+    path = Path(value)
+    text = path.read_text() if path.is_file() else value
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{flag}: {value!r} is neither a JSON file nor valid JSON: {exc}") from exc
 
 
 def from_dict(cls, data: dict[str, Any], *, what: str = "config"):

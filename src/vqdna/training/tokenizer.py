@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time
@@ -15,13 +14,33 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from vqdna.config import BPEConfig, KmerConfig, TokenizerTrainingConfig, VQVAEConfig, from_dict, load_preset
+from vqdna.config import (
+    BPEConfig,
+    KmerConfig,
+    TokenizerTrainingConfig,
+    VQVAEConfig,
+    from_dict,
+    json_option,
+    load_preset,
+)
 from vqdna.corpus import Genome, WindowSampler
 from vqdna.networks import VQVAE
 from vqdna.storage import package_versions, write_json
-from vqdna.training.engine import RunError, StatsTrainer, check_output_dir, last_checkpoint, training_arguments
-from vqdna.tokenizers import KINDS, BPETokenizer, GenomeTokenizer, HRQTokenizer, KmerTokenizer, VQTokenizer
-
+from vqdna.tokenizers import (
+    KINDS,
+    BPETokenizer,
+    GenomeTokenizer,
+    HRQTokenizer,
+    KmerTokenizer,
+    VQTokenizer,
+)
+from vqdna.training.engine import (
+    RunError,
+    StatsTrainer,
+    check_output_dir,
+    last_checkpoint,
+    training_arguments,
+)
 
 
 def parse_overrides(config: str | dict | None) -> dict[str, Any]:
@@ -29,15 +48,7 @@ def parse_overrides(config: str | dict | None) -> dict[str, Any]:
     `model`, `training`, `bpe`, `kmer`."""
     if config is None:
         return {}
-    if isinstance(config, dict):
-        data = config
-    else:
-        path = Path(config)
-        text = path.read_text() if path.is_file() else config
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RunError(f"--config: {config!r} is neither a JSON file nor valid JSON: {exc}") from exc
+    data = config if isinstance(config, dict) else json_option(config)
     if not isinstance(data, dict) or set(data) - {"model", "training", "bpe", "kmer"}:
         raise RunError(f"--config: expected an object with sections model, training, bpe, kmer; got keys {list(data) if isinstance(data, dict) else type(data).__name__}")
     return data
