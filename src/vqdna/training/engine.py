@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from transformers import PrinterCallback, Trainer, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
 from transformers.utils import logging as hf_logging
@@ -27,6 +28,15 @@ def check_output_dir(output_dir: Path, resume: bool, *, finished_marker: str, wh
         raise RunError(f"{output_dir} already holds {what}; choose another --output-dir (nothing was overwritten)")
     if (output_dir / "checkpoints").is_dir() and get_last_checkpoint(str(output_dir / "checkpoints")):
         raise RunError(f"{output_dir} holds checkpoints of an interrupted run: pass --resume to continue it, or choose another --output-dir")
+
+
+def finish_distributed() -> None:
+    """End a multi-process (torchrun) run cleanly: every rank waits here until rank 0 has written
+    the outputs, then the process group is torn down. A rank that simply exits while gloo's
+    threads are alive aborts, and torchrun then kills rank 0 in the middle of saving."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def last_checkpoint(output_dir: Path, resume: bool) -> str | None:

@@ -24,7 +24,7 @@ from vqdna.masking import MaskedCodeCollator
 from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling
 from vqdna.storage import package_versions, write_json
 from vqdna.tokenizers import GenomeTokenizer, VQTokenizer, load_tokenizer
-from vqdna.training.engine import RunError, StatsTrainer, check_output_dir, last_checkpoint, training_arguments
+from vqdna.training.engine import RunError, StatsTrainer, check_output_dir, finish_distributed, last_checkpoint, training_arguments
 from vqdna.training.tokenizer import load_genomes
 
 
@@ -193,6 +193,7 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
     checkpoint = last_checkpoint(output_dir, resume)
     trainer.train(resume_from_checkpoint=checkpoint)
     if not trainer.is_world_process_zero():
+        finish_distributed()
         return {}
 
     levels = model.config.num_levels
@@ -211,6 +212,7 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
     write_json(output_dir / "training_log.json", trainer.state.log_history)
     _plot(trainer.state.log_history, output_dir / "training_curves.png", levels, result)
     write_json(output_dir / "eval_results.json", result)
+    finish_distributed()
     return result
 
 

@@ -38,6 +38,7 @@ from vqdna.training.engine import (
     RunError,
     StatsTrainer,
     check_output_dir,
+    finish_distributed,
     last_checkpoint,
     training_arguments,
 )
@@ -183,6 +184,7 @@ def train_tokenizer_on_genomes(
     metadata["trained_with"] = package_versions()
     tokenizer.metadata = metadata
     tokenizer.save_pretrained(output_dir)
+    finish_distributed()
     return tokenizer
 
 
@@ -219,6 +221,7 @@ def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingCon
     checkpoint = last_checkpoint(output_dir, resume)
     trainer.train(resume_from_checkpoint=checkpoint)
     if not trainer.is_world_process_zero():
+        finish_distributed()
         return None
     metadata["model"] = dataclasses.asdict(model_config)
     metadata["training"] = dataclasses.asdict(training)
