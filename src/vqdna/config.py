@@ -85,6 +85,33 @@ class TokenizerTrainingConfig:
 
 
 @dataclass
+class PretrainConfig:
+    """Masked code modeling: the encoder's size and the training run."""
+
+    hidden_size: int = 256
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4
+    intermediate_size: int = 1024
+    hidden_dropout_prob: float = 0.1
+    input_mode: str = "auto"  # VQ/HRQ: "quantized" (frozen codebook vectors) or "ids"; k-mer/BPE: ids
+    window_bp: int = 256
+    batch_size: int = 16
+    gradient_accumulation_steps: int = 1
+    max_steps: int = 300
+    learning_rate: float = 5e-4
+    warmup_steps: int = 30
+    weight_decay: float = 0.01
+    mask_ratio: float = 0.25
+    span_tokens: int | None = None  # None: the leak-free default of vqdna.masking
+    heldout_fraction: float = 0.05
+    eval_windows: int = 256
+    max_n_fraction: float = 0.1
+    save_steps: int = 100
+    logging_steps: int = 10
+    seed: int = 0
+
+
+@dataclass
 class BPEConfig:
     vocab_size: int = 4096
     chunk_bp: int = 1000  # training text is cut into chunks of this size (DNABERT-2 style)

@@ -17,7 +17,6 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read the process umask (there is no getter), leaving it unchanged
 

@@ -22,7 +22,15 @@ import torch
 from vqdna.alphabet import N_ID, PAD_ID, to_ids, to_text
 from vqdna.config import BPEConfig, VQVAEConfig, from_dict
 from vqdna.networks import VQVAE
-from vqdna.storage import CheckpointError, load_state, package_versions, read_json, save_tensors, write_json, write_text
+from vqdna.storage import (
+    CheckpointError,
+    load_state,
+    package_versions,
+    read_json,
+    save_tensors,
+    write_json,
+    write_text,
+)
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 PAD_TOKEN_ID, UNK_TOKEN_ID, CLS_TOKEN_ID, SEP_TOKEN_ID, MASK_TOKEN_ID = range(5)

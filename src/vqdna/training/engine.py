@@ -13,6 +13,8 @@ from transformers import PrinterCallback, Trainer, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
 from transformers.utils import logging as hf_logging
 
+from vqdna.corpus import WindowSampler
+
 logger = logging.getLogger(__name__)
 
 
@@ -79,6 +81,21 @@ def training_arguments(
         dataloader_num_workers=0,
         ddp_find_unused_parameters=False,
     )
+
+
+class WindowDataset(torch.utils.data.Dataset):
+    """Map-style view of a WindowSampler: item i is window i (with its index, from which the
+    masking collator seeds its mask), whatever process or worker asks for it."""
+
+    def __init__(self, sampler: WindowSampler, length: int):
+        self.sampler, self.length = sampler, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict:
+        ids, _ = self.sampler.window(index)
+        return {"bp_ids": torch.from_numpy(ids.astype(np.int64)), "index": index}
 
 
 class StatsTrainer(Trainer):

@@ -11,47 +11,28 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from vqdna.config import from_dict, load_preset
+from vqdna.config import PretrainConfig, from_dict, load_preset
 from vqdna.corpus import Genome, WindowSampler
 from vqdna.masking import MaskedCodeCollator
 from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling
 from vqdna.storage import package_versions, write_json
 from vqdna.tokenizers import GenomeTokenizer, VQTokenizer, load_tokenizer
-from vqdna.training.engine import RunError, StatsTrainer, check_output_dir, finish_distributed, last_checkpoint, training_arguments
+from vqdna.training.engine import (
+    RunError,
+    StatsTrainer,
+    WindowDataset,
+    check_output_dir,
+    finish_distributed,
+    last_checkpoint,
+    training_arguments,
+)
 from vqdna.training.tokenizer import load_genomes
-
-
-
-@dataclass
-class PretrainConfig:
-    hidden_size: int = 256
-    num_hidden_layers: int = 4
-    num_attention_heads: int = 4
-    intermediate_size: int = 1024
-    hidden_dropout_prob: float = 0.1
-    input_mode: str = "auto"  # VQ/HRQ: "quantized" (frozen codebook vectors) or "ids"; k-mer/BPE: ids
-    window_bp: int = 256
-    batch_size: int = 16
-    gradient_accumulation_steps: int = 1
-    max_steps: int = 300
-    learning_rate: float = 5e-4
-    warmup_steps: int = 30
-    weight_decay: float = 0.01
-    mask_ratio: float = 0.25
-    span_tokens: int | None = None  # None: the leak-free default of vqdna.masking
-    heldout_fraction: float = 0.05
-    eval_windows: int = 256
-    max_n_fraction: float = 0.1
-    save_steps: int = 100
-    logging_steps: int = 10
-    seed: int = 0
 
 
 def resolve_pretrain_config(preset: str, overrides: dict[str, Any] | None = None, **flags) -> PretrainConfig:
@@ -60,19 +41,6 @@ def resolve_pretrain_config(preset: str, overrides: dict[str, Any] | None = None
         if value is not None:
             setattr(cfg, key, value)
     return cfg
-
-
-class WindowIndexDataset(torch.utils.data.Dataset):
-    """Item i: window i of the sampler, with its index (the collator seeds its mask from it)."""
-
-    def __init__(self, sampler: WindowSampler, length: int):
-        self.sampler, self.length = sampler, length
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        return {"bp_ids": self.sampler.window(index)[0], "index": index}
 
 
 def build_model(tokenizer: GenomeTokenizer, cfg: PretrainConfig) -> VQDNAForMaskedCodeModeling:
@@ -183,7 +151,7 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
     torch.manual_seed(cfg.seed)
     model = build_model(tokenizer, cfg)
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    dataset = WindowIndexDataset(train, cfg.max_steps * cfg.batch_size * cfg.gradient_accumulation_steps * world)
+    dataset = WindowDataset(train, cfg.max_steps * cfg.batch_size * cfg.gradient_accumulation_steps * world)
     args = training_arguments(
         output_dir, max_steps=cfg.max_steps, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
         warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay, save_steps=cfg.save_steps,

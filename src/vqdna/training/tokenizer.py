@@ -37,6 +37,7 @@ from vqdna.tokenizers import (
 from vqdna.training.engine import (
     RunError,
     StatsTrainer,
+    WindowDataset,
     check_output_dir,
     finish_distributed,
     last_checkpoint,
@@ -86,20 +87,6 @@ def load_genomes(fasta: Sequence[str | Path], weights: Sequence[float] | None = 
     if weights is not None and len(weights) != len(fasta):
         raise RunError(f"{len(weights)} species weights for {len(fasta)} FASTA files")
     return [Genome.from_fasta(f, weight=weights[i] if weights else 1.0) for i, f in enumerate(fasta)]
-
-
-class WindowDataset(torch.utils.data.Dataset):
-    """Map-style view of a WindowSampler: item i is window i, whatever process asks for it."""
-
-    def __init__(self, sampler: WindowSampler, length: int):
-        self.sampler, self.length = sampler, length
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        ids, _ = self.sampler.window(index)
-        return {"bp_ids": torch.from_numpy(ids.astype(np.int64))}
 
 
 class _VQVAETrainer(StatsTrainer):
