@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vqdna.alphabet import N_ID, SequenceError
+from vqdna.alphabet import SequenceError, n_fraction
 from vqdna.seqio import read_fasta
 
 
@@ -90,7 +90,7 @@ class WindowSampler:
             ri = int(rng.choice(len(starts), p=starts / starts.sum()))
             s = int(rng.integers(starts[ri]))
             ids = self.genomes[gi].records[ri][s : s + self.window_bp]
-            if np.count_nonzero(ids == N_ID) <= self.max_n_fraction * self.window_bp:
+            if n_fraction(ids) <= self.max_n_fraction:
                 return ids, gi
         raise SequenceError(
             f"100 windows in a row had more than {self.max_n_fraction:.0%} N; "

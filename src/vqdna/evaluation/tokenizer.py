@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from vqdna.alphabet import to_text
+from vqdna.alphabet import N_ID, to_text
 from vqdna.corpus import Genome
 from vqdna.tokenizers import NUM_SPECIAL, GenomeTokenizer, VQTokenizer
 
@@ -85,7 +85,7 @@ def evaluate_tokenizer(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], *,
         "kind": tokenizer.kind,
         "species": [g.name for g in genomes],
         "bp": total_bp,
-        "n_fraction": float(sum(int(np.count_nonzero(w == 4)) for w in windows)) / max(total_bp, 1),
+        "n_fraction": float(sum(int(np.count_nonzero(w == N_ID)) for w in windows)) / max(total_bp, 1),
         "windows": len(windows),
         "window_bp": window_bp,
         "reconstruction_accuracy": reconstruction,

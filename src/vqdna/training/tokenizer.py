@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 
+from vqdna.alphabet import n_fraction, to_text
 from vqdna.config import (
     BPEConfig,
     KmerConfig,
@@ -164,7 +164,7 @@ def train_tokenizer_on_genomes(
         if tokenizer is None:  # a non-zero rank of a multi-process run: rank 0 saves
             return None
     elif kind == "bpe":
-        tokenizer = _train_bpe(model_config, genomes, metadata)
+        tokenizer = _train_bpe(model_config, genomes, training.max_n_fraction, metadata)
     else:
         tokenizer = KmerTokenizer(model_config.k, model_config.overlapping, metadata)
     metadata["wall_seconds"] = round(time.time() - started, 1)
@@ -175,9 +175,9 @@ def train_tokenizer_on_genomes(
     return tokenizer
 
 
-def _train_bpe(config: BPEConfig, genomes: list[Genome], metadata: dict[str, Any]) -> BPETokenizer:
-    """BPE learns from chunks of every genome, the same share of each (at most max_train_bp in all)."""
-    from vqdna.alphabet import to_text
+def _train_bpe(config: BPEConfig, genomes: list[Genome], max_n_fraction: float, metadata: dict[str, Any]) -> BPETokenizer:
+    """BPE learns from chunks of every genome, the same share of each (at most max_train_bp in
+    all), skipping chunks with more N than training windows may have."""
 
     per_genome = config.max_train_bp // len(genomes)
     texts = []
@@ -186,7 +186,7 @@ def _train_bpe(config: BPEConfig, genomes: list[Genome], metadata: dict[str, Any
         for chunk in g.tile(config.chunk_bp):
             if taken >= per_genome:
                 break
-            if np.count_nonzero(chunk == 4) <= 0.1 * len(chunk):
+            if n_fraction(chunk) <= max_n_fraction:
                 texts.append(to_text(chunk))
                 taken += len(chunk)
     metadata["bpe"] = dataclasses.asdict(config) | {"train_bp": sum(len(t) for t in texts)}
