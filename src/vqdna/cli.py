@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from vqdna.alphabet import SequenceError
 from vqdna.config import PRESETS
-from vqdna.storage import CheckpointError, atomic_path, write_json
+from vqdna.storage import CheckpointError, atomic_path, write_json, write_text
 from vqdna.tokenizers import KINDS
 
 
@@ -76,7 +77,7 @@ def _tokenize(args) -> None:
         from vqdna.seqio import read_labeled_csv
 
         data = read_labeled_csv(args.csv)
-        records = [(f"line{i + 2}", s, lab) for i, (s, lab) in enumerate(zip(data.sequences, data.labels))]
+        records = [(f"line{n}", s, lab) for n, s, lab in zip(data.lines, data.sequences, data.labels)]
     encodings = tok.encode_batch([r[1] for r in records])
     with atomic_path(args.output) as tmp, open(tmp, "w") as fh:
         for (name, seq, label), enc in zip(records, encodings):
@@ -101,6 +102,128 @@ def _pretrain(args) -> None:
     if result:
         _say(args, f"masked accuracy {result['masked_accuracy']} vs frequency baseline {result['baseline_accuracy']} "
              f"({result['steps']} steps, {result['wall_seconds']} s) -> {args.output_dir}")
+
+
+def _config_option(args):
+    from vqdna.config import json_option
+
+    return json_option(args.config) if getattr(args, "config", None) else None
+
+
+def _seeds(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        return [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise ValueError(f"--seeds: expected comma-separated integers such as 1,2,3, got {text!r}") from None
+
+
+def _finetune(args) -> None:
+    from vqdna.training.finetune import finetune
+
+    r = finetune(args.model, args.data_path, args.output_dir, preset=args.preset, config=_finetune_overrides(args),
+                 seeds=_seeds(args.seeds), use_lora=args.use_lora, resume=args.resume, quiet=args.quiet)
+    m = r["primary_metric"]
+    _say(args, f"test {m} {r[f'test_{m}']:.4f} ± {r[f'test_{m}_std']:.4f} over seeds {[s['seed'] for s in r['per_seed']]} "
+         f"({r['wall_seconds']} s) -> {args.output_dir / 'eval_results.json'}")
+
+
+def _finetune_overrides(args) -> dict | None:
+    config = dict(_config_option(args) or {})
+    for flag, key in (("lora_r", "lora_r"), ("lora_alpha", "lora_alpha"), ("max_steps", "max_steps"), ("learning_rate", "learning_rate")):
+        if getattr(args, flag, None) is not None:
+            config[key] = getattr(args, flag)
+    if getattr(args, "lora_target_modules", None):
+        config["lora_target_modules"] = [m for m in args.lora_target_modules.split(",") if m]
+    return config or None
+
+
+def _read_inputs(args) -> tuple[list[str], list[str], list[str]]:
+    """(ids, sequences, labels) from --csv or --fasta (records, or windows with --window-bp)."""
+    from vqdna.seqio import read_fasta, read_labeled_csv
+
+    if args.csv:
+        data = read_labeled_csv(args.csv, require_label=False)
+        return [f"line{n}" for n in data.lines], data.sequences, data.labels
+    ids, seqs = [], []
+    for r in read_fasta(args.fasta):
+        text = r.sequence
+        if args.window_bp:
+            for start in range(0, len(text), args.window_bp):
+                piece = text[start : start + args.window_bp]
+                ids.append(f"{r.name}:{start + 1}-{start + len(piece)}")
+                seqs.append(piece)
+        else:
+            ids.append(r.name)
+            seqs.append(text)
+    return ids, seqs, [""] * len(seqs)
+
+
+def _predict(args) -> None:
+    from vqdna.inference import predict
+
+    ids, seqs, labels = _read_inputs(args)
+    p = predict(args.model, seqs, batch_size=args.batch_size)
+    with atomic_path(args.output) as tmp, open(tmp, "w", newline="") as fh:
+        w = csv.writer(fh)
+        has_labels = any(labels)
+        if p.probabilities is None:
+            w.writerow(["id"] + (["label"] if has_labels else []) + ["prediction"])
+            for i, (sid, value) in enumerate(zip(ids, p.predictions)):
+                w.writerow([sid] + ([labels[i]] if has_labels else []) + [f"{value:.6g}"])
+        else:
+            w.writerow(["id"] + (["label"] if has_labels else []) + ["predicted_label"] + [f"prob_{n}" for n in p.label_names])
+            for i, (sid, pred) in enumerate(zip(ids, p.predictions)):
+                w.writerow([sid] + ([labels[i]] if has_labels else []) + [pred] + [f"{x:.6f}" for x in p.probabilities[i]])
+    _say(args, f"{len(seqs)} predictions -> {args.output}")
+
+
+def _embed(args) -> None:
+    import numpy as np
+
+    from vqdna.inference import embed
+
+    ids, seqs, _ = _read_inputs(args)
+    x = embed(args.model, seqs, batch_size=args.batch_size)
+    with atomic_path(args.output) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, x)
+    ids_path = args.output.with_suffix(".ids.txt")
+    write_text(ids_path, "\n".join(ids) + "\n")
+    _say(args, f"{x.shape[0]} embeddings of size {x.shape[1]} -> {args.output} (row ids in {ids_path})")
+
+
+def _probe(args) -> None:
+    from vqdna.evaluation.probe import probe
+
+    source, what = (args.model, "model") if args.model else (args.tokenizer, "tokenizer")
+    r = probe(source, args.data_path, args.output_dir, what=what)
+    m = r["primary_metric"]
+    _say(args, f"linear probe of {source}: test {m} {r[f'test_{m}']:.4f} (L2 {r['l2']}, {r['wall_seconds']} s)"
+         + (f" -> {args.output_dir / 'eval_results.json'}" if args.output_dir else ""))
+
+
+def _make_task(args) -> None:
+    from vqdna.tasks import make_labeled_task, make_species_task
+
+    names = args.names.split(",") if args.names else None
+    if args.kind == "species":
+        if not args.window_bp:
+            raise ValueError("make-task species: --window-bp is required")
+        r = make_species_task(args.fasta, args.output_dir, window_bp=args.window_bp, train_per_species=args.train,
+                              dev_per_species=args.dev, test_per_species=args.test, seed=args.seed, names=names)
+    else:
+        r = make_labeled_task(args.fasta, args.output_dir, window_bp=args.window_bp, seed=args.seed, names=names)
+    _say(args, f"{args.kind} task with labels {r['labels']}: " + ", ".join(f"{s} {sum(c.values())}" for s, c in r["counts"].items()) + f" rows -> {args.output_dir}")
+
+
+def _benchmark(args) -> None:
+    from vqdna.benchmark import parse_models, run_benchmark
+
+    models = parse_models(args.tokenizers, args.models_dir)
+    run_benchmark(args.suite, models, args.output_dir, preset=args.preset, config=_finetune_overrides(args),
+                  seeds=_seeds(args.seeds), use_lora=args.use_lora, quiet=args.quiet)
+    _say(args, (args.output_dir / "results.md").read_text() + f"-> {args.output_dir}/results.csv, results.md, results.png")
 
 
 def _demo(args) -> None:
@@ -169,6 +292,73 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--species-weights")
     p.add_argument("--resume", action="store_true")
     p.set_defaults(func=_pretrain)
+
+    def finetune_options(p) -> None:
+        p.add_argument("--preset", choices=PRESETS, default="tiny")
+        p.add_argument("--config", help="JSON file or inline JSON overriding the preset's finetune values")
+        p.add_argument("--use-lora", action=argparse.BooleanOptionalAction, default=None,
+                       help="LoRA on the encoder + a trained head (the preset's default: on); --no-use-lora fine-tunes every weight")
+        p.add_argument("--lora-r", type=int)
+        p.add_argument("--lora-alpha", type=int)
+        p.add_argument("--lora-target-modules", help="comma-separated module names (default query,key,value,dense)")
+        p.add_argument("--max-steps", type=int)
+        p.add_argument("--learning-rate", type=float)
+        p.add_argument("--seeds", help="comma-separated seeds, e.g. 1,2,3 (default: the preset's)")
+
+    p = sub.add_parser("finetune", help="fine-tune a pretrained model on a task folder (train/dev/test.csv)")
+    p.add_argument("--model", required=True, type=Path, help="a folder written by vqdna pretrain")
+    p.add_argument("--data-path", required=True, type=Path, help="task folder with train.csv, dev.csv, test.csv (sequence,label)")
+    p.add_argument("--output-dir", required=True, type=Path)
+    finetune_options(p)
+    p.add_argument("--resume", action="store_true", help="reuse finished seeds and continue an interrupted one")
+    p.set_defaults(func=_finetune)
+
+    def input_options(p) -> None:
+        src = p.add_mutually_exclusive_group(required=True)
+        src.add_argument("--csv", type=Path, help="CSV with header sequence[,label]")
+        src.add_argument("--fasta", type=Path)
+        p.add_argument("--window-bp", type=int, help="FASTA: cut each record into consecutive windows of this length")
+        p.add_argument("--batch-size", type=int, default=64)
+
+    p = sub.add_parser("predict", help="predict labels of sequences with a fine-tuned model (CSV out)")
+    p.add_argument("--model", required=True, type=Path, help="a vqdna finetune output folder (its best seed) or a model folder")
+    input_options(p)
+    p.add_argument("--output", required=True, type=Path)
+    p.set_defaults(func=_predict)
+
+    p = sub.add_parser("embed", help="mean-pooled embeddings of sequences (.npy, plus a .ids.txt of row ids)")
+    p.add_argument("--model", required=True, type=Path)
+    input_options(p)
+    p.add_argument("--output", required=True, type=Path)
+    p.set_defaults(func=_embed)
+
+    p = sub.add_parser("probe", help="linear probe of a frozen model or tokenizer on a task folder")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--model", type=Path)
+    src.add_argument("--tokenizer", type=Path)
+    p.add_argument("--data-path", required=True, type=Path)
+    p.add_argument("--output-dir", type=Path)
+    p.set_defaults(func=_probe)
+
+    p = sub.add_parser("make-task", help="build a task folder from genomes: species classification, or one class per FASTA file")
+    p.add_argument("kind", choices=("species", "labeled"))
+    p.add_argument("--fasta", nargs="+", required=True, type=Path, help="one FASTA per species / class")
+    p.add_argument("--output-dir", required=True, type=Path)
+    p.add_argument("--window-bp", type=int, help="window length (species: required; labeled: tile records, default whole records)")
+    p.add_argument("--names", help="comma-separated label names (default: file names)")
+    p.add_argument("--train", type=int, default=2000, help="species: training windows per species")
+    p.add_argument("--dev", type=int, default=250)
+    p.add_argument("--test", type=int, default=250)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_make_task)
+
+    p = sub.add_parser("benchmark", help="fine-tune every tokenizer's model on every task of a suite; table + chart")
+    p.add_argument("--suite", required=True, type=Path, help="a folder of task folders (or one task folder)")
+    p.add_argument("--tokenizers", required=True, help="e.g. vq,hrq,bpe,kmer (models in --models-dir) or vq=DIR,bpe=DIR")
+    p.add_argument("--models-dir", type=Path, help="holds one pretrained model folder per tokenizer name")
+    p.add_argument("--output-dir", required=True, type=Path)
+    finetune_options(p)
+    p.set_defaults(func=_benchmark)
 
     p = sub.add_parser("demo", help="run the pipeline on built-in real genomes and write a report")
     p.add_argument("--output-dir", required=True, type=Path)

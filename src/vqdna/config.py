@@ -112,6 +112,36 @@ class PretrainConfig:
 
 
 @dataclass
+class FinetuneConfig:
+    """Stage 3: fine-tuning on a labeled task (GUE protocol: LoRA r=8, alpha=16, dropout 0.05 on
+    query/key/value/dense, dev evaluation during training, best dev checkpoint tested)."""
+
+    use_lora: bool = True
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    lora_target_modules: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
+    task_type: str = "auto"  # "classification", "regression", or "auto": float labels that are not all integers → regression
+    learning_rate: float = 1e-4
+    batch_size: int = 32
+    max_steps: int = 1000
+    warmup_steps: int = 50
+    weight_decay: float = 0.01
+    eval_steps: int = 200
+    logging_steps: int = 50
+    max_length_bp: int = 2048  # longer sequences are an error (no silent truncation)
+    seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
+    eval_batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.task_type not in ("auto", "classification", "regression"):
+            raise ValueError(f"task_type must be 'auto', 'classification' or 'regression', got {self.task_type!r}")
+        if not self.seeds:
+            raise ValueError("seeds: need at least one seed")
+        self.seeds = [int(s) for s in self.seeds]
+
+
+@dataclass
 class BPEConfig:
     vocab_size: int = 4096
     chunk_bp: int = 1000  # training text is cut into chunks of this size (DNABERT-2 style)

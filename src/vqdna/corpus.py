@@ -29,7 +29,7 @@ class Genome:
     def from_fasta(cls, paths: str | Path | list, name: str | None = None, weight: float = 1.0) -> "Genome":
         paths = [Path(p) for p in (paths if isinstance(paths, (list, tuple)) else [paths])]
         records = [r.ids for p in paths for r in read_fasta(p)]
-        return cls(name or _species_name(paths[0]), records, weight, [str(p) for p in paths])
+        return cls(name or species_name(paths[0]), records, weight, [str(p) for p in paths])
 
     @property
     def num_bp(self) -> int:
@@ -53,7 +53,7 @@ class Genome:
         return [r[i : i + window_bp] for r in self.records for i in range(0, len(r), window_bp)]
 
 
-def _species_name(path: Path) -> str:
+def species_name(path: Path) -> str:
     name = path.name
     for suffix in (".gz", ".fasta", ".fa", ".fna", ".fas"):
         name = name.removesuffix(suffix)

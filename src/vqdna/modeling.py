@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from transformers import PretrainedConfig, PreTrainedModel
+from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.utils import ModelOutput
 
 from vqdna.tokenizers import NUM_SPECIAL, PAD_TOKEN_ID
@@ -263,15 +264,63 @@ class VQDNAForMaskedCodeModeling(VQDNAPreTrainedModel):
         return MaskedCodeModelingOutput(loss=loss, logits=logits, level_losses=level_losses)
 
 
+def mean_pool(hidden: Tensor, attention_mask: Tensor) -> Tensor:
+    """Mean over the real (non-padding) tokens of each sequence."""
+    m = attention_mask.to(hidden.dtype).unsqueeze(-1)
+    return (hidden * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
+class ClassificationHead(nn.Module):
+    """A two-layer MLP on pooled tokens. Its layers are not called `dense`, so LoRA targets that
+    name only the encoder's layers and the head is trained in full."""
+
+    def __init__(self, c: VQDNAConfig):
+        super().__init__()
+        self.hidden = nn.Linear(c.hidden_size, c.hidden_size)
+        self.dropout = nn.Dropout(c.hidden_dropout_prob)
+        self.out = nn.Linear(c.hidden_size, c.num_labels)
+
+    def forward(self, pooled: Tensor) -> Tensor:
+        return self.out(self.dropout(F.gelu(self.hidden(self.dropout(pooled)))))
+
+
+class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
+    """Encoder plus an MLP head on mask-aware mean-pooled tokens. `config.problem_type` is
+    "single_label_classification" (cross-entropy over `num_labels` classes) or "regression"
+    (mean squared error on one float)."""
+
+    def __init__(self, config: VQDNAConfig):
+        super().__init__(config)
+        config.problem_type = config.problem_type or "single_label_classification"
+        if config.problem_type not in ("single_label_classification", "regression"):
+            raise ValueError(f"problem_type must be 'single_label_classification' or 'regression', got {config.problem_type!r}")
+        self.vqdna = VQDNAModel(config)
+        self.classifier = ClassificationHead(config)
+        self.post_init()
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_) -> SequenceClassifierOutput:
+        if attention_mask is None:
+            attention_mask = torch.ones(input_ids.shape[:2], dtype=torch.long, device=input_ids.device)
+        hidden = self.vqdna(input_ids, attention_mask).last_hidden_state
+        logits = self.classifier(mean_pool(hidden, attention_mask)).float()
+        loss = None
+        if labels is not None:
+            if self.config.problem_type == "regression":
+                loss = F.mse_loss(logits.squeeze(-1), labels.float())
+            else:
+                loss = F.cross_entropy(logits, labels.long())
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
 
 def _register_auto_classes() -> None:
     """So that transformers' AutoConfig / AutoModel / AutoModelForMaskedLM load vqdna folders."""
-    from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM
+    from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification
 
     try:
         AutoConfig.register("vqdna", VQDNAConfig)
         AutoModel.register(VQDNAConfig, VQDNAModel)
         AutoModelForMaskedLM.register(VQDNAConfig, VQDNAForMaskedCodeModeling)
+        AutoModelForSequenceClassification.register(VQDNAConfig, VQDNAForSequenceClassification)
     except ValueError:  # already registered (module reloaded)
         pass
 

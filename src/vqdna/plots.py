@@ -49,3 +49,19 @@ def code_usage_plot(path, counts_per_level: Sequence[np.ndarray], *, title: str)
         ax.set_title(f"{name}: {len(c)} codes, {used:.1%} used")
     fig.suptitle(title)
     _save(fig, path)
+
+
+def grouped_bar_plot(path, groups: Sequence[str], series: dict[str, tuple[Sequence[float], Sequence[float]]], *, title: str, ylabel: str) -> None:
+    """One group of bars per entry of `groups`, one bar per series {name: (means, stds)}, with
+    error bars (NaN means are left out)."""
+    fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(groups) * max(1, len(series)) / 2), 3.8))
+    width = 0.8 / max(1, len(series))
+    x = np.arange(len(groups))
+    for n, (name, (means, stds)) in enumerate(series.items()):
+        ax.bar(x + (n - (len(series) - 1) / 2) * width, means, width, yerr=stds, capsize=3, label=name)
+    ax.set_xticks(x, groups, rotation=20, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    _save(fig, path)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -41,6 +42,10 @@ class LabeledSequences:
     sequences: list[str]
     labels: list[str]
     path: str
+    lines: list[int] = field(default_factory=list)  # the CSV line of each row, for error messages
+
+    def where(self, i: int) -> str:
+        return f"{self.path}: line {self.lines[i]}" if self.lines else f"{self.path}: row {i + 1}"
 
     def __len__(self) -> int:
         return len(self.sequences)
@@ -98,37 +103,42 @@ def read_fasta(path: str | Path) -> list[FastaRecord]:
     return records
 
 
-def read_labeled_csv(path: str | Path) -> LabeledSequences:
-    """A `sequence,label` CSV (the GUE / DNABERT-2 format)."""
+def read_labeled_csv(path: str | Path, *, require_label: bool = True) -> LabeledSequences:
+    """A `sequence,label` CSV (the GUE / DNABERT-2 format). With `require_label=False` a CSV
+    of sequences only (header `sequence`) is accepted too, for prediction; its labels are ""."""
     path = Path(path)
     if not path.is_file():
         raise SequenceError(f"{path}: no such CSV file")
     sequences: list[str] = []
     labels: list[str] = []
+    lines: list[int] = []
+    expected = "'sequence,label'" if require_label else "'sequence,label' or 'sequence'"
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
         reader = csv.reader(fh)
         try:
             header = next(reader)
         except StopIteration:
-            raise SequenceError(f"{path}: empty file, expected the header 'sequence,label'") from None
-        if [h.strip().lower() for h in header] != CSV_HEADER:
-            raise SequenceError(f"{path}: line 1: header is {','.join(header)!r}, expected 'sequence,label'")
+            raise SequenceError(f"{path}: empty file, expected the header {expected}") from None
+        columns = [h.strip().lower() for h in header]
+        if columns != CSV_HEADER and (require_label or columns != CSV_HEADER[:1]):
+            raise SequenceError(f"{path}: line 1: header is {','.join(header)!r}, expected {expected}")
         for row in reader:
             lineno = reader.line_num
             if not row or all(not c.strip() for c in row):
                 continue
-            if len(row) != 2:
-                raise SequenceError(f"{path}: line {lineno}: {len(row)} columns, expected 2 (sequence,label)")
-            seq, label = row[0].strip(), row[1].strip()
+            if len(row) != len(columns):
+                raise SequenceError(f"{path}: line {lineno}: {len(row)} columns, expected {len(columns)} ({','.join(columns)})")
+            seq, label = row[0].strip(), (row[1].strip() if len(row) > 1 else "")
             if not seq:
                 raise SequenceError(f"{path}: line {lineno}: empty sequence")
-            if not label:
+            if len(columns) > 1 and not label:
                 raise SequenceError(f"{path}: line {lineno}: empty label")
             sequences.append(to_text(to_ids(seq, source=str(path), record=f"line {lineno}")))
             labels.append(label)
+            lines.append(lineno)
     if not sequences:
         raise SequenceError(f"{path}: no rows after the header")
-    return LabeledSequences(sequences, labels, str(path))
+    return LabeledSequences(sequences, labels, str(path), lines)
 
 
 def read_task(folder: str | Path) -> dict[str, LabeledSequences]:
@@ -140,3 +150,11 @@ def read_task(folder: str | Path) -> dict[str, LabeledSequences]:
     if missing:
         raise SequenceError(f"{folder}: task folder lacks {', '.join(m + '.csv' for m in missing)} (needs train.csv, dev.csv, test.csv)")
     return {s: read_labeled_csv(folder / f"{s}.csv") for s in TASK_SPLITS}
+
+
+def check_lengths(sequences: Sequence[str], max_bp: int, where=lambda i: f"sequence {i + 1}") -> None:
+    """Longer sequences are an error, never truncated: say which one, and what to do."""
+    for i, s in enumerate(sequences):
+        if len(s) > max_bp:
+            raise SequenceError(f"{where(i)}: sequence of {len(s):,} bp is longer than the {max_bp:,} bp allowed; "
+                             f"cut it into windows (e.g. --window-bp) or raise max_length_bp")

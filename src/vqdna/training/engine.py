@@ -53,7 +53,7 @@ def last_checkpoint(output_dir: Path, resume: bool) -> str | None:
 
 def training_arguments(
     output_dir: Path, *, max_steps: int, batch_size: int, learning_rate: float, warmup_steps: int, weight_decay: float,
-    save_steps: int, logging_steps: int, seed: int, quiet: bool, gradient_accumulation_steps: int = 1,
+    save_steps: int, logging_steps: int, seed: int, quiet: bool, gradient_accumulation_steps: int = 1, **extra,
 ) -> TrainingArguments:
     """Cosine schedule, checkpoints under OUTPUT_DIR/checkpoints (the last two kept), bf16 on GPUs,
     the CPU otherwise; data order and RNG seeded so that resuming reproduces an uninterrupted run."""
@@ -80,6 +80,7 @@ def training_arguments(
         remove_unused_columns=False,
         dataloader_num_workers=0,
         ddp_find_unused_parameters=False,
+        **extra,
     )
 
 

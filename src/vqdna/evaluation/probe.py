@@ -1,0 +1,130 @@
+"""Linear probing (the paper's "Lin." setting): frozen features, a linear model on top.
+
+Features of a sequence are mean-pooled over its tokens:
+- a pretrained or fine-tuned model folder: the encoder's last hidden states;
+- a VQ/HRQ tokenizer folder: the quantized code vectors (levels averaged, as the decoder sees them);
+- a k-mer/BPE tokenizer folder: token frequencies (a bag of tokens), since such a tokenizer has
+  no vectors of its own.
+The linear model is multinomial logistic regression (regression tasks: ridge) on standardized
+features; its L2 strength is chosen on the dev split, and the test split is scored once.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from vqdna.evaluation.metrics import classification_metrics, regression_metrics
+from vqdna.inference import batches, embed
+from vqdna.seqio import TASK_SPLITS
+from vqdna.storage import package_versions, write_json
+from vqdna.tasks import load_task
+from vqdna.tokenizers import NUM_SPECIAL, PAD_TOKEN_ID, GenomeTokenizer, VQTokenizer, load_tokenizer
+
+L2_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+
+
+@torch.no_grad()
+def tokenizer_features(tokenizer: GenomeTokenizer, sequences: Sequence[str], batch_size: int = 256) -> np.ndarray:
+    """Mean code vector (VQ/HRQ) or token frequencies (k-mer/BPE) of each sequence."""
+    if isinstance(tokenizer, VQTokenizer):
+        books = [q.codebook.detach().cpu().float() for q in tokenizer.model.quantizer.levels]
+        out = np.zeros((len(sequences), books[0].shape[1]), dtype=np.float32)
+    else:
+        vocab = tokenizer.vocab_size
+        out = np.zeros((len(sequences), vocab), dtype=np.float32)
+    for sl in batches(len(sequences), batch_size):
+        batch = tokenizer(list(sequences[sl]))
+        ids, mask = batch["input_ids"], batch["attention_mask"].float()
+        if isinstance(tokenizer, VQTokenizer):
+            ids = ids if ids.dim() == 3 else ids.unsqueeze(-1)
+            codes = (ids - NUM_SPECIAL).clamp_min(0)
+            vectors = torch.stack([books[n][codes[..., n]] for n in range(len(books))]).mean(0)
+            out[sl] = ((vectors * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp_min(1)).numpy()
+        else:
+            counts = torch.zeros(ids.shape[0], out.shape[1])
+            counts.scatter_add_(1, ids, mask)
+            counts[:, PAD_TOKEN_ID] = 0
+            out[sl] = (counts / counts.sum(1, keepdim=True).clamp_min(1)).numpy()
+    return out
+
+
+def _standardize(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    mean, std = train.mean(0), train.std(0)
+    std[std < 1e-8] = 1.0  # constant features (e.g. unused tokens) stay 0 instead of dividing by 0
+    return [(x - mean) / std for x in (train, *others)]
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, classes: int, l2: float, *, max_iter: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression by L-BFGS; returns (weights, bias)."""
+    torch.manual_seed(0)
+    X, Y = torch.from_numpy(x).double(), torch.from_numpy(y).long()
+    w = torch.zeros(X.shape[1], classes, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(classes, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=max_iter, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(X @ w + b, Y) + l2 * (w * w).sum() / 2
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return w.detach().numpy(), b.detach().numpy()
+
+
+def fit_ridge(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
+    n = len(x)
+    mean_y = float(y.mean())
+    a = x.T @ x / n + l2 * np.eye(x.shape[1])
+    w = np.linalg.solve(a, x.T @ (y - mean_y) / n)
+    return w, mean_y
+
+
+def linear_probe(features: dict[str, np.ndarray], targets: dict[str, np.ndarray], task_type: str, num_labels: int) -> dict[str, Any]:
+    """Choose L2 on dev, score test once."""
+    train, dev, test = _standardize(features["train"], features["dev"], features["test"])
+    primary = "mcc" if task_type == "classification" else "spearman"
+    best = None
+    for l2 in L2_GRID:
+        if task_type == "classification":
+            w, b = fit_logistic(train, targets["train"], num_labels, l2)
+            score = lambda x: (x @ w + b).argmax(-1)  # noqa: E731
+            metrics = classification_metrics
+        else:
+            w, b = fit_ridge(train, targets["train"], l2)
+            score = lambda x: x @ w + b  # noqa: E731
+            metrics = regression_metrics
+        dev_metrics = metrics(targets["dev"], score(dev))
+        value = dev_metrics[primary]
+        if best is None or (np.isfinite(value) and value > best[0]):
+            best = (value, l2, dev_metrics, metrics(targets["test"], score(test)))
+    _, l2, dev_metrics, test_metrics = best
+    return {**{f"test_{k}": float(v) for k, v in test_metrics.items()}, "dev_metrics": dev_metrics, "l2": l2, "primary_metric": primary}
+
+
+def probe(source: str | Path, data_path: str | Path, output_dir: str | Path | None = None, *, what: str = "model", max_length_bp: int = 100_000) -> dict[str, Any]:
+    """Linear probe of a model folder (`what="model"`) or a tokenizer folder (`what="tokenizer"`)
+    on a task folder; writes eval_results.json to `output_dir` when given."""
+    started = time.time()
+    task = load_task(data_path, "auto", max_length_bp)
+    if what == "model":
+        features = {s: embed(source, task.splits[s].sequences, max_length_bp=max_length_bp) for s in TASK_SPLITS}
+        kind = "model"
+    elif what == "tokenizer":
+        tok = load_tokenizer(source)
+        features = {s: tokenizer_features(tok, task.splits[s].sequences) for s in TASK_SPLITS}
+        kind = tok.kind
+    else:
+        raise ValueError(f"what must be 'model' or 'tokenizer', got {what!r}")
+    result = linear_probe(features, task.targets, task.task_type, task.num_labels)
+    result.update(source=str(source), source_kind=kind, task=str(data_path), task_type=task.task_type,
+                  feature_dim=int(features["train"].shape[1]), examples={s: len(task.splits[s]) for s in TASK_SPLITS},
+                  wall_seconds=round(time.time() - started, 1), versions=package_versions())
+    if output_dir is not None:
+        write_json(Path(output_dir) / "eval_results.json", result)
+    return result

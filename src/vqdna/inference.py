@@ -1,0 +1,133 @@
+"""Using trained models: load a model folder, embed sequences, predict labels.
+
+A model folder is what `vqdna pretrain` or `vqdna finetune` wrote: `config.json` +
+`model.safetensors` (+ `tokenizer/`). A fine-tuning run's top folder works too: it points to the
+model of its best seed (by the dev metric). Weights are only ever read from safetensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from transformers.utils import logging as hf_logging
+
+from vqdna.modeling import VQDNAConfig, VQDNAForSequenceClassification, VQDNAModel, mean_pool
+from vqdna.seqio import check_lengths
+from vqdna.storage import CheckpointError, read_json
+from vqdna.tokenizers import GenomeTokenizer, load_tokenizer
+
+CLASSIFIER = "VQDNAForSequenceClassification"
+
+
+def resolve_model_dir(path: str | Path) -> Path:
+    """The folder holding config.json + model.safetensors: `path` itself, or for a fine-tuning
+    run's top folder, the model of its best seed."""
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(f"{path}: no such model folder")
+    if (path / "config.json").is_file():
+        return path
+    results = path / "eval_results.json"
+    if results.is_file():
+        best = read_json(results, what="fine-tuning results").get("best_seed")
+        candidate = path / f"seed_{best}" / "model"
+        if best is not None and (candidate / "config.json").is_file():
+            return candidate
+    raise CheckpointError(f"{path}: not a vqdna model folder (no config.json, and no fine-tuning results naming a best seed's model)")
+
+
+def load_config(model_dir: str | Path) -> VQDNAConfig:
+    model_dir = resolve_model_dir(model_dir)
+    data = read_json(model_dir / "config.json", what="model config")
+    if not isinstance(data, dict) or data.get("model_type") != "vqdna":
+        raise CheckpointError(f"{model_dir / 'config.json'}: not a vqdna model config (model_type {data.get('model_type') if isinstance(data, dict) else None!r})")
+    return VQDNAConfig.from_pretrained(model_dir)
+
+
+def load_model(model_dir: str | Path, cls=None, **config_overrides) -> torch.nn.Module:
+    """Load weights from safetensors only (never a pickle). `cls` defaults to the classifier for a
+    fine-tuned folder and the bare encoder otherwise; a masked-code model loads into either."""
+    model_dir = resolve_model_dir(model_dir)
+    config = load_config(model_dir)
+    if cls is None:
+        cls = VQDNAForSequenceClassification if CLASSIFIER in (config.architectures or []) else VQDNAModel
+    if not (model_dir / "model.safetensors").is_file():
+        raise CheckpointError(f"{model_dir}: missing model.safetensors")
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its load report lists the new task head as "missing": expected
+    try:
+        model, info = cls.from_pretrained(model_dir, use_safetensors=True, output_loading_info=True, **config_overrides)
+    except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
+        raise CheckpointError(f"{model_dir}: cannot load the model: {exc}") from exc
+    finally:
+        hf_logging.set_verbosity(level)
+    missing = [k for k in info["missing_keys"] if not k.startswith("classifier.")]
+    if missing:
+        raise CheckpointError(f"{model_dir / 'model.safetensors'}: encoder weights missing: {', '.join(sorted(missing)[:5])}")
+    return model.eval()
+
+
+def load_model_tokenizer(model_dir: str | Path) -> GenomeTokenizer:
+    model_dir = resolve_model_dir(model_dir)
+    if not (model_dir / "tokenizer").is_dir():
+        raise CheckpointError(f"{model_dir}: no tokenizer/ folder beside the model")
+    return load_tokenizer(model_dir / "tokenizer")
+
+
+def batches(n: int, size: int):
+    for i in range(0, n, size):
+        yield slice(i, min(n, i + size))
+
+
+@torch.no_grad()
+def encode_hidden(model: torch.nn.Module, tokenizer: GenomeTokenizer, sequences: Sequence[str], batch_size: int = 64):
+    """Yields (slice, pooled embeddings, classifier logits or None) batch by batch."""
+    encoder = model.vqdna if hasattr(model, "vqdna") else model
+    device = next(model.parameters()).device
+    for sl in batches(len(sequences), batch_size):
+        batch = tokenizer(list(sequences[sl]))
+        ids, mask = batch["input_ids"].to(device), batch["attention_mask"].to(device)
+        hidden = encoder(ids, mask).last_hidden_state
+        pooled = mean_pool(hidden, mask)
+        logits = model.classifier(pooled) if hasattr(model, "classifier") else None
+        yield sl, pooled.float().cpu(), (None if logits is None else logits.float().cpu())
+
+
+def embed(model_dir: str | Path, sequences: Sequence[str], *, batch_size: int = 64, max_length_bp: int = 100_000) -> np.ndarray:
+    """Mean-pooled last-layer embeddings, (len(sequences), hidden_size) float32."""
+    check_lengths(sequences, max_length_bp)
+    model, tokenizer = load_model(model_dir), load_model_tokenizer(model_dir)
+    out = np.zeros((len(sequences), model.config.hidden_size), dtype=np.float32)
+    for sl, pooled, _ in encode_hidden(model, tokenizer, sequences, batch_size):
+        out[sl] = pooled.numpy()
+    return out
+
+
+@dataclass
+class Predictions:
+    label_names: list[str]  # classification: one per class; regression: empty
+    predictions: list  # a label name per sequence, or a float for regression
+    probabilities: np.ndarray | None  # (n, classes) for classification
+
+
+def predict(model_dir: str | Path, sequences: Sequence[str], *, batch_size: int = 64, max_length_bp: int | None = None) -> Predictions:
+    """Predicted label and class probabilities (or the regression value) of each sequence."""
+    model = load_model(model_dir)
+    if not isinstance(model, VQDNAForSequenceClassification):
+        raise CheckpointError(f"{model_dir}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)")
+    max_bp = max_length_bp or getattr(model.config, "max_length_bp", None) or 100_000
+    check_lengths(sequences, max_bp)
+    tokenizer = load_model_tokenizer(model_dir)
+    logits = torch.zeros(len(sequences), model.config.num_labels)
+    for sl, _, lg in encode_hidden(model, tokenizer, sequences, batch_size):
+        logits[sl] = lg
+    if model.config.problem_type == "regression":
+        return Predictions([], logits[:, 0].tolist(), None)
+    names = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    probs = logits.softmax(-1).numpy()
+    return Predictions(names, [names[i] for i in probs.argmax(-1)], probs)

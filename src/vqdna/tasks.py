@@ -1,0 +1,439 @@
+"""GUE-format task folders: building them from FASTA files, and loading them checked.
+
+A task folder holds ``train.csv``, ``dev.csv`` and ``test.csv`` (header ``sequence,label``, labels
+the integers 0..C-1, exactly what `vqdna.seqio.read_task` reads), ``labels.json`` (label id → name,
+source file and where each split came from) and ``task.json`` (the arguments, seed and counts).
+
+Two kinds of task, both free of train/test leakage by construction:
+
+* `make_species_task` (HyenaDNA-style species classification): label i is the species of FASTA
+  file i; every record is cut into three disjoint regions (train, then dev, then test), and windows
+  are sampled entirely inside one region, so no base of a test window is in a train window.
+* `make_labeled_task` (variant or strain classification): each FASTA file is a class; whole records
+  are assigned to one split, so all windows of a record stay together.
+
+Everything is computed before anything is written; every file is written atomically, and a folder
+that already holds a task is refused rather than overwritten.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from vqdna.alphabet import SequenceError, n_fraction, to_text
+from vqdna.corpus import species_name
+from vqdna.seqio import CSV_HEADER, TASK_SPLITS, FastaRecord, LabeledSequences, check_lengths, read_fasta, read_task
+from vqdna.storage import write_json, write_text
+
+TASK_FILES = tuple(f"{s}.csv" for s in TASK_SPLITS) + ("labels.json", "task.json")
+_MAX_N_REJECTIONS = 1000  # high-N windows tolerated per species and split (beyond 10 per window asked)
+_PERMUTE_LIMIT = 1 << 22  # below this many starts, draw them from a full permutation
+
+
+# ---------------------------------------------------------------- shared checks and output
+
+
+def _check_output_dir(output_dir: Path) -> None:
+    """Refuse a file, or a folder that already holds (part of) a task: nothing is overwritten."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ValueError(f"{output_dir}: exists and is not a folder")
+    present = [f for f in TASK_FILES if (output_dir / f).exists()]
+    if present:
+        raise ValueError(
+            f"{output_dir}: already holds a task ({', '.join(present)}); refusing to overwrite it, "
+            "choose a new output folder or delete the old one"
+        )
+
+
+def _check_fractions(dev_fraction: float, test_fraction: float) -> None:
+    if not (0 < dev_fraction < 1 and 0 < test_fraction < 1 and dev_fraction + test_fraction < 1):
+        raise ValueError(
+            f"dev_fraction ({dev_fraction}) and test_fraction ({test_fraction}) must each be in (0, 1) "
+            "and sum to less than 1, leaving a train part"
+        )
+
+
+def _check_common(fasta_paths, names, seed: int, max_n_fraction: float) -> tuple[list[Path], list[str]]:
+    """The FASTA paths and one unique class name per file."""
+    if isinstance(fasta_paths, (str, Path)):
+        fasta_paths = [fasta_paths]
+    paths = [Path(p) for p in fasta_paths]
+    if len(paths) < 2:
+        raise ValueError(f"a classification task needs at least 2 FASTA files (one per class), got {len(paths)}")
+    if names is None:
+        names = [species_name(p) for p in paths]
+    else:
+        names = [str(n) for n in names]
+        if len(names) != len(paths):
+            raise ValueError(f"got {len(names)} names for {len(paths)} FASTA files")
+        if not all(n.strip() for n in names):
+            raise ValueError(f"class names must not be empty: {names}")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"class names must be unique, but {dupes} occur more than once; pass names=[...] to tell the files apart")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if not 0 <= max_n_fraction <= 1:
+        raise ValueError(f"max_n_fraction must be in [0, 1], got {max_n_fraction}")
+    return paths, names
+
+
+def _csv_text(rows: list[tuple[str, int]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _shuffled(rows: list[tuple[np.ndarray, int]], seed: int, split_index: int) -> list[tuple[str, int]]:
+    """Rows as (text, label) in a seeded random order, so classes are interleaved."""
+    order = np.random.default_rng([seed, 1, split_index]).permutation(len(rows))
+    return [(to_text(rows[i][0]), rows[i][1]) for i in order]
+
+
+def _also_in_train(splits: dict[str, list[tuple[str, int]]]) -> dict[str, int]:
+    """Per held-out split: rows whose exact sequence is also a train row (repeats in a genome, or
+    identical records), reported so that identity leakage is visible."""
+    train = {s for s, _ in splits["train"]}
+    return {name: sum(s in train for s, _ in rows) for name, rows in splits.items() if name != "train"}
+
+
+def _write_task(output_dir: Path, splits: dict[str, list[tuple[str, int]]], labels: dict, task: dict) -> None:
+    _check_output_dir(output_dir)  # again: the folder may have been filled while we were sampling
+    output_dir.mkdir(parents=True, exist_ok=True)
+    # train.csv last: an interrupted run leaves no train.csv, the file that marks a finished task
+    for name in ("dev", "test"):
+        write_text(output_dir / f"{name}.csv", _csv_text(splits[name]))
+    write_json(output_dir / "labels.json", labels)
+    write_json(output_dir / "task.json", task)
+    write_text(output_dir / "train.csv", _csv_text(splits["train"]))
+
+
+def _counts(rows: list[tuple[str, int]], num_labels: int) -> dict[str, int]:
+    labels = np.bincount([label for _, label in rows], minlength=num_labels)
+    return {str(i): int(c) for i, c in enumerate(labels)}
+
+
+# ---------------------------------------------------------------- species task
+
+
+def _regions(length: int, dev_fraction: float, test_fraction: float) -> dict[str, tuple[int, int]]:
+    """Half-open [start, end) of the train, dev and test parts of a record, in that order."""
+    cut1 = int(round(length * (1 - dev_fraction - test_fraction)))
+    cut2 = int(round(length * (1 - test_fraction)))
+    return {"train": (0, cut1), "dev": (cut1, cut2), "test": (cut2, length)}
+
+
+def _candidates(rng: np.random.Generator, total: int, batch: int) -> Iterator[int]:
+    """Distinct integers of [0, total) in random order (all of them, for a small total)."""
+    if total <= _PERMUTE_LIMIT:
+        yield from (int(i) for i in rng.permutation(total))
+        return
+    seen: set[int] = set()
+    while len(seen) < total:
+        for i in rng.integers(total, size=batch):
+            if int(i) not in seen:
+                seen.add(int(i))
+                yield int(i)
+
+
+def _sample_region(
+    species: str,
+    split: str,
+    records: list[FastaRecord],
+    spans: list[tuple[int, int]],
+    *,
+    count: int,
+    window_bp: int,
+    max_n_fraction: float,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """`count` windows at distinct starts inside the given spans of the records: a record is hit in
+    proportion to its number of starts, windows over max_n_fraction N are redrawn."""
+    starts = np.array([max(end - start - window_bp + 1, 0) for start, end in spans], dtype=np.int64)
+    total = int(starts.sum())
+    if total == 0:
+        lengths = [end - start for start, end in spans]
+        shown = ", ".join(f"{r.name}: {n} bp" for r, n in list(zip(records, lengths))[:5])
+        more = f" and {len(records) - 5} more" if len(records) > 5 else ""
+        raise SequenceError(
+            f"species '{species}': the {split} region of every record is shorter than a {window_bp} bp window "
+            f"({shown}{more}); use a shorter window, a larger {split} fraction or a longer genome"
+        )
+    if total < count:
+        raise SequenceError(
+            f"species '{species}': the {split} region has only {total} distinct {window_bp} bp windows, "
+            f"fewer than the {count} asked; ask for fewer {split} windows"
+        )
+    cumulative = np.cumsum(starts)
+    windows: list[np.ndarray] = []
+    rejected = 0
+    limit = _MAX_N_REJECTIONS + 10 * count
+    for index in _candidates(rng, total, batch=2 * count):
+        ri = int(np.searchsorted(cumulative, index, side="right"))
+        start = spans[ri][0] + index - int(cumulative[ri] - starts[ri])
+        ids = records[ri].ids[start : start + window_bp]
+        if n_fraction(ids) <= max_n_fraction:
+            windows.append(ids)
+            if len(windows) == count:
+                return windows
+        else:
+            rejected += 1
+            if rejected > limit:
+                break
+    raise SequenceError(
+        f"species '{species}': found only {len(windows)} of {count} {split} windows with at most "
+        f"{max_n_fraction:.0%} N after rejecting {rejected}; the {split} region is mostly N: "
+        "ask for fewer windows or raise max_n_fraction"
+    )
+
+
+def make_species_task(
+    fasta_paths: Sequence[str | Path],
+    output_dir: str | Path,
+    *,
+    window_bp: int,
+    train_per_species: int = 2000,
+    dev_per_species: int = 250,
+    test_per_species: int = 250,
+    dev_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    max_n_fraction: float = 0.05,
+    seed: int = 0,
+    names: Sequence[str] | None = None,
+) -> dict:
+    """Species classification from one FASTA file per species (label i = file i).
+
+    Each record is cut into disjoint regions: the first 1 − dev − test fraction for train, then
+    dev, then the last `test_fraction` for test. Windows of exactly `window_bp` are sampled at
+    distinct starts inside one region. Writes the task folder and returns the content of task.json.
+    """
+    output_dir = Path(output_dir)
+    paths, names = _check_common(fasta_paths, names, seed, max_n_fraction)
+    _check_fractions(dev_fraction, test_fraction)
+    if not isinstance(window_bp, (int, np.integer)) or window_bp < 1:
+        raise ValueError(f"window_bp must be a positive integer, got {window_bp!r}")
+    per_split = {"train": train_per_species, "dev": dev_per_species, "test": test_per_species}
+    for split, n in per_split.items():
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"{split}_per_species must be a positive integer, got {n!r}")
+    _check_output_dir(output_dir)
+
+    rows: dict[str, list[tuple[np.ndarray, int]]] = {s: [] for s in TASK_SPLITS}
+    labels: dict[str, dict] = {}
+    for label, (path, species) in enumerate(zip(paths, names)):
+        records = read_fasta(path)
+        regions = [_regions(len(r), dev_fraction, test_fraction) for r in records]
+        for si, split in enumerate(TASK_SPLITS):
+            rng = np.random.default_rng([seed, 0, label, si])  # one stream per species and split
+            spans = [reg[split] for reg in regions]
+            windows = _sample_region(
+                species, split, records, spans,
+                count=per_split[split], window_bp=window_bp, max_n_fraction=max_n_fraction, rng=rng,
+            )
+            rows[split] += [(w, label) for w in windows]
+        labels[str(label)] = {
+            "name": species,
+            "source": str(path),
+            "records": len(records),
+            "bp": int(sum(len(r) for r in records)),
+            # half-open 0-based [start, end) of each split's region in every record
+            "splits": {
+                split: [{"record": r.name, "start": reg[split][0], "end": reg[split][1]} for r, reg in zip(records, regions)]
+                for split in TASK_SPLITS
+            },
+        }
+
+    splits = {s: _shuffled(rows[s], seed, si) for si, s in enumerate(TASK_SPLITS)}
+    task = {
+        "kind": "species",
+        "arguments": {
+            "fasta_paths": [str(p) for p in paths],
+            "names": names,
+            "window_bp": int(window_bp),
+            "train_per_species": int(train_per_species),
+            "dev_per_species": int(dev_per_species),
+            "test_per_species": int(test_per_species),
+            "dev_fraction": dev_fraction,
+            "test_fraction": test_fraction,
+            "max_n_fraction": max_n_fraction,
+        },
+        "seed": int(seed),
+        "labels": names,
+        "counts": {s: _counts(splits[s], len(names)) for s in TASK_SPLITS},
+        "rows_also_in_train": _also_in_train(splits),
+    }
+    _write_task(output_dir, splits, labels, task)
+    return task
+
+
+# ---------------------------------------------------------------- labeled (variant / strain) task
+
+
+def _assign_records(n: int, dev_fraction: float, test_fraction: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Record indices per split: a seeded shuffle, at least one record in every split."""
+    n_dev = max(1, int(round(n * dev_fraction)))
+    n_test = max(1, int(round(n * test_fraction)))
+    while n - n_dev - n_test < 1:  # rounding up small classes can leave no train record
+        if n_dev >= n_test:
+            n_dev -= 1
+        else:
+            n_test -= 1
+    order = rng.permutation(n)
+    n_train = n - n_dev - n_test
+    return {"train": order[:n_train], "dev": order[n_train : n_train + n_dev], "test": order[n_train + n_dev :]}
+
+
+def make_labeled_task(
+    fasta_paths: Sequence[str | Path],
+    output_dir: str | Path,
+    *,
+    window_bp: int | None = None,
+    dev_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    names: Sequence[str] | None = None,
+    max_n_fraction: float = 0.05,
+) -> dict:
+    """Classification with one FASTA file per class (e.g. a SARS-CoV-2 clade), records split whole.
+
+    Each class's records go to train/dev/test by a seeded shuffle (at least one record per split,
+    so every class needs 3 records). Without `window_bp` a record is one row; with it, a record is
+    tiled into consecutive non-overlapping windows (a shorter tail is dropped and counted in
+    task.json as `dropped_tail_bp`). Rows (records or windows) with more than `max_n_fraction` N
+    are dropped and counted. Writes the task folder and returns the content of task.json.
+    """
+    output_dir = Path(output_dir)
+    paths, names = _check_common(fasta_paths, names, seed, max_n_fraction)
+    _check_fractions(dev_fraction, test_fraction)
+    if window_bp is not None and (not isinstance(window_bp, (int, np.integer)) or window_bp < 1):
+        raise ValueError(f"window_bp must be a positive integer or None, got {window_bp!r}")
+    _check_output_dir(output_dir)
+
+    rows: dict[str, list[tuple[np.ndarray, int]]] = {s: [] for s in TASK_SPLITS}
+    labels: dict[str, dict] = {}
+    dropped_tail_bp = dropped_n_rows = 0
+    for label, (path, name) in enumerate(zip(paths, names)):
+        records = read_fasta(path)
+        if len(records) < 3:
+            raise SequenceError(
+                f"{path}: class '{name}' has {len(records)} record(s); it needs at least 3, one for each of train, dev and test"
+            )
+        assignment = _assign_records(len(records), dev_fraction, test_fraction, np.random.default_rng([seed, 2, label]))
+        for split, indices in assignment.items():
+            kept = 0
+            for ri in indices:
+                ids = records[ri].ids
+                if window_bp is None:
+                    pieces = [ids]
+                else:
+                    usable = len(ids) - len(ids) % window_bp
+                    dropped_tail_bp += len(ids) - usable
+                    pieces = [ids[i : i + window_bp] for i in range(0, usable, window_bp)]
+                for piece in pieces:
+                    if n_fraction(piece) > max_n_fraction:
+                        dropped_n_rows += 1
+                    else:
+                        rows[split].append((piece, label))
+                        kept += 1
+            if kept == 0:
+                what = "record" if window_bp is None else f"{window_bp} bp window"
+                raise SequenceError(
+                    f"{path}: class '{name}' has no {split} rows: its {len(indices)} {split} record(s) "
+                    f"({', '.join(records[i].name for i in indices[:5])}) give no {what} with at most "
+                    f"{max_n_fraction:.0%} N; use a shorter window, raise max_n_fraction or add records"
+                )
+        labels[str(label)] = {
+            "name": name,
+            "source": str(path),
+            "records": len(records),
+            "splits": {split: [records[i].name for i in indices] for split, indices in assignment.items()},
+        }
+
+    splits = {s: _shuffled(rows[s], seed, si) for si, s in enumerate(TASK_SPLITS)}
+    task = {
+        "kind": "labeled",
+        "arguments": {
+            "fasta_paths": [str(p) for p in paths],
+            "names": names,
+            "window_bp": None if window_bp is None else int(window_bp),
+            "dev_fraction": dev_fraction,
+            "test_fraction": test_fraction,
+            "max_n_fraction": max_n_fraction,
+        },
+        "seed": int(seed),
+        "labels": names,
+        "counts": {s: _counts(splits[s], len(names)) for s in TASK_SPLITS},
+        "dropped_tail_bp": int(dropped_tail_bp),
+        "dropped_n_rows": int(dropped_n_rows),
+        "rows_also_in_train": _also_in_train(splits),
+    }
+    _write_task(output_dir, splits, labels, task)
+    return task
+
+
+# ---------------------------------------------------------------- loading a task folder
+
+
+@dataclass
+class Task:
+    """A task folder read and checked: sequences per split, targets as class ids or floats."""
+
+    path: str
+    task_type: str  # "classification" or "regression"
+    label_names: list[str]  # classification only
+    splits: dict[str, LabeledSequences]
+    targets: dict[str, np.ndarray]
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.label_names) if self.task_type == "classification" else 1
+
+
+def _is_float(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def load_task(folder: str | Path, task_type: str = "auto", max_length_bp: int | None = None) -> Task:
+    """Read train/dev/test, decide classification vs regression, map labels, check lengths. Every
+    problem names the file and line."""
+    splits = read_task(folder)
+    train = splits["train"]
+    if task_type == "auto":
+        floats = all(_is_float(v) for v in train.labels)
+        task_type = "regression" if floats and any(float(v) != int(float(v)) for v in train.labels) else "classification"
+    targets: dict[str, np.ndarray] = {}
+    names: list[str] = []
+    if task_type == "regression":
+        for name, split in splits.items():
+            for i, v in enumerate(split.labels):
+                if not _is_float(v):
+                    raise SequenceError(f"{split.where(i)}: label {v!r} is not a number (regression task)")
+            targets[name] = np.array([float(v) for v in split.labels], dtype=np.float32)
+    else:
+        distinct = set(train.labels)
+        numeric = all(v.lstrip("-").isdigit() for v in distinct)
+        names = sorted(distinct, key=(lambda v: int(v)) if numeric else str)
+        if len(names) < 2:
+            raise SequenceError(f"{train.path}: only one label ({names[0]!r}) in the training set; a classifier needs at least two")
+        index = {v: i for i, v in enumerate(names)}
+        for name, split in splits.items():
+            for i, v in enumerate(split.labels):
+                if v not in index:
+                    raise SequenceError(f"{split.where(i)}: label {v!r} does not occur in {train.path} (its labels: {', '.join(names)})")
+            targets[name] = np.array([index[v] for v in split.labels], dtype=np.int64)
+    if max_length_bp:
+        for split in splits.values():
+            check_lengths(split.sequences, max_length_bp, where=split.where)
+    return Task(str(folder), task_type, names, splits, targets)

@@ -1,0 +1,247 @@
+"""Stage 3: fine-tuning (LoRA and full), predict/embed round trips, probing, the benchmark runner,
+and bad task folders. Models are tiny and untrained (or briefly trained) so the file runs in
+seconds; the task is a unit-test fixture whose label is a base-composition shift, which any
+working pipeline learns in a few dozen steps."""
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from vqdna.alphabet import SequenceError
+from vqdna.cli import main
+from vqdna.config import PretrainConfig
+from vqdna.evaluation.metrics import classification_metrics
+from vqdna.evaluation.probe import probe
+from vqdna.inference import embed, predict
+from vqdna.storage import CheckpointError
+from vqdna.tasks import load_task
+from vqdna.tokenizers import KmerTokenizer
+from vqdna.training.engine import RunError
+from vqdna.training.finetune import build_classifier, finetune, resolve_finetune_config
+from vqdna.training.pretrain import build_model
+from vqdna.training.tokenizer import train_tokenizer
+
+SMALL = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, "hidden_dropout_prob": 0.0}
+FAST = {"max_steps": 40, "eval_steps": 20, "logging_steps": 10, "warmup_steps": 0, "learning_rate": 3e-3, "batch_size": 16}
+
+
+def _sequences(rng, n: int, gc: float, length: int = 60) -> list[str]:
+    p = [(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2]  # A, C, G, T
+    return ["".join(rng.choice(list("ACGT"), size=length, p=p)) for _ in range(n)]
+
+
+def _write_task(folder: Path, rows: dict[str, list[tuple[str, str]]]) -> Path:
+    folder.mkdir(parents=True)
+    for split, items in rows.items():
+        with open(folder / f"{split}.csv", "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["sequence", "label"])
+            w.writerows(items)
+    return folder
+
+
+def _gc_task(folder: Path, seed: int = 0, sizes=(200, 60, 60)) -> Path:
+    """Label 1: GC-rich (65%), label 0: AT-rich (35%)."""
+    rng = np.random.default_rng(seed)
+    rows = {}
+    for split, n in zip(("train", "dev", "test"), sizes):
+        seqs = _sequences(rng, n // 2, 0.35) + _sequences(rng, n - n // 2, 0.65)
+        labels = ["0"] * (n // 2) + ["1"] * (n - n // 2)
+        order = rng.permutation(n)
+        rows[split] = [(seqs[i], labels[i]) for i in order]
+    return _write_task(folder, rows)
+
+
+def _save_model(tokenizer, folder: Path) -> Path:
+    torch.manual_seed(0)
+    model = build_model(tokenizer, PretrainConfig(**SMALL))
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder / "tokenizer")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def kmer_model(tmp_path_factory) -> Path:
+    return _save_model(KmerTokenizer(k=3), tmp_path_factory.mktemp("kmer") / "model")
+
+
+@pytest.fixture(scope="module")
+def hrq_model(tmp_path_factory, small_genomes) -> Path:
+    root = tmp_path_factory.mktemp("hrq")
+    tok_cfg = {"model": {"stem_channels": 16, "width": 16, "depth": 2, "code_dim": 8, "codebook_sizes": [16, 32], "tap_blocks": [1, 2]},
+               "training": {"window_bp": 128, "batch_size": 8, "save_steps": 1000, "logging_steps": 5, "warmup_steps": 2}}
+    tok = train_tokenizer("hrq", [small_genomes[0]], root / "tok", config=tok_cfg, max_steps=10, quiet=True)
+    return _save_model(tok, root / "model")
+
+
+@pytest.fixture(scope="module")
+def gc_task(tmp_path_factory) -> Path:
+    return _gc_task(tmp_path_factory.mktemp("task") / "gc")
+
+
+@pytest.fixture(scope="module")
+def finetuned(tmp_path_factory, kmer_model, gc_task) -> Path:
+    out = tmp_path_factory.mktemp("ft") / "run"
+    finetune(kmer_model, gc_task, out, config=FAST, seeds=[1, 2], quiet=True)
+    return out
+
+
+def test_lora_finetuning_learns_and_reports_the_dnabert2_keys(finetuned):
+    r = json.loads((finetuned / "eval_results.json").read_text())
+    assert {"test_mcc", "test_accuracy", "test_f1", "test_mcc_std", "per_seed", "best_seed", "config", "versions"} <= set(r)
+    assert [s["seed"] for s in r["per_seed"]] == [1, 2]
+    assert r["test_mcc"] == pytest.approx(np.mean([s["test_mcc"] for s in r["per_seed"]]))
+    assert r["test_mcc_std"] == pytest.approx(np.std([s["test_mcc"] for s in r["per_seed"]], ddof=1))
+    assert r["test_mcc"] > 0.6, r  # composition is easy: a working pipeline separates the classes
+    assert r["use_lora"] and all(s["trainable_parameters"] < s["total_parameters"] / 2 for s in r["per_seed"])
+    config = json.loads((finetuned / "finetune_config.json").read_text())
+    assert config["config"]["lora_r"] == 8 and config["config"]["seeds"] == [1, 2] and "torch" in config["versions"]
+    assert not (finetuned / "seed_1" / "checkpoints").exists()  # the best model is kept, checkpoints removed
+
+
+def test_lora_leaves_the_pretrained_weights_unchanged(kmer_model, gc_task):
+    cfg = resolve_finetune_config("tiny", FAST)
+    task = load_task(gc_task)
+    model = build_classifier(kmer_model, task, cfg)
+    before = load_file(str(kmer_model / "model.safetensors"))
+    tok = KmerTokenizer(k=3)
+    batch = tok(task.splits["train"].sequences[:16])
+    labels = torch.as_tensor(task.targets["train"][:16])
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    lora_before = {n: p.detach().clone() for n, p in model.named_parameters() if "lora_" in n}
+    for _ in range(3):
+        loss = model(**batch, labels=labels).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    state = model.state_dict()
+    base = {k.replace("base_model.model.", "").replace(".base_layer", ""): v for k, v in state.items()
+            if "lora_" not in k and "classifier" not in k}
+    checked = 0
+    for key, value in before.items():
+        if key.startswith("heads."):
+            continue  # the masked-code heads are not part of the classifier
+        assert torch.equal(base[key], value), key
+        checked += 1
+    assert checked > 10
+    assert any(not torch.equal(p, lora_before[n]) for n, p in model.named_parameters() if "lora_" in n)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n or "classifier" in n for n in trainable)
+
+
+def test_full_finetuning_and_quantized_input(tmp_path, hrq_model, gc_task):
+    r = finetune(hrq_model, gc_task, tmp_path / "full", config={**FAST, "max_steps": 80}, seeds=[3], use_lora=False, quiet=True)
+    s = r["per_seed"][0]
+    assert not r["use_lora"] and s["trainable_parameters"] == s["total_parameters"]
+    assert r["test_accuracy"] > 0.75, r
+
+
+def test_predict_and_embed_round_trip(tmp_path, finetuned, gc_task):
+    test = load_task(gc_task).splits["test"]
+    results = json.loads((finetuned / "eval_results.json").read_text())
+    best = next(s for s in results["per_seed"] if s["seed"] == results["best_seed"])
+    p = predict(finetuned, test.sequences)
+    assert p.label_names == ["0", "1"] and p.probabilities.shape == (len(test), 2)
+    assert np.allclose(p.probabilities.sum(1), 1.0, atol=1e-5)
+    # the saved (LoRA-merged) model predicts exactly what was scored during fine-tuning
+    assert classification_metrics(np.array(test.labels), np.array(p.predictions))["accuracy"] == pytest.approx(best["test_accuracy"])
+
+    out = tmp_path / "preds.csv"
+    assert main(["-q", "predict", "--model", str(finetuned), "--csv", str(gc_task / "test.csv"), "--output", str(out)]) == 0
+    rows = list(csv.DictReader(open(out)))
+    assert len(rows) == len(test) and rows[0]["id"] == "line2" and rows[0]["label"] == test.labels[0]
+    assert [r["predicted_label"] for r in rows] == p.predictions
+
+    x = embed(finetuned, test.sequences[:5])
+    assert x.shape == (5, SMALL["hidden_size"]) and x.dtype == np.float32
+    assert np.allclose(x[:2], embed(finetuned, test.sequences[:2]), atol=1e-5)  # batch composition does not matter
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">a\n" + test.sequences[0] + test.sequences[1] + "\n")
+    npy = tmp_path / "x.npy"
+    assert main(["-q", "embed", "--model", str(finetuned), "--fasta", str(fasta), "--window-bp", "60", "--output", str(npy)]) == 0
+    assert np.allclose(np.load(npy), x[:2], atol=1e-5)
+    assert (tmp_path / "x.ids.txt").read_text().split() == ["a:1-60", "a:61-120"]
+
+
+def test_regression_task(tmp_path, kmer_model):
+    rng = np.random.default_rng(1)
+    rows = {}
+    for split, n in (("train", 200), ("dev", 60), ("test", 60)):
+        gcs = rng.uniform(0.2, 0.8, size=n)
+        rows[split] = [(_sequences(rng, 1, g)[0], f"{g:.3f}") for g in gcs]
+    task = _write_task(tmp_path / "reg", rows)
+    r = finetune(kmer_model, task, tmp_path / "out", config={**FAST, "max_steps": 100}, seeds=[1], quiet=True)
+    assert r["task_type"] == "regression" and {"test_spearman", "test_pearson", "test_mse"} <= set(r)
+    assert r["test_spearman"] > 0.5, r
+    p = predict(tmp_path / "out", [s for s, _ in rows["test"][:3]])
+    assert p.probabilities is None and all(isinstance(v, float) for v in p.predictions)
+
+
+def test_probe_of_tokenizer_and_model(tmp_path, kmer_model, hrq_model, gc_task):
+    r = probe(kmer_model / "tokenizer", gc_task, tmp_path / "p1", what="tokenizer")
+    assert r["test_mcc"] > 0.8 and r["source_kind"] == "kmer" and r["feature_dim"] == KmerTokenizer(k=3).vocab_size
+    assert json.loads((tmp_path / "p1" / "eval_results.json").read_text())["test_mcc"] == r["test_mcc"]
+    r = probe(hrq_model / "tokenizer", gc_task, what="tokenizer")
+    assert r["source_kind"] == "hrq" and r["feature_dim"] == 8 and -1 <= r["test_mcc"] <= 1
+    r = probe(kmer_model, gc_task, what="model")
+    assert r["feature_dim"] == SMALL["hidden_size"] and r["test_mcc"] > 0.3  # random features of k-mer embeddings still carry GC
+
+
+def test_benchmark_runs_every_cell_and_resumes(tmp_path, kmer_model, hrq_model):
+    suite = tmp_path / "suite"
+    _gc_task(suite / "gc_a", seed=1, sizes=(120, 40, 40))
+    _gc_task(suite / "gc_b", seed=2, sizes=(120, 40, 40))
+    out = tmp_path / "bench"
+    args = ["-q", "benchmark", "--suite", str(suite), "--tokenizers", f"kmer={kmer_model},hrq={hrq_model}", "--output-dir", str(out),
+            "--seeds", "1", "--max-steps", "10", "--config", json.dumps({"eval_steps": 5, "logging_steps": 5, "warmup_steps": 0})]
+    assert main(args) == 0
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert {(r["task"], r["tokenizer"]) for r in rows} == {(t, k) for t in ("gc_a", "gc_b") for k in ("kmer", "hrq")}
+    md = (out / "results.md").read_text()
+    assert "| task | metric | kmer | hrq |" in md and "average rank" in md and (out / "results.png").stat().st_size > 1000
+    ranks = md.split("average rank")[1].split("\n")[0]
+    assert sorted(float(v) for v in ranks.strip(" |").split("|") if v.strip()) and "±" in md
+    stamp = (out / "gc_a" / "kmer" / "eval_results.json").stat().st_mtime
+    assert main(args) == 0  # finished cells are reused, not retrained
+    assert (out / "gc_a" / "kmer" / "eval_results.json").stat().st_mtime == stamp
+
+
+def test_bad_task_folders_give_clear_errors(tmp_path, kmer_model, gc_task):
+    good = {s: list(csv.reader(open(gc_task / f"{s}.csv")))[1:] for s in ("train", "dev", "test")}
+    missing = _write_task(tmp_path / "missing", {"train": good["train"], "dev": good["dev"]})
+    with pytest.raises(SequenceError, match=r"lacks test\.csv"):
+        load_task(missing)
+    bad_header = _write_task(tmp_path / "header", good)
+    (bad_header / "dev.csv").write_text("seq,target\nACGT,1\n")
+    with pytest.raises(SequenceError, match=r"dev\.csv: line 1: header is 'seq,target'"):
+        load_task(bad_header)
+    unknown = _write_task(tmp_path / "unknown", {**good, "test": good["test"] + [["ACGTACGT", "7"]]})
+    with pytest.raises(SequenceError, match=rf"test\.csv: line {len(good['test']) + 2}: label '7' does not occur in .*train\.csv"):
+        load_task(unknown)
+    empty = _write_task(tmp_path / "empty", good)
+    (empty / "train.csv").write_text("")
+    with pytest.raises(SequenceError, match=r"train\.csv: empty file"):
+        load_task(empty)
+    long = _write_task(tmp_path / "long", {**good, "dev": [["A" * 3000, "1"]] + good["dev"]})
+    with pytest.raises(SequenceError, match=r"dev\.csv: line 2: sequence of 3,000 bp is longer than the 2,048 bp allowed"):
+        finetune(kmer_model, long, tmp_path / "o1", config=FAST, seeds=[1], quiet=True)
+    assert not (tmp_path / "o1" / "eval_results.json").exists()
+    assert main(["-q", "finetune", "--model", str(kmer_model), "--data-path", str(unknown), "--output-dir", str(tmp_path / "o2")]) == 2
+
+
+def test_finished_runs_are_never_overwritten_and_corrupt_models_are_named(tmp_path, finetuned, kmer_model, gc_task):
+    with pytest.raises(RunError, match="not empty"):
+        finetune(kmer_model, gc_task, finetuned, config=FAST, seeds=[1], quiet=True)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text((kmer_model / "config.json").read_text())
+    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(CheckpointError, match=str(broken)):
+        embed(broken, ["ACGT"])
+    with pytest.raises(CheckpointError, match="without a task head"):
+        predict(kmer_model, ["ACGT"])

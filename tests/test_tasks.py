@@ -1,0 +1,257 @@
+"""Task folders built from small synthetic genomes. The genomes are random ACGT, so every 40 bp
+window occurs once (a repeat has probability ~4^-40): a row's text locates its source exactly."""
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vqdna.alphabet import SequenceError
+from vqdna.seqio import read_task
+from vqdna.tasks import make_labeled_task, make_species_task
+
+SPLITS = ("train", "dev", "test")
+
+
+def _random_dna(rng, length: int) -> str:
+    return "".join(rng.choice(list("ACGT"), size=length))
+
+
+def _write_fasta(path: Path, records: dict[str, str]) -> Path:
+    text = "".join(f">{name} synthetic\n" + "\n".join(s[i : i + 60] for i in range(0, len(s), 60)) + "\n" for name, s in records.items())
+    if path.suffix == ".gz":
+        with gzip.open(path, "wt") as fh:
+            fh.write(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def _locate(window: str, records: dict[str, str]) -> tuple[str, int]:
+    """(record, 0-based start) of the only occurrence of a window."""
+    hits = [(name, seq.find(window)) for name, seq in records.items() if window in seq]
+    assert len(hits) == 1 and records[hits[0][0]].count(window) == 1, f"window found {len(hits)} times"
+    return hits[0]
+
+
+@pytest.fixture
+def genomes(tmp_path):
+    """Three 'species': a (two records), b (one), c (two, gzipped, named c.fa.gz)."""
+    rng = np.random.default_rng(7)
+    seqs = {
+        "a": {"a1": _random_dna(rng, 3000), "a2": _random_dna(rng, 1500)},
+        "b": {"b1": _random_dna(rng, 2500)},
+        "c": {"c1": _random_dna(rng, 2000), "c2": _random_dna(rng, 1200)},
+    }
+    paths = [
+        _write_fasta(tmp_path / "a.fasta", seqs["a"]),
+        _write_fasta(tmp_path / "b.fna", seqs["b"]),
+        _write_fasta(tmp_path / "c.fa.gz", seqs["c"]),
+    ]
+    return paths, seqs
+
+
+SPECIES_ARGS = dict(window_bp=40, train_per_species=30, dev_per_species=8, test_per_species=8, dev_fraction=0.1, test_fraction=0.2)
+
+
+def test_species_windows_lie_inside_disjoint_regions(genomes, tmp_path):
+    paths, seqs = genomes
+    out = tmp_path / "task"
+    task = make_species_task(paths, out, seed=1, **SPECIES_ARGS)
+
+    assert task["labels"] == ["a", "b", "c"]  # file names without .fasta / .fna / .fa.gz
+    assert task["counts"] == {s: {"0": n, "1": n, "2": n} for s, n in (("train", 30), ("dev", 8), ("test", 8))}
+    assert json.loads((out / "task.json").read_text()) == task
+    labels = json.loads((out / "labels.json").read_text())
+    assert [labels[str(i)]["name"] for i in range(3)] == ["a", "b", "c"]
+    # record a1 (3000 bp): train [0, 2100), dev [2100, 2400), test [2400, 3000)
+    assert [(r["start"], r["end"]) for s in SPLITS for r in labels["0"]["splits"][s] if r["record"] == "a1"] == [
+        (0, 2100), (2100, 2400), (2400, 3000)
+    ]
+
+    loaded = read_task(out)
+    for split in SPLITS:
+        rows = loaded[split]
+        assert sorted(set(rows.labels)) == ["0", "1", "2"]
+        starts = set()
+        for seq, label in zip(rows.sequences, rows.labels):
+            assert len(seq) == 40
+            info = labels[label]
+            record, start = _locate(seq, seqs[info["name"]])
+            region = next(r for r in info["splits"][split] if r["record"] == record)
+            # the whole window is inside this split's region, so no base is shared with another split
+            assert region["start"] <= start and start + 40 <= region["end"]
+            starts.add((label, record, start))
+        assert len(starts) == len(rows)  # distinct start positions
+    # rows are shuffled: the labels are not in blocks
+    assert loaded["train"].labels[:30] != ["0"] * 30
+
+
+def test_species_task_is_deterministic(genomes, tmp_path):
+    paths, _ = genomes
+    make_species_task(paths, tmp_path / "one", seed=3, **SPECIES_ARGS)
+    make_species_task(paths, tmp_path / "two", seed=3, **SPECIES_ARGS)
+    make_species_task(paths, tmp_path / "other", seed=4, **SPECIES_ARGS)
+    for name in ("train.csv", "dev.csv", "test.csv", "labels.json"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    assert (tmp_path / "one" / "train.csv").read_bytes() != (tmp_path / "other" / "train.csv").read_bytes()
+
+
+def test_species_names_and_record_weights(tmp_path):
+    rng = np.random.default_rng(0)
+    # train regions of 8000 and 1600 bp hold 7951 and 1551 starts of a 50 bp window:
+    # the long record should get 7951 / 9502 ≈ 0.84 of the windows
+    big = {"long": _random_dna(rng, 10_000), "short": _random_dna(rng, 2000)}
+    p1 = _write_fasta(tmp_path / "x.fa", big)
+    p2 = _write_fasta(tmp_path / "y.fa", {"y1": _random_dna(rng, 3000)})
+    out = tmp_path / "task"
+    task = make_species_task([p1, p2], out, window_bp=50, train_per_species=400, dev_per_species=5,
+                             test_per_species=5, names=["Homo", "Mus"])
+    assert task["labels"] == ["Homo", "Mus"]
+    rows = read_task(out)["train"]
+    hits = [_locate(s, big)[0] for s, label in zip(rows.sequences, rows.labels) if label == "0"]
+    assert len(hits) == 400
+    assert 0.78 < hits.count("long") / 400 < 0.89
+
+
+def test_windows_with_too_many_n_are_redrawn(tmp_path):
+    rng = np.random.default_rng(1)
+    seq = list(_random_dna(rng, 2000))
+    seq[:800] = "N" * 800  # half of the train region [0, 1600)
+    p1 = _write_fasta(tmp_path / "n.fa", {"n1": "".join(seq)})
+    p2 = _write_fasta(tmp_path / "ok.fa", {"ok1": _random_dna(rng, 2000)})
+    make_species_task([p1, p2], tmp_path / "task", window_bp=40, train_per_species=50, dev_per_species=5,
+                      test_per_species=5, max_n_fraction=0.05)
+    for split in read_task(tmp_path / "task").values():
+        assert all(s.count("N") <= 2 for s in split.sequences)  # 5% of 40 bp
+
+    # a test region made only of N cannot give a single window
+    seq = _random_dna(rng, 1800) + "N" * 200
+    p3 = _write_fasta(tmp_path / "ntail.fa", {"t1": seq})
+    with pytest.raises(SequenceError, match="species 'ntail': found only 0 of 5 test windows with at most 5% N"):
+        make_species_task([p3, p2], tmp_path / "task2", window_bp=40, train_per_species=5, dev_per_species=5,
+                          test_per_species=5)
+    assert not (tmp_path / "task2").exists()  # nothing written on failure
+
+
+def test_species_task_errors(genomes, tmp_path):
+    paths, _ = genomes
+    with pytest.raises(ValueError, match="at least 2 FASTA files"):
+        make_species_task(paths[:1], tmp_path / "t", window_bp=40)
+
+    # c2 is 1200 bp: its test region (20%) is 240 bp, c1's 400 bp; neither holds a 500 bp window
+    with pytest.raises(SequenceError, match=r"species 'c': the test region of every record is shorter than a 500 bp window \(c1: 400 bp, c2: 240 bp\)"):
+        make_species_task(paths, tmp_path / "t", window_bp=500, train_per_species=1, dev_per_species=1,
+                          test_per_species=1, dev_fraction=0.5, test_fraction=0.2)
+
+    # b's dev region is 250 bp: 211 distinct starts for a 40 bp window
+    with pytest.raises(SequenceError, match="species 'b': the dev region has only 211 distinct 40 bp windows, fewer than the 300 asked; ask for fewer dev windows"):
+        make_species_task(paths, tmp_path / "t", window_bp=40, train_per_species=10, dev_per_species=300,
+                          test_per_species=10)
+    assert not (tmp_path / "t").exists()
+
+    with pytest.raises(ValueError, match="must be unique"):
+        make_species_task(paths[:2], tmp_path / "t", window_bp=40, names=["x", "x"])
+    with pytest.raises(ValueError, match="sum to less than 1"):
+        make_species_task(paths, tmp_path / "t", window_bp=40, dev_fraction=0.5, test_fraction=0.5)
+
+
+def test_existing_task_folder_is_never_overwritten(genomes, tmp_path):
+    paths, _ = genomes
+    out = tmp_path / "task"
+    out.mkdir()
+    (out / "train.csv").write_text("sequence,label\nACGT,0\n")
+    with pytest.raises(ValueError, match="already holds a task \\(train.csv\\)"):
+        make_species_task(paths, out, seed=1, **SPECIES_ARGS)
+    with pytest.raises(ValueError, match="already holds a task"):
+        make_labeled_task(paths, out)
+    assert (out / "train.csv").read_text() == "sequence,label\nACGT,0\n"
+    assert sorted(p.name for p in out.iterdir()) == ["train.csv"]
+
+
+# ---------------------------------------------------------------- labeled task
+
+
+@pytest.fixture
+def clades(tmp_path):
+    """Two classes of records with lengths that are not multiples of 100."""
+    rng = np.random.default_rng(3)
+    seqs = {
+        "alpha": {f"alpha{i}": _random_dna(rng, int(rng.integers(250, 480))) for i in range(10)},
+        "beta": {f"beta{i}": _random_dna(rng, int(rng.integers(250, 480))) for i in range(5)},
+    }
+    paths = [_write_fasta(tmp_path / f"{name}.fasta", recs) for name, recs in seqs.items()]
+    return paths, seqs
+
+
+def test_labeled_task_keeps_each_record_in_one_split(clades, tmp_path):
+    paths, seqs = clades
+    out = tmp_path / "task"
+    task = make_labeled_task(paths, out, window_bp=100, dev_fraction=0.2, test_fraction=0.2, seed=5)
+    labels = json.loads((out / "labels.json").read_text())
+    assert task["labels"] == ["alpha", "beta"]
+    # every class has at least one record per split, and the splits partition its records
+    for lid, name in (("0", "alpha"), ("1", "beta")):
+        parts = labels[lid]["splits"]
+        assert all(len(parts[s]) >= 1 for s in SPLITS)
+        assert sorted(sum((parts[s] for s in SPLITS), [])) == sorted(seqs[name])
+    assert [len(labels["0"]["splits"][s]) for s in SPLITS] == [6, 2, 2]  # 10 records: 20% → 2 each
+
+    loaded = read_task(out)
+    split_of = {}
+    for split in SPLITS:
+        for seq, label in zip(loaded[split].sequences, loaded[split].labels):
+            name = task["labels"][int(label)]
+            record, start = _locate(seq, seqs[name])
+            assert start % 100 == 0 and len(seq) == 100  # consecutive tiles
+            assert record in labels[label]["splits"][split]
+            assert split_of.setdefault(record, split) == split  # all windows of a record in one split
+    # every full window is present; the tails are dropped and counted
+    all_recs = {k: v for recs in seqs.values() for k, v in recs.items()}
+    assert sum(len(v) for v in loaded.values()) == sum(len(s) // 100 for s in all_recs.values())
+    assert task["dropped_tail_bp"] == sum(len(s) % 100 for s in all_recs.values())
+    assert task["dropped_n_rows"] == 0
+    assert sum(task["counts"]["train"].values()) == len(loaded["train"])
+
+
+def test_labeled_task_without_window_uses_whole_records(clades, tmp_path):
+    paths, seqs = clades
+    out = tmp_path / "task"
+    task = make_labeled_task(paths, out, seed=0)
+    loaded = read_task(out)
+    # 10 records at 10%: 1 dev, 1 test, 8 train; 5 records: 1, 1, 3
+    assert task["counts"] == {"train": {"0": 8, "1": 3}, "dev": {"0": 1, "1": 1}, "test": {"0": 1, "1": 1}}
+    all_recs = {k: v for recs in seqs.values() for k, v in recs.items()}
+    assert sorted(s for split in loaded.values() for s in split.sequences) == sorted(all_recs.values())
+    assert task["dropped_tail_bp"] == 0
+
+
+def test_labeled_task_is_deterministic_and_drops_n_windows(tmp_path):
+    rng = np.random.default_rng(4)
+    recs = {f"r{i}": _random_dna(rng, 300) for i in range(4)}
+    recs["r0"] = "N" * 100 + recs["r0"][100:]  # one of its three windows is all N
+    p1 = _write_fasta(tmp_path / "one.fa", recs)
+    p2 = _write_fasta(tmp_path / "two.fa", {f"s{i}": _random_dna(rng, 300) for i in range(3)})
+    t1 = make_labeled_task([p1, p2], tmp_path / "a", window_bp=100, seed=9)
+    t2 = make_labeled_task([p1, p2], tmp_path / "b", window_bp=100, seed=9)
+    assert t1["dropped_n_rows"] == 1
+    assert t1["counts"] == t2["counts"]
+    for name in ("train.csv", "dev.csv", "test.csv", "labels.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert all("N" not in s for split in read_task(tmp_path / "a").values() for s in split.sequences)
+
+
+def test_labeled_task_errors(clades, tmp_path):
+    paths, _ = clades
+    rng = np.random.default_rng(5)
+    small = _write_fasta(tmp_path / "small.fa", {"s1": _random_dna(rng, 300), "s2": _random_dna(rng, 300)})
+    with pytest.raises(SequenceError, match=r"small.fa: class 'small' has 2 record\(s\); it needs at least 3"):
+        make_labeled_task([paths[0], small], tmp_path / "t")
+    with pytest.raises(ValueError, match="at least 2 FASTA files"):
+        make_labeled_task([paths[0]], tmp_path / "t")
+    # windows longer than every record: a split ends up empty, which is an error, not an empty CSV
+    with pytest.raises(SequenceError, match="class 'alpha' has no train rows"):
+        make_labeled_task(paths, tmp_path / "t", window_bp=1000)
+    assert not (tmp_path / "t").exists()
