@@ -120,3 +120,17 @@ def test_span_lengths_follow_the_tokenizer():
     assert mask_span_tokens(bpe) == 1
     # stride 1, 4 blocks of kernel 7, stem 5: each side sees 12 tokens + 2 bp -> 29 bp fields
     assert mask_span_tokens(_vq()) == 29
+
+
+def test_span_warmup_grows_spans_to_the_leak_free_length_then_stays(rng):
+    tok = _vq()
+    full = mask_span_tokens(tok)
+    collator = MaskedCodeCollator(tok, mask_ratio=0.25, span_warmup_windows=100)
+    assert [collator.span_for(i) for i in (0, 50, 99, 100, 10**6)] == [1, 1 + (full - 1) // 2, 1 + (full - 1) * 99 // 100, full, full]
+    # during warm-up the spans are short, afterwards exactly the leak-free ones, at the same ratio
+    windows = [{"bp_ids": rng.integers(0, 4, 512).astype(np.uint8), "index": i} for i in (0, 150)]
+    labels = collator(windows)["labels"]
+    early, late = (_runs((labels[i] != -100).numpy()) for i in range(2))
+    assert sum(n for _, n in early) == 128  # 1-token spans (neighbours may touch): exactly 25%
+    assert all(n % full == 0 for _, n in late) and abs(sum(n for _, n in late) - 128) <= full / 2  # leak-free spans
+    assert MaskedCodeCollator(tok).span_for(0) == full  # no warm-up unless asked

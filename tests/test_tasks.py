@@ -255,3 +255,16 @@ def test_labeled_task_errors(clades, tmp_path):
     with pytest.raises(SequenceError, match="class 'alpha' has no train rows"):
         make_labeled_task(paths, tmp_path / "t", window_bp=1000)
     assert not (tmp_path / "t").exists()
+
+
+def test_cli_make_task_species_on_real_genomes(tmp_path, small_genomes):
+    from vqdna.cli import main
+
+    out = tmp_path / "species"
+    args = ["-q", "make-task", "species", "--fasta", *map(str, small_genomes), "--window-bp", "200",
+            "--train", "50", "--dev", "10", "--test", "10", "--output-dir", str(out)]
+    assert main(args) == 0
+    task = read_task(out)
+    assert [len(task[s]) for s in SPLITS] == [100, 20, 20]
+    assert sorted(set(task["train"].labels)) == ["0", "1"] and all(len(s) == 200 for s in task["test"].sequences)
+    assert main(args) == 2  # an existing task is never overwritten

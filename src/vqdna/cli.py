@@ -226,6 +226,37 @@ def _benchmark(args) -> None:
     _say(args, (args.output_dir / "results.md").read_text() + f"-> {args.output_dir}/results.csv, results.md, results.png")
 
 
+def _diff(args) -> None:
+    from vqdna.evaluation.mutations import diff_codes, load_pair, plot_code_diff
+    from vqdna.tokenizers import load_tokenizer
+
+    a, b = load_pair(args.fasta)
+    result = diff_codes(load_tokenizer(args.tokenizer), a, b, flank=args.flank)
+    summary, mutations = result["summary"], result["mutations"]
+    if args.output_dir:
+        write_json(args.output_dir / "diff.json", {"sequences": result["names"], "lengths": result["lengths"], "tokenizer": str(args.tokenizer),
+                                                   "summary": summary, "mutations": mutations})
+        plot_code_diff(args.output_dir / "code_diff.png", result, title=f"codes of {result['names'][1]} vs {result['names'][0]}")
+    if args.quiet:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    levels = summary["levels"]
+    table = Table(title=f"{result['names'][0]} → {result['names'][1]}: codes changed within ±{args.flank} bp of each mutation")
+    for col in ["position", "kind", "ref → alt"] + [f"level {n} codes / extent bp" for n in range(levels)]:
+        table.add_column(col, justify="right" if col != "kind" else "left")
+    for m in mutations[: args.max_rows]:
+        change = f"{m['ref'][:12] or '-'} → {m['alt'][:12] or '-'}"
+        table.add_row(f"{m['start'] + 1:,}", m["kind"], change, *[f"{m['changed_codes'][n]} / {m['extent_bp'][n]}" for n in range(levels)])
+    console = Console()
+    console.print(table)
+    if len(mutations) > args.max_rows:
+        console.print(f"... {len(mutations) - args.max_rows} more mutations" + (f" in {args.output_dir / 'diff.json'}" if args.output_dir else ""))
+    console.print(f"mutations: {summary['mutations']}; differing codes per level {summary['differing_codes']} of {summary['aligned_bp']:,} aligned bp; "
+                  f"mean extent per level {[round(x, 1) for x in summary['mean_extent_bp']]} bp (receptive fields {summary['receptive_field_bp']} bp)")
+
+
 def _demo(args) -> None:
     from vqdna.demo import run_demo
 
@@ -359,6 +390,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", required=True, type=Path)
     finetune_options(p)
     p.set_defaults(func=_benchmark)
+
+    p = sub.add_parser("diff", help="where the codes of two aligned sequences differ around each mutation, per level")
+    p.add_argument("--tokenizer", required=True, type=Path, help="a VQ or HRQ tokenizer folder")
+    p.add_argument("--fasta", nargs="+", required=True, type=Path, help="two FASTA files, or one file with two records ('-' gaps allowed)")
+    p.add_argument("--output-dir", type=Path, help="write diff.json and code_diff.png here")
+    p.add_argument("--flank", type=int, default=50, help="count changed codes within this many bp of a mutation")
+    p.add_argument("--max-rows", type=int, default=30)
+    p.set_defaults(func=_diff)
 
     p = sub.add_parser("demo", help="run the pipeline on built-in real genomes and write a report")
     p.add_argument("--output-dir", required=True, type=Path)

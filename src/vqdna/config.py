@@ -103,6 +103,7 @@ class PretrainConfig:
     weight_decay: float = 0.01
     mask_ratio: float = 0.25
     span_tokens: int | None = None  # None: the leak-free default of vqdna.masking
+    span_warmup_fraction: float = 0.0  # curriculum: spans grow from 1 token to span_tokens over this fraction of the steps
     heldout_fraction: float = 0.05
     eval_windows: int = 256
     max_n_fraction: float = 0.1

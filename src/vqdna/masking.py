@@ -89,15 +89,26 @@ def span_mask(num_tokens: int, ratio: float, span: int, rng: np.random.Generator
 class MaskedCodeCollator:
     """Turns windows of base ids into a masked batch: tokenizes them, masks spans of real tokens
     (never padding), and sets labels to the hidden ids (−100 elsewhere). The mask of window i is a
-    function of (seed, i), so a resumed run masks exactly as an uninterrupted one."""
+    function of (seed, i), so a resumed run masks exactly as an uninterrupted one.
 
-    def __init__(self, tokenizer: GenomeTokenizer, mask_ratio: float = 0.25, span_tokens: int | None = None, seed: int = 0):
+    `span_warmup_windows` > 0 is a curriculum for training: window i < span_warmup_windows gets
+    spans of 1 + (span_tokens − 1)·i/span_warmup_windows tokens, so the model first learns to read
+    its neighbours, then meets leak-free spans for the rest of the run. Evaluation never warms up."""
+
+    def __init__(self, tokenizer: GenomeTokenizer, mask_ratio: float = 0.25, span_tokens: int | None = None, seed: int = 0,
+                 span_warmup_windows: int = 0):
         if not 0 < mask_ratio < 1:
             raise ValueError(f"mask_ratio must be in (0, 1), got {mask_ratio}")
         # Not called `tokenizer`: the Trainer saves a collator's `tokenizer` into every checkpoint
         # folder, where it would overwrite the model's own files.
         self.genome_tokenizer, self.mask_ratio, self.seed = tokenizer, mask_ratio, seed
         self.span_tokens = span_tokens if span_tokens is not None else mask_span_tokens(tokenizer)
+        self.span_warmup_windows = span_warmup_windows
+
+    def span_for(self, index: int) -> int:
+        if index < self.span_warmup_windows:
+            return 1 + (self.span_tokens - 1) * index // self.span_warmup_windows
+        return self.span_tokens
 
     def __call__(self, features: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
         encodings = self.genome_tokenizer.encode_base_ids([np.asarray(f["bp_ids"], dtype=np.uint8) for f in features])
@@ -106,7 +117,7 @@ class MaskedCodeCollator:
         labels = torch.full_like(input_ids, -100)
         for i, (f, e) in enumerate(zip(features, encodings)):
             rng = np.random.default_rng((self.seed, int(f["index"]), 7))
-            m = torch.from_numpy(span_mask(len(e), self.mask_ratio, self.span_tokens, rng))
+            m = torch.from_numpy(span_mask(len(e), self.mask_ratio, self.span_for(int(f["index"])), rng))
             labels[i, : len(e)][m] = input_ids[i, : len(e)][m]
             input_ids[i, : len(e)][m] = MASK_TOKEN_ID
         return {"input_ids": input_ids, "attention_mask": batch["attention_mask"], "labels": labels}

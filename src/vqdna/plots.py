@@ -65,3 +65,30 @@ def grouped_bar_plot(path, groups: Sequence[str], series: dict[str, tuple[Sequen
     ax.legend(fontsize=8)
     ax.set_title(title)
     _save(fig, path)
+
+
+def code_diff_plot(path, position: np.ndarray, differ: np.ndarray, level_names: Sequence[str], mutations: Sequence[int],
+                   focus: int | None, *, zoom_bp: int, title: str) -> None:
+    """Where two sequences' codes differ (one track per level) along the whole sequence, and
+    zoomed on one mutation."""
+    levels = len(level_names)
+    fig, axes = plt.subplots(2, 1, figsize=(11, 1.2 + 1.1 * levels * 2), squeeze=False)
+    for row, (ax, window) in enumerate(zip(axes[:, 0], [None, focus])):
+        if row == 1 and focus is None:
+            ax.set_visible(False)
+            continue
+        keep = np.ones(len(position), bool) if window is None else (position >= window - zoom_bp) & (position <= window + zoom_bp)
+        for n in range(levels):
+            x = position[keep][differ[n][keep]]
+            ax.scatter(x, np.full(len(x), levels - 1 - n), marker="|", s=120 if window is not None else 60, color=f"C{n}")
+        for m in mutations:
+            if window is None or abs(m - window) <= zoom_bp:
+                ax.axvline(m, color="0.6", lw=0.6, zorder=0)
+        ax.set_yticks(range(levels), list(reversed(level_names)))
+        ax.set_ylim(-0.6, levels - 0.4)
+        ax.set_xlabel("position in the first sequence (bp)" + ("" if window is None else f" — zoom on the mutation at {window + 1:,}"))
+        if window is not None:
+            ax.set_xlim(window - zoom_bp, window + zoom_bp)
+    axes[0, 0].set_title(title)
+    fig.tight_layout()
+    _save(fig, path)

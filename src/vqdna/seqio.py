@@ -26,6 +26,7 @@ class FastaRecord:
     name: str  # first word of the header
     description: str  # the whole header line after '>'
     ids: np.ndarray  # base ids, see vqdna.alphabet
+    gaps: np.ndarray | None = None  # read with gaps=True: True at alignment columns that are '-' or '.'
 
     @property
     def sequence(self) -> str:
@@ -59,9 +60,11 @@ def _open_text(path: Path):
     return open(path, encoding="ascii", errors="replace")
 
 
-def read_fasta(path: str | Path) -> list[FastaRecord]:
+def read_fasta(path: str | Path, *, gaps: bool = False) -> list[FastaRecord]:
     """All records of a FASTA file. Raises SequenceError for a missing or empty file, text before
-    the first header, an empty header, a record without sequence, or a bad character."""
+    the first header, an empty header, a record without sequence, or a bad character. With
+    `gaps=True` (aligned FASTA) '-' and '.' are alignment gaps: `ids` holds the bases without
+    them and `gaps` marks the gap columns."""
     path = Path(path)
     if not path.is_file():
         raise SequenceError(f"{path}: no such FASTA file")
@@ -76,7 +79,13 @@ def read_fasta(path: str | Path) -> list[FastaRecord]:
         name = header.split()[0]
         if not chunks:
             raise SequenceError(f"{path}: record '{name}' (line {header_line}): empty record, no sequence after the header")
-        records.append(FastaRecord(name, header, to_ids("".join(chunks), source=str(path), record=name)))
+        text = "".join(chunks)
+        gap_mask = None
+        if gaps:
+            raw = np.frombuffer(text.encode("ascii", "replace"), dtype=np.uint8)
+            gap_mask = (raw == ord("-")) | (raw == ord("."))
+            text = text.replace("-", "").replace(".", "")
+        records.append(FastaRecord(name, header, to_ids(text, source=str(path), record=name), gap_mask))
 
     try:
         with _open_text(path) as fh:

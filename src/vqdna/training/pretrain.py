@@ -147,15 +147,23 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
     held = WindowSampler([s[1] for s in splits], cfg.window_bp, seed=cfg.seed + 10_000, max_n_fraction=cfg.max_n_fraction)
     if isinstance(tokenizer, VQTokenizer) and torch.cuda.is_available():
         tokenizer.to(torch.device("cuda", torch.cuda.current_device()))  # tokenize batches on the GPU too
-    collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, cfg.span_tokens, seed=cfg.seed)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    windows_per_step = cfg.batch_size * cfg.gradient_accumulation_steps * world
+    if not 0.0 <= cfg.span_warmup_fraction < 1.0:
+        raise RunError(f"span_warmup_fraction must be in [0, 1), got {cfg.span_warmup_fraction}")
+    # Windows are consumed in index order (see train_sampling_strategy below), so window i is
+    # trained at step i // windows_per_step and the warm-up is a function of the index alone.
+    warmup_windows = int(cfg.span_warmup_fraction * cfg.max_steps) * windows_per_step
+    collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, cfg.span_tokens, seed=cfg.seed, span_warmup_windows=warmup_windows)
+    eval_collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, cfg.span_tokens, seed=cfg.seed)  # always leak-free
     torch.manual_seed(cfg.seed)
     model = build_model(tokenizer, cfg)
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    dataset = WindowDataset(train, cfg.max_steps * cfg.batch_size * cfg.gradient_accumulation_steps * world)
+    dataset = WindowDataset(train, cfg.max_steps * windows_per_step)
     args = training_arguments(
         output_dir, max_steps=cfg.max_steps, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
         warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay, save_steps=cfg.save_steps,
         logging_steps=cfg.logging_steps, seed=cfg.seed, quiet=quiet, gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        train_sampling_strategy="sequential",  # windows are random draws already; in order, index ↔ step
     )
     trainer = _MCMTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator, quiet=quiet)
     checkpoint = last_checkpoint(output_dir, resume)
@@ -165,9 +173,9 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
         return {}
 
     levels = model.config.num_levels
-    baseline_ids = most_frequent_codes(collator, train, min(cfg.eval_windows, 256), levels)
+    baseline_ids = most_frequent_codes(eval_collator, train, min(cfg.eval_windows, 256), levels)
     eval_windows = [{"bp_ids": held.window(i)[0], "index": 1_000_000 + i} for i in range(cfg.eval_windows)]
-    result = evaluate_masked(trainer.model, collator, eval_windows, baseline_ids)
+    result = evaluate_masked(trainer.model, eval_collator, eval_windows, baseline_ids)
     result.update(
         tokenizer=tokenizer_dir or tokenizer.kind, tokenizer_kind=tokenizer.kind, steps=trainer.state.global_step,
         span_tokens=collator.span_tokens, mask_ratio=cfg.mask_ratio, eval_windows=cfg.eval_windows, window_bp=cfg.window_bp,
