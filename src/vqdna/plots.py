@@ -92,3 +92,30 @@ def code_diff_plot(path, position: np.ndarray, differ: np.ndarray, level_names: 
     axes[0, 0].set_title(title)
     fig.tight_layout()
     _save(fig, path)
+
+
+def pca_scatter_grid(path, panels: dict[str, np.ndarray], labels: Sequence[str], *, title: str) -> None:
+    """One panel per {name: (n, d) embeddings}: the first two principal components, coloured by label."""
+    names = list(panels)
+    cols = min(len(names), 4)
+    rows = (len(names) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.4 * rows), squeeze=False)
+    labels = np.asarray(labels)
+    classes = list(dict.fromkeys(labels.tolist()))
+    for ax, name in zip(axes.flat, names):
+        x = panels[name] - panels[name].mean(0)
+        _, s, vt = np.linalg.svd(x, full_matrices=False)
+        xy = x @ vt[:2].T
+        explained = (s[:2] ** 2).sum() / max((s**2).sum(), 1e-12)
+        for k, c in enumerate(classes):
+            sel = labels == c
+            ax.scatter(xy[sel, 0], xy[sel, 1], s=6, alpha=0.6, color=f"C{k}", label=c)
+        ax.set_title(f"{name} (PC1+2: {explained:.0%} of variance)", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7, markerscale=2)
+    fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)

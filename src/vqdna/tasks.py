@@ -23,7 +23,7 @@ import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -376,6 +376,105 @@ def make_labeled_task(
         "dropped_n_rows": int(dropped_n_rows),
         "rows_also_in_train": _also_in_train(splits),
     }
+    _write_task(output_dir, splits, labels, task)
+    return task
+
+
+# ---------------------------------------------------------------- Oct4 vs Mafk task
+
+# label id -> (class name, train+dev dataset, test dataset)
+_OCT4_MAFK = ((0, "Oct4", "oct4_peaks", "oct4_peaks_test"), (1, "Mafk", "mafk_peaks", "mafk_peaks_test"))
+
+
+def make_oct4_mafk_task(output_dir: str | Path, *, dev_fraction: float = 0.1, seed: int = 0, max_train: int | None = None) -> dict[str, Any]:
+    """A GUE-format task folder (train.csv, dev.csv, test.csv with header ``sequence,label``,
+    labels.json, task.json) from janggu's real ChIP-seq peaks: label 0 = Oct4, 1 = Mafk, 200 bp.
+
+    train and dev are a seeded split, stratified by class, of janggu's training peaks (sample.fa,
+    sample2.fa; `dev_fraction` of each class goes to dev); test is janggu's own disjoint test set
+    (sample_test.fa, sample2_test.fa, 100 + 100). Sequences are upper-cased (janggu soft-masks
+    repeats). A training sequence that occurs twice, in both classes, or in the test set is
+    dropped and counted in task.json, so no sequence is in two splits (none is, in janggu 0.10.2).
+    Rows are shuffled with `seed`; the same seed gives byte-identical files. `max_train` keeps a
+    random `max_train // 2` training peaks per class (for quick runs; dev and test are unchanged).
+
+    Every file is written atomically, train.csv last (it marks a finished task); a folder that
+    already holds any task file is refused (ValueError). Without janggu: FileNotFoundError with
+    the install hint. Returns the content of task.json.
+    """
+    from vqdna.datasets import get_dataset
+
+    output_dir = Path(output_dir)
+    if not (isinstance(dev_fraction, (int, float)) and 0 < dev_fraction < 1):
+        raise ValueError(f"dev_fraction must be in (0, 1), got {dev_fraction!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    _check_output_dir(output_dir)
+    paths = {name: get_dataset(name).path() for _, _, pool, test in _OCT4_MAFK for name in (pool, test)}
+
+    test_rows = [(r.sequence, label) for label, _, _, test in _OCT4_MAFK for r in read_fasta(paths[test])]
+    in_test = {s for s, _ in test_rows}
+    pools = {label: [r.sequence for r in read_fasta(paths[pool])] for label, _, pool, _ in _OCT4_MAFK}
+    labels_of: dict[str, set[int]] = {}
+    for label, seqs in pools.items():
+        for s in seqs:
+            labels_of.setdefault(s, set()).add(label)
+    dropped = {"duplicate": 0, "in_both_classes": 0, "in_test": 0}
+    rng = np.random.default_rng(seed)
+    rows: dict[str, list[tuple[str, int]]] = {"train": [], "dev": []}
+    per_class: dict[int, dict[str, int]] = {}
+    for label, _, _, _ in _OCT4_MAFK:
+        kept: list[str] = []
+        seen: set[str] = set()
+        for s in pools[label]:
+            if s in seen:
+                dropped["duplicate"] += 1
+            elif len(labels_of[s]) > 1:
+                dropped["in_both_classes"] += 1
+            elif s in in_test:
+                dropped["in_test"] += 1
+            else:
+                kept.append(s)
+            seen.add(s)
+        n = len(kept)
+        if n < 2:
+            raise ValueError(f"class {label}: {n} usable training peaks, too few to split into train and dev")
+        n_dev = min(n - 1, max(1, int(round(n * dev_fraction))))
+        order = rng.permutation(n)
+        rows["dev"] += [(kept[i], label) for i in order[:n_dev]]
+        train_idx = order[n_dev:] if max_train is None else order[n_dev:][: max(1, max_train // 2)]
+        rows["train"] += [(kept[i], label) for i in train_idx]
+        per_class[label] = {"read": len(pools[label]), "usable": n}
+
+    splits = {name: [split_rows[i] for i in rng.permutation(len(split_rows))]
+              for name, split_rows in (("train", rows["train"]), ("dev", rows["dev"]), ("test", test_rows))}
+
+    labels = {
+        str(label): {
+            "name": name,
+            "source": str(paths[pool]),  # train and dev
+            "test_source": str(paths[test]),
+            "datasets": {"train": pool, "dev": pool, "test": test},
+            "package": "janggu==0.10.2",
+            "training_peaks_read": per_class[label]["read"],
+            "training_peaks_used": per_class[label]["usable"],
+        }
+        for label, name, pool, test in _OCT4_MAFK
+    }
+    task = {
+        "kind": "oct4_mafk",
+        "arguments": {"dev_fraction": dev_fraction, "max_train": max_train},
+        "seed": int(seed),
+        "labels": [name for _, name, _, _ in _OCT4_MAFK],
+        "counts": {
+            s: {str(label): sum(1 for _, y in splits[s] if y == label) for label, _, _, _ in _OCT4_MAFK}
+            for s in TASK_SPLITS
+        },
+        "dropped_training_peaks": dropped,
+        "split": "train/dev: seeded split of sample.fa and sample2.fa, stratified by class; "
+                 "test: janggu's disjoint sample_test.fa and sample2_test.fa",
+    }
+
     _write_task(output_dir, splits, labels, task)
     return task
 
