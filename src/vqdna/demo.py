@@ -47,17 +47,22 @@ class Budget:
     tokenizer_steps: int
     pretrain_steps: int
     finetune_steps: int
+    finetune_evals: int  # dev evaluations during fine-tuning (the best one is tested)
     species_windows: tuple[int, int, int]  # train/dev/test windows per species for the species task
     oct4_train: int | None  # rows of the Oct4/Mafk training set used (None: all)
+    oct4_dev_fraction: float  # of janggu's training peaks, held out as dev
+    tokenizer_training: dict  # overrides of the tiny preset's tokenizer training
     encoder: dict  # the pretraining config overrides (model size, window)
 
 
-FULL = Budget(corpus_bp=3_000_000, eval_bp=200_000, tokenizer_steps=120, pretrain_steps=200, finetune_steps=150,
-              species_windows=(400, 100, 100), oct4_train=None,
+FULL = Budget(corpus_bp=3_000_000, eval_bp=200_000, tokenizer_steps=100, pretrain_steps=200, finetune_steps=100, finetune_evals=2,
+              species_windows=(400, 100, 100), oct4_train=None, oct4_dev_fraction=0.05,
+              tokenizer_training={"window_bp": 256, "batch_size": 32},
               encoder={"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 512,
                        "window_bp": 256, "batch_size": 16, "save_steps": 100, "logging_steps": 20, "eval_windows": 128})
-QUICK = Budget(corpus_bp=400_000, eval_bp=30_000, tokenizer_steps=25, pretrain_steps=30, finetune_steps=30,
-               species_windows=(60, 30, 30), oct4_train=600,
+QUICK = Budget(corpus_bp=300_000, eval_bp=10_000, tokenizer_steps=15, pretrain_steps=20, finetune_steps=20, finetune_evals=1,
+               species_windows=(60, 20, 20), oct4_train=400, oct4_dev_fraction=0.02,
+               tokenizer_training={"window_bp": 128, "batch_size": 16},
                encoder={"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128,
                         "window_bp": 128, "batch_size": 16, "save_steps": 100, "logging_steps": 10, "eval_windows": 32})
 
@@ -124,7 +129,7 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
         else:
             say(f"  {kind}: training")
             tokenizers[kind] = train_tokenizer_on_genomes(
-                kind, train_genomes, folder, preset="tiny", config={"training": {"window_bp": 256}},
+                kind, train_genomes, folder, preset="tiny", config={"training": budget.tokenizer_training},
                 max_steps=budget.tokenizer_steps if kind in ("vq", "hrq") else None, seed=seed, quiet=quiet,
                 resume=(folder / "checkpoints").is_dir(),
             )
@@ -166,14 +171,14 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
     t0 = time.time()
     suite = output_dir / "tasks"
     if not (suite / "oct4_mafk" / "task.json").exists():
-        make_oct4_mafk_task(suite / "oct4_mafk", seed=seed, max_train=budget.oct4_train)
+        make_oct4_mafk_task(suite / "oct4_mafk", seed=seed, max_train=budget.oct4_train, dev_fraction=budget.oct4_dev_fraction)
     species_names = [g.name for g in loaded.values()]
     if not (suite / "species" / "task.json").exists():
         n_train, n_dev, n_test = budget.species_windows
         slices = [_write_fasta(g, output_dir / "genome_slices" / f"{key}.fa") for key, g in loaded.items()]
         make_species_task(slices, suite / "species", window_bp=200, train_per_species=n_train, dev_per_species=n_dev,
                           test_per_species=n_test, seed=seed, names=species_names)
-    ft_config = {"max_steps": budget.finetune_steps, "eval_steps": max(budget.finetune_steps // 3, 10), "logging_steps": 10,
+    ft_config = {"max_steps": budget.finetune_steps, "eval_steps": budget.finetune_steps // budget.finetune_evals, "logging_steps": 10,
                  "warmup_steps": max(budget.finetune_steps // 10, 1), "learning_rate": 2e-3}
     rows = run_benchmark(suite, models, output_dir / "downstream", preset="tiny", config=ft_config, seeds=[seed + 1], quiet=quiet)
     clock("fine-tuning", t0)
