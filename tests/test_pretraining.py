@@ -54,12 +54,15 @@ def test_loss_falls_and_results_are_written(tmp_path, small_genomes, tokenizers,
 
 
 def test_resume_gives_the_uninterrupted_weights(tmp_path, small_genomes, tokenizers):
+    """Interrupted at step 5, inside the span warm-up (80% of 10 steps): the resumed run must mask
+    exactly as the uninterrupted one did."""
     full, cut = tmp_path / "full", tmp_path / "cut"
-    pretrain(tokenizers / "hrq", [small_genomes[0]], full, config=MCM, max_steps=10, quiet=True)
+    config = {**MCM, "span_warmup_fraction": 0.8}
+    pretrain(tokenizers / "hrq", [small_genomes[0]], full, config=config, max_steps=10, quiet=True)
     shutil.copytree(full / "checkpoints" / "checkpoint-5", cut / "checkpoints" / "checkpoint-5")
     with pytest.raises(RunError, match="pass --resume"):
-        pretrain(tokenizers / "hrq", [small_genomes[0]], cut, config=MCM, max_steps=10, quiet=True)
-    pretrain(tokenizers / "hrq", [small_genomes[0]], cut, config=MCM, max_steps=10, quiet=True, resume=True)
+        pretrain(tokenizers / "hrq", [small_genomes[0]], cut, config=config, max_steps=10, quiet=True)
+    pretrain(tokenizers / "hrq", [small_genomes[0]], cut, config=config, max_steps=10, quiet=True, resume=True)
     a, b = load_file(full / "model.safetensors"), load_file(cut / "model.safetensors")
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6, msg=key)
