@@ -175,6 +175,14 @@ def from_dict(cls, data: dict[str, Any], *, what: str = "config"):
     return cls(**data)
 
 
+def resolve_section(cls, preset: str, section: str, overrides: dict[str, Any] | None = None, **flags):
+    """A preset's section as a config dataclass: the preset's values, then --config overrides, then
+    command-line flags (a flag left at None was not given)."""
+    data = {**load_preset(preset)[section], **(overrides or {})}
+    data.update({key: value for key, value in flags.items() if value is not None})
+    return from_dict(cls, data, what=f"{section} config")
+
+
 def load_preset(name: str) -> dict[str, Any]:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")

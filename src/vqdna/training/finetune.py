@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from vqdna.config import FinetuneConfig, from_dict, load_preset
+from vqdna.config import FinetuneConfig, resolve_section
 from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.inference import load_model, load_model_tokenizer, resolve_model_dir
 from vqdna.modeling import VQDNAForSequenceClassification
@@ -33,12 +33,7 @@ PRIMARY = {"classification": "mcc", "regression": "spearman"}
 
 
 def resolve_finetune_config(preset: str, overrides: dict[str, Any] | None = None, **flags) -> FinetuneConfig:
-    cfg = from_dict(FinetuneConfig, {**load_preset(preset)["finetune"], **(overrides or {})}, what="finetune config")
-    for key, value in flags.items():
-        if value is not None:
-            setattr(cfg, key, value)
-    cfg.__post_init__()
-    return cfg
+    return resolve_section(FinetuneConfig, preset, "finetune", overrides, **flags)
 
 
 class SequenceDataset(torch.utils.data.Dataset):

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from vqdna.config import PretrainConfig, from_dict, load_preset
+from vqdna.config import PretrainConfig, resolve_section
 from vqdna.corpus import Genome, WindowSampler
 from vqdna.masking import MaskedCodeCollator
 from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling
@@ -36,11 +36,7 @@ from vqdna.training.tokenizer import load_genomes
 
 
 def resolve_pretrain_config(preset: str, overrides: dict[str, Any] | None = None, **flags) -> PretrainConfig:
-    cfg = from_dict(PretrainConfig, {**load_preset(preset)["pretrain"], **(overrides or {})}, what="pretrain config")
-    for key, value in flags.items():
-        if value is not None:
-            setattr(cfg, key, value)
-    return cfg
+    return resolve_section(PretrainConfig, preset, "pretrain", overrides, **flags)
 
 
 def build_model(tokenizer: GenomeTokenizer, cfg: PretrainConfig) -> VQDNAForMaskedCodeModeling:
