@@ -113,7 +113,10 @@ def probe(source: str | Path, data_path: str | Path, output_dir: str | Path | No
     started = time.time()
     task = load_task(data_path, "auto", max_length_bp)
     if what == "model":
-        features = {s: embed(source, task.splits[s].sequences, max_length_bp=max_length_bp) for s in TASK_SPLITS}
+        # One call, so the model is loaded once for all three splits.
+        every = embed(source, [x for s in TASK_SPLITS for x in task.splits[s].sequences], max_length_bp=max_length_bp)
+        ends = np.cumsum([len(task.splits[s]) for s in TASK_SPLITS])
+        features = dict(zip(TASK_SPLITS, np.split(every, ends[:-1])))
         kind = "model"
     elif what == "tokenizer":
         tok = load_tokenizer(source)
