@@ -20,6 +20,28 @@ def test_alibi_bias_is_hand_computed():
     assert (bias[0, :, :, 2] == torch.finfo(torch.float32).min).all()
 
 
+def test_directional_alibi_is_hand_computed():
+    bias = attention_bias(torch.ones(1, 3, dtype=torch.long), alibi_slopes(2), torch.float32, direction=2.0)
+    distance = torch.tensor([[0.0, 1, 2], [1, 0, 1], [2, 1, 0]])
+    left = torch.tensor([[0.0, 0, 0], [1, 0, 0], [1, 1, 0]])  # key j left of query i
+    torch.testing.assert_close(bias[0, 0], -(2**-4) * distance + 2.0 * left)
+    torch.testing.assert_close(bias[0, 1], -(2**-8) * distance + 2.0 * left.T)
+    with pytest.raises(ValueError, match="alibi_direction must be >= 0"):
+        _config(alibi_direction=-1.0)
+
+
+@pytest.mark.parametrize("direction", [0.0, 2.0])
+def test_only_directional_alibi_tells_left_from_right(direction):
+    # Symmetric ALiBi and no position embeddings: reversing the input reverses the output, so a
+    # masked token between (a, b) gets the same prediction as between (b, a).
+    torch.manual_seed(0)
+    model = VQDNAModel(_config(alibi_direction=direction)).eval()
+    ids = torch.randint(NUM_SPECIAL, 37, (1, 12))
+    out = model(ids).last_hidden_state
+    out_reversed = model(ids.flip(1)).last_hidden_state.flip(1)
+    assert torch.allclose(out, out_reversed, atol=1e-5) == (direction == 0.0)
+
+
 @pytest.mark.parametrize("levels,mode", [(1, "ids"), (2, "ids"), (2, "quantized")])
 def test_padding_changes_no_real_output(levels, mode):
     torch.manual_seed(0)
@@ -56,10 +78,11 @@ def test_quantized_inputs_are_the_projected_mean_of_level_codebooks():
 
 def test_save_load_gives_identical_outputs(tmp_path):
     torch.manual_seed(0)
-    cfg = _config(level_vocab_sizes=[37, 69], input_mode="quantized", code_dim=8)
+    cfg = _config(level_vocab_sizes=[37, 69], input_mode="quantized", code_dim=8, alibi_direction=1.5)
     model = VQDNAForMaskedCodeModeling(cfg).eval()
     model.vqdna.set_codebooks([torch.randn(32, 8), torch.randn(64, 8)])
     model.save_pretrained(tmp_path)
+    assert VQDNAConfig.from_pretrained(tmp_path).alibi_direction == 1.5
     assert {p.name for p in tmp_path.iterdir()} == {"config.json", "model.safetensors"}
     loaded = VQDNAForMaskedCodeModeling.from_pretrained(tmp_path).eval()
     ids = torch.randint(NUM_SPECIAL, 37, (2, 15, 2))

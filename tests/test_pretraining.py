@@ -90,7 +90,8 @@ def test_two_process_torchrun_trains_checkpoints_and_resumes(tmp_path, small_gen
 def test_cli_pretrain_reports_masked_and_baseline_accuracy(tmp_path, small_genomes, tokenizers, capsys):
     out = tmp_path / "cli"
     args = ["pretrain", "--tokenizer", str(tokenizers / "kmer"), "--fasta", str(small_genomes[0]), "--output-dir", str(out)]
-    assert main(["-q", *args, "--max-steps", "5", "--mask-ratio", "0.2", "--config", json.dumps(MCM)]) == 0
+    assert main(["-q", *args, "--max-steps", "5", "--mask-ratio", "0.2", "--config", json.dumps({**MCM, "alibi_direction": 1.0})]) == 0
     assert json.loads((out / "eval_results.json").read_text())["mask_ratio"] == 0.2
+    assert json.loads((out / "config.json").read_text())["alibi_direction"] == 1.0  # --config reaches the model
     assert main(["-q", *args]) == 2
     assert "already holds a pretrained model" in capsys.readouterr().err

@@ -93,6 +93,7 @@ class PretrainConfig:
     num_attention_heads: int = 4
     intermediate_size: int = 1024
     hidden_dropout_prob: float = 0.1
+    alibi_direction: float = 0.0  # see vqdna.modeling.attention_bias: 0 is symmetric ALiBi
     input_mode: str = "auto"  # VQ/HRQ: "quantized" (frozen codebook vectors) or "ids"; k-mer/BPE: ids
     window_bp: int = 256
     batch_size: int = 16

@@ -42,6 +42,7 @@ class VQDNAConfig(PretrainedConfig):
         initializer_range: float = 0.02,
         tokenizer_kind: str = "",
         bp_per_token: float = 1.0,
+        alibi_direction: float = 0.0,
         **kwargs,
     ):
         kwargs.setdefault("pad_token_id", PAD_TOKEN_ID)
@@ -59,6 +60,9 @@ class VQDNAConfig(PretrainedConfig):
         self.hidden_dropout_prob, self.attention_probs_dropout_prob = hidden_dropout_prob, attention_probs_dropout_prob
         self.layer_norm_eps, self.initializer_range = layer_norm_eps, initializer_range
         self.tokenizer_kind, self.bp_per_token = tokenizer_kind, bp_per_token
+        if alibi_direction < 0:
+            raise ValueError(f"alibi_direction must be >= 0, got {alibi_direction}")
+        self.alibi_direction = alibi_direction
 
     @property
     def num_levels(self) -> int:
@@ -90,12 +94,20 @@ def alibi_slopes(num_heads: int) -> Tensor:
     return torch.tensor(power_of_2(closest) + power_of_2(2 * closest)[0::2][: num_heads - closest])
 
 
-def attention_bias(attention_mask: Tensor, slopes: Tensor, dtype: torch.dtype) -> Tensor:
-    """(batch, heads, tokens, tokens) additive bias: −slope·|i−j|, and −inf-like for padded keys."""
+def attention_bias(attention_mask: Tensor, slopes: Tensor, dtype: torch.dtype, direction: float = 0.0) -> Tensor:
+    """(batch, heads, tokens, tokens) additive bias: −slope·|i−j|, and −inf-like for padded keys.
+
+    ALiBi's bias is symmetric, so an encoder built on it alone cannot tell a left neighbour from a
+    right one (its output is equivariant to reversing the sequence). `direction` > 0 adds that
+    much to keys left of the query in even heads and to keys right of it in odd heads: each pair of
+    heads then leans opposite ways, and the distance term still extrapolates to any length."""
     n = attention_mask.shape[1]
     pos = torch.arange(n, device=attention_mask.device)
-    distance = (pos[None, :] - pos[:, None]).abs().to(dtype)
-    bias = -slopes.to(device=attention_mask.device, dtype=dtype)[None, :, None, None] * distance
+    offset = (pos[None, :] - pos[:, None]).to(dtype)  # key − query
+    bias = -slopes.to(device=attention_mask.device, dtype=dtype)[None, :, None, None] * offset.abs()
+    if direction:
+        even = (torch.arange(slopes.numel(), device=attention_mask.device) % 2 == 0)[:, None, None]
+        bias = bias + direction * torch.where(even, offset < 0, offset > 0).to(dtype)[None]
     keys_masked = (attention_mask[:, None, None, :] == 0)
     return bias.masked_fill(keys_masked, torch.finfo(dtype).min)
 
@@ -223,7 +235,7 @@ class VQDNAModel(VQDNAPreTrainedModel):
         x = self.embeddings(input_ids)
         # Slopes are rebuilt each call, not kept as a buffer: transformers builds models on the
         # meta device when loading, which leaves non-persistent buffers uninitialised.
-        bias = attention_bias(attention_mask, alibi_slopes(self.config.num_attention_heads), torch.float32)
+        bias = attention_bias(attention_mask, alibi_slopes(self.config.num_attention_heads), torch.float32, self.config.alibi_direction)
         for layer in self.layers:
             x = layer(x, bias)
         return VQDNAModelOutput(last_hidden_state=self.norm(x))

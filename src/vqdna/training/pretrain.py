@@ -50,7 +50,7 @@ def build_model(tokenizer: GenomeTokenizer, cfg: PretrainConfig) -> VQDNAForMask
         level_vocab_sizes=sizes, input_mode=mode, code_dim=tokenizer.config.code_dim if learned else 0,
         hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
         intermediate_size=cfg.intermediate_size, hidden_dropout_prob=cfg.hidden_dropout_prob,
-        tokenizer_kind=tokenizer.kind, bp_per_token=tokenizer.stride if learned else 1.0,
+        tokenizer_kind=tokenizer.kind, bp_per_token=tokenizer.stride if learned else 1.0, alibi_direction=cfg.alibi_direction,
     )
     model = VQDNAForMaskedCodeModeling(config)
     if mode == "quantized":
