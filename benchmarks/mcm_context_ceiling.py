@@ -83,10 +83,11 @@ def main() -> None:
     for t in train_tokens:
         for a, b in zip(t[:-1].tolist(), t[1:].tolist()):
             follows[a][b] += 1
+    seen = {a: sum(c.values()) for a, c in follows.items()}
     held_pairs = [(a, b) for t in held_tokens for a, b in zip(t[:-1].tolist(), t[1:].tolist())]
     ce_uni = -sum(math.log(p_uni(b)) for _, b in held_pairs) / len(held_pairs)
     best = min(
-        (-sum(math.log((follows[a][b] + s * p_uni(b)) / (sum(follows[a].values()) + s)) for a, b in held_pairs) / len(held_pairs), s)
+        (-sum(math.log((follows[a][b] + s * p_uni(b)) / (seen.get(a, 0) + s)) for a, b in held_pairs) / len(held_pairs), s)
         for s in (1, 10, 100, 1000, 10000)
     )
     print(f"  held-out cross-entropy: unigram {ce_uni:.4f} nats, left neighbour {best[0]:.4f} nats (smoothing {best[1]}): "
