@@ -70,6 +70,20 @@ def test_resume_gives_the_uninterrupted_weights(tmp_path, small_genomes, tokeniz
     assert ra["masked_accuracy"] == rb["masked_accuracy"]
 
 
+def test_gradient_accumulation_matches_one_large_batch(tmp_path, small_genomes, tokenizers):
+    """Two micro-batches of 4 windows must give the step (and the logged loss) of one batch of the
+    same 8 windows. Every window here has the same number of masked tokens, so the mean of the
+    micro-batch means is the batch mean, and the weights agree to rounding."""
+    config = {**MCM, "logging_steps": 1, "warmup_steps": 0}
+    pretrain(tokenizers / "kmer", [small_genomes[0]], tmp_path / "one", config={**config, "batch_size": 8}, max_steps=2, quiet=True)
+    pretrain(tokenizers / "kmer", [small_genomes[0]], tmp_path / "acc", config={**config, "batch_size": 4, "gradient_accumulation_steps": 2}, max_steps=2, quiet=True)
+    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "acc" / "model.safetensors")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-5, msg=key)
+    la, lb = ([h["loss"] for h in json.loads((tmp_path / d / "training_log.json").read_text()) if "loss" in h] for d in ("one", "acc"))
+    assert la == pytest.approx(lb, rel=1e-3)
+
+
 def test_two_process_torchrun_trains_checkpoints_and_resumes(tmp_path, small_genomes, tokenizers):
     """torchrun --nproc_per_node=2 on CPU (gloo): the same command as on GPUs."""
     out = tmp_path / "ddp"

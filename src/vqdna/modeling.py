@@ -201,6 +201,10 @@ class VQDNAPreTrainedModel(PreTrainedModel):
     config_class = VQDNAConfig
     base_model_prefix = "vqdna"
     _supports_sdpa = True
+    # Our losses are means over the micro-batch and ignore `num_items_in_batch`; without this the
+    # Trainer (seeing `**kwargs` in forward) would assume they are not and skip dividing by the
+    # gradient-accumulation steps, logging (and clipping) N× the loss.
+    accepts_loss_kwargs = False
 
     def _init_weights(self, module: nn.Module) -> None:
         std = self.config.initializer_range
