@@ -1,6 +1,7 @@
 """Masked code modeling on real genome windows (small slices of pyrodigal's genomes)."""
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -82,6 +83,20 @@ def test_gradient_accumulation_matches_one_large_batch(tmp_path, small_genomes, 
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-5, msg=key)
     la, lb = ([h["loss"] for h in json.loads((tmp_path / d / "training_log.json").read_text()) if "loss" in h] for d in ("one", "acc"))
     assert la == pytest.approx(lb, rel=1e-3)
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine"])
+def test_learning_rate_schedule_is_the_one_asked(tmp_path, small_genomes, tokenizers, schedule):
+    """Warm-up over 2 steps to 1e-3, then decay towards 0 at step 10. Step k (from 1) is taken at
+    the scheduler's rate k − 1, which is what the log shows for it."""
+    config = {**MCM, "logging_steps": 1, "warmup_steps": 2, "lr_scheduler_type": schedule}
+    pretrain(tokenizers / "kmer", [small_genomes[0]], tmp_path / "run", config=config, max_steps=10, quiet=True)
+    logged = {h["step"]: h["learning_rate"] for h in json.loads((tmp_path / "run" / "training_log.json").read_text()) if "loss" in h}
+    decay = (lambda k: (10 - k) / 8) if schedule == "linear" else (lambda k: 0.5 * (1 + math.cos(math.pi * (k - 2) / 8)))
+    for step in (3, 5, 8):
+        assert logged[step] == pytest.approx(1e-3 * decay(step - 1), rel=1e-6), step
+    with pytest.raises(RunError, match="lr_scheduler_type must be one of cosine, linear, got 'cosin'"):
+        pretrain(tokenizers / "kmer", [small_genomes[0]], tmp_path / "bad", config={**config, "lr_scheduler_type": "cosin"}, max_steps=10, quiet=True)
 
 
 def test_two_process_torchrun_trains_checkpoints_and_resumes(tmp_path, small_genomes, tokenizers):

@@ -100,6 +100,7 @@ class PretrainConfig:
     gradient_accumulation_steps: int = 1
     max_steps: int = 300
     learning_rate: float = 5e-4
+    lr_scheduler_type: str = "cosine"  # "cosine" or "linear" decay to 0 after the warm-up
     warmup_steps: int = 30
     weight_decay: float = 0.01
     mask_ratio: float = 0.25

@@ -53,9 +53,11 @@ def last_checkpoint(output_dir: Path, resume: bool) -> str | None:
 
 def training_arguments(
     output_dir: Path, *, max_steps: int, batch_size: int, learning_rate: float, warmup_steps: int, weight_decay: float,
-    save_steps: int, logging_steps: int, seed: int, quiet: bool, gradient_accumulation_steps: int = 1, **extra,
+    save_steps: int, logging_steps: int, seed: int, quiet: bool, gradient_accumulation_steps: int = 1,
+    lr_scheduler_type: str = "cosine", **extra,
 ) -> TrainingArguments:
-    """Cosine schedule, checkpoints under OUTPUT_DIR/checkpoints (the last two kept), bf16 on GPUs,
+    """Linear warm-up then cosine (or `lr_scheduler_type`) decay, checkpoints under
+    OUTPUT_DIR/checkpoints (the last two kept), bf16 on GPUs,
     the CPU otherwise; data order and RNG seeded so that resuming reproduces an uninterrupted run."""
     on_gpu = torch.cuda.is_available()
     return TrainingArguments(
@@ -64,7 +66,7 @@ def training_arguments(
         per_device_train_batch_size=batch_size,
         gradient_accumulation_steps=gradient_accumulation_steps,
         learning_rate=learning_rate,
-        lr_scheduler_type="cosine",
+        lr_scheduler_type=lr_scheduler_type,
         warmup_steps=warmup_steps,
         weight_decay=weight_decay,
         save_steps=save_steps,

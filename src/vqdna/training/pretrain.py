@@ -35,6 +35,9 @@ from vqdna.training.engine import (
 from vqdna.training.tokenizer import load_genomes
 
 
+LR_SCHEDULES = ("cosine", "linear")  # both warm up linearly, then decay to 0 by max_steps
+
+
 def resolve_pretrain_config(preset: str, overrides: dict[str, Any] | None = None, **flags) -> PretrainConfig:
     return resolve_section(PretrainConfig, preset, "pretrain", overrides, **flags)
 
@@ -145,6 +148,8 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
         tokenizer.to(torch.device("cuda", torch.cuda.current_device()))  # tokenize batches on the GPU too
     world = int(os.environ.get("WORLD_SIZE", "1"))
     windows_per_step = cfg.batch_size * cfg.gradient_accumulation_steps * world
+    if cfg.lr_scheduler_type not in LR_SCHEDULES:
+        raise RunError(f"lr_scheduler_type must be one of {', '.join(LR_SCHEDULES)}, got {cfg.lr_scheduler_type!r}")
     if not 0.0 <= cfg.span_warmup_fraction < 1.0:
         raise RunError(f"span_warmup_fraction must be in [0, 1), got {cfg.span_warmup_fraction}")
     # Windows are consumed in index order (see train_sampling_strategy below), so window i is
@@ -159,6 +164,7 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
         output_dir, max_steps=cfg.max_steps, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
         warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay, save_steps=cfg.save_steps,
         logging_steps=cfg.logging_steps, seed=cfg.seed, quiet=quiet, gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        lr_scheduler_type=cfg.lr_scheduler_type,
         train_sampling_strategy="sequential",  # windows are random draws already; in order, index ↔ step
     )
     trainer = _MCMTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator, quiet=quiet)
