@@ -53,3 +53,25 @@ def small_genomes(tmp_path_factory, diphtheriae_path, ecoli_path) -> tuple[Path,
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def kmer_model(tmp_path_factory) -> Path:
+    """An untrained small encoder on 3-mers (a model folder)."""
+    from helpers import save_untrained_model
+
+    from vqdna.tokenizers import KmerTokenizer
+
+    return save_untrained_model(KmerTokenizer(k=3), tmp_path_factory.mktemp("kmer") / "model")
+
+
+@pytest.fixture(scope="session")
+def hrq_model(tmp_path_factory, small_genomes) -> Path:
+    """A small encoder on a briefly trained two-level HRQ tokenizer (quantized input)."""
+    from helpers import SMALL_HRQ, save_untrained_model
+
+    from vqdna.training.tokenizer import train_tokenizer
+
+    root = tmp_path_factory.mktemp("hrq")
+    tok = train_tokenizer("hrq", [small_genomes[0]], root / "tok", config=SMALL_HRQ, max_steps=10, quiet=True)
+    return save_untrained_model(tok, root / "model")

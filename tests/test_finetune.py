@@ -26,57 +26,12 @@ from vqdna.training.finetune import build_classifier, finetune, resolve_finetune
 from vqdna.training.pretrain import build_model
 from vqdna.training.tokenizer import train_tokenizer
 
-SMALL = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, "hidden_dropout_prob": 0.0}
+from helpers import SMALL, gc_task, random_sequences, write_task
+
 FAST = {"max_steps": 40, "eval_steps": 20, "logging_steps": 10, "warmup_steps": 0, "learning_rate": 3e-3, "batch_size": 16}
 
 
-def _sequences(rng, n: int, gc: float, length: int = 60) -> list[str]:
-    p = [(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2]  # A, C, G, T
-    return ["".join(rng.choice(list("ACGT"), size=length, p=p)) for _ in range(n)]
-
-
-def _write_task(folder: Path, rows: dict[str, list[tuple[str, str]]]) -> Path:
-    folder.mkdir(parents=True)
-    for split, items in rows.items():
-        with open(folder / f"{split}.csv", "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["sequence", "label"])
-            w.writerows(items)
-    return folder
-
-
-def _gc_task(folder: Path, seed: int = 0, sizes=(200, 60, 60)) -> Path:
-    """Label 1: GC-rich (65%), label 0: AT-rich (35%)."""
-    rng = np.random.default_rng(seed)
-    rows = {}
-    for split, n in zip(("train", "dev", "test"), sizes):
-        seqs = _sequences(rng, n // 2, 0.35) + _sequences(rng, n - n // 2, 0.65)
-        labels = ["0"] * (n // 2) + ["1"] * (n - n // 2)
-        order = rng.permutation(n)
-        rows[split] = [(seqs[i], labels[i]) for i in order]
-    return _write_task(folder, rows)
-
-
-def _save_model(tokenizer, folder: Path) -> Path:
-    torch.manual_seed(0)
-    model = build_model(tokenizer, PretrainConfig(**SMALL))
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder / "tokenizer")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def kmer_model(tmp_path_factory) -> Path:
-    return _save_model(KmerTokenizer(k=3), tmp_path_factory.mktemp("kmer") / "model")
-
-
-@pytest.fixture(scope="module")
-def hrq_model(tmp_path_factory, small_genomes) -> Path:
-    root = tmp_path_factory.mktemp("hrq")
-    tok_cfg = {"model": {"stem_channels": 16, "width": 16, "depth": 2, "code_dim": 8, "codebook_sizes": [16, 32], "tap_blocks": [1, 2]},
-               "training": {"window_bp": 128, "batch_size": 8, "save_steps": 1000, "logging_steps": 5, "warmup_steps": 2}}
-    tok = train_tokenizer("hrq", [small_genomes[0]], root / "tok", config=tok_cfg, max_steps=10, quiet=True)
-    return _save_model(tok, root / "model")
+_sequences, _write_task, _gc_task = random_sequences, write_task, gc_task
 
 
 @pytest.fixture(scope="module")
@@ -190,25 +145,6 @@ def test_probe_of_tokenizer_and_model(tmp_path, kmer_model, hrq_model, gc_task):
     assert r["source_kind"] == "hrq" and r["feature_dim"] == 8 and -1 <= r["test_mcc"] <= 1
     r = probe(kmer_model, gc_task, what="model")
     assert r["feature_dim"] == SMALL["hidden_size"] and r["test_mcc"] > 0.3  # random features of k-mer embeddings still carry GC
-
-
-def test_benchmark_runs_every_cell_and_resumes(tmp_path, kmer_model, hrq_model):
-    suite = tmp_path / "suite"
-    _gc_task(suite / "gc_a", seed=1, sizes=(120, 40, 40))
-    _gc_task(suite / "gc_b", seed=2, sizes=(120, 40, 40))
-    out = tmp_path / "bench"
-    args = ["-q", "benchmark", "--suite", str(suite), "--tokenizers", f"kmer={kmer_model},hrq={hrq_model}", "--output-dir", str(out),
-            "--seeds", "1", "--max-steps", "10", "--config", json.dumps({"eval_steps": 5, "logging_steps": 5, "warmup_steps": 0})]
-    assert main(args) == 0
-    rows = list(csv.DictReader(open(out / "results.csv")))
-    assert {(r["task"], r["tokenizer"]) for r in rows} == {(t, k) for t in ("gc_a", "gc_b") for k in ("kmer", "hrq")}
-    md = (out / "results.md").read_text()
-    assert "| task | metric | kmer | hrq |" in md and "average rank" in md and (out / "results.png").stat().st_size > 1000
-    ranks = md.split("average rank")[1].split("\n")[0]
-    assert sorted(float(v) for v in ranks.strip(" |").split("|") if v.strip()) and "±" in md
-    stamp = (out / "gc_a" / "kmer" / "eval_results.json").stat().st_mtime
-    assert main(args) == 0  # finished cells are reused, not retrained
-    assert (out / "gc_a" / "kmer" / "eval_results.json").stat().st_mtime == stamp
 
 
 def test_bad_task_folders_give_clear_errors(tmp_path, kmer_model, gc_task):

@@ -1,9 +1,16 @@
-"""`vqdna benchmark`: every task of a suite fine-tuned on every tokenizer's model, side by side.
+"""`vqdna benchmark`: every task of a suite, every model, beside the baselines and scratch twins.
 
-All models are fine-tuned with the same preset, seeds and training budget. The run is resumable:
-a (task, tokenizer) cell with results is reused, an interrupted one continues from its checkpoint.
-Outputs: results.csv (one row per cell), results.md (task × tokenizer table of mean ± std of the
-primary metric, ×100 as in the GUE papers, with an average-rank row) and results.png.
+For each task folder the runner trains, with the same preset, seeds and training rules:
+- the baselines (`kmer-lr`, `cnn`; see vqdna.baselines);
+- each pretrained model given (`vq`, `hrq`, ...: fine-tuned, see vqdna.training.finetune);
+- its scratch twin (`vq-scratch`, ...): the same tokenizer and architecture, randomly initialised,
+  fine-tuned with the identical recipe. Pretrained − scratch is the pretraining gain.
+The run is resumable: a finished cell is reused, an interrupted one continues from its checkpoint.
+Token ids are cached once per (tokenizer, split) in OUTPUT_DIR/token_cache and shared by the
+pretrained model, its twin and every seed.
+
+Outputs: results.csv (one row per task × model), results.md (scores, the margin of every model
+over the best baseline, the pretraining gain, average ranks, wall times) and results.png.
 """
 
 from __future__ import annotations
@@ -16,32 +23,46 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from vqdna.baselines import KINDS as BASELINES
+from vqdna.baselines import run_baseline
 from vqdna.evaluation.metrics import average_ranks
 from vqdna.storage import package_versions, read_json, write_json, write_text
 from vqdna.training.engine import RunError
 from vqdna.training.finetune import finetune
 
-RESULT_COLUMNS = ("task", "tokenizer", "metric", "mean", "std", "seeds", "per_seed", "test_accuracy", "wall_seconds", "model")
+RESULT_COLUMNS = ("task", "model", "metric", "mean", "std", "seeds", "wall_seconds", "kind", "tokenizer", "per_seed", "seed_ids",
+                  "test_accuracy", "source")
+SCRATCH = "-scratch"
 
 
-def find_tasks(suite: str | Path) -> list[Path]:
-    """Task folders under `suite` (folders holding train.csv), or `suite` itself if it is one."""
+def find_tasks(suite: str | Path, names: Sequence[str] | None = None) -> list[Path]:
+    """Task folders under `suite` (folders holding train.csv), or `suite` itself if it is one;
+    `names` picks some of them, in that order."""
     suite = Path(suite)
     if not suite.is_dir():
         raise RunError(f"{suite}: no such suite folder")
     if (suite / "train.csv").is_file():
-        return [suite]
-    tasks = sorted(p for p in suite.iterdir() if p.is_dir() and (p / "train.csv").is_file())
+        tasks = [suite]
+    else:
+        tasks = sorted(p for p in suite.iterdir() if p.is_dir() and (p / "train.csv").is_file())
     if not tasks:
         raise RunError(f"{suite}: no task folders (folders with train.csv, dev.csv, test.csv) inside")
+    if names:
+        by_name = {t.name: t for t in tasks}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise RunError(f"--tasks: {', '.join(missing)} not in {suite} (its tasks: {', '.join(by_name)})")
+        tasks = [by_name[n] for n in names]
     return tasks
 
 
-def parse_models(spec: str, models_dir: str | Path | None) -> dict[str, Path]:
+def parse_models(spec: str | None, models_dir: str | Path | None) -> dict[str, Path]:
     """'vq,hrq' with --models-dir M → {vq: M/vq, hrq: M/hrq}; 'vq=path,...' names folders directly."""
     models: dict[str, Path] = {}
-    for item in (s.strip() for s in spec.split(",") if s.strip()):
+    for item in (s.strip() for s in (spec or "").split(",") if s.strip()):
         name, _, path = item.partition("=")
+        if name in BASELINES or name.endswith(SCRATCH):
+            raise RunError(f"--tokenizers {name!r}: that name is taken by a baseline or a scratch twin; name the model otherwise")
         if not path:
             if models_dir is None:
                 raise RunError(f"--tokenizers {item!r}: give --models-dir (holding {item}/) or write {item}=MODEL_DIR")
@@ -49,9 +70,16 @@ def parse_models(spec: str, models_dir: str | Path | None) -> dict[str, Path]:
         if not Path(path).is_dir():
             raise RunError(f"--tokenizers {name}: no model folder {path}")
         models[name] = Path(path)
-    if not models:
-        raise RunError("--tokenizers: no tokenizers given")
     return models
+
+
+def parse_baselines(spec: str | None) -> list[str]:
+    """'kmer-lr,cnn' → the list; 'none' or '' → no baselines."""
+    names = [s.strip() for s in (spec or "").split(",") if s.strip() and s.strip() != "none"]
+    unknown = [n for n in names if n not in BASELINES]
+    if unknown:
+        raise RunError(f"--baselines: unknown {', '.join(unknown)}; choose from {', '.join(BASELINES)} (or none)")
+    return names
 
 
 def run_benchmark(
@@ -59,78 +87,194 @@ def run_benchmark(
     models: dict[str, Path],
     output_dir: str | Path,
     *,
+    tasks: Sequence[str] | None = None,
+    baselines: Sequence[str] = BASELINES,
+    scratch: bool = True,
     preset: str = "tiny",
     config: dict[str, Any] | None = None,
+    baseline_config: dict[str, dict[str, Any]] | None = None,
     seeds: Sequence[int] | None = None,
     use_lora: bool | None = None,
     quiet: bool = False,
 ) -> list[dict[str, Any]]:
+    """`config` overrides the fine-tuning recipe (models and twins); `baseline_config` maps a
+    baseline kind to overrides of its own section."""
     output_dir = Path(output_dir)
-    tasks = find_tasks(suite)
-    rows = []
+    task_dirs = find_tasks(suite, tasks)
+    if not models and not baselines:
+        raise RunError("nothing to benchmark: give --tokenizers and/or --baselines")
+    cells: list[tuple[str, str, str, Path | None]] = [(b, "baseline", "", None) for b in baselines]
+    for name, model in models.items():
+        cells.append((name, "pretrained", name, model))
+        if scratch:
+            cells.append((name + SCRATCH, "scratch", name, model))
+    order = [c[0] for c in cells]
+    rows: list[dict[str, Any]] = []
     started = time.time()
-    for task in tasks:
-        for name, model in models.items():
+    total, done_count, trained_seconds, trained_cells = len(task_dirs) * len(cells), 0, 0.0, 0
+    for task in task_dirs:
+        for name, kind, tokenizer, model in cells:
             cell = output_dir / task.name / name
-            done = cell / "eval_results.json"
-            if done.is_file():
-                result = read_json(done, what="fine-tuning results")
+            done_count += 1
+            finished = cell / "eval_results.json"
+            if finished.is_file():
+                result = read_json(finished, what="benchmark cell results")
             else:
                 if not quiet:
-                    print(f"benchmark: {task.name} × {name}")
-                result = finetune(model, task, cell, preset=preset, config=config, seeds=seeds, use_lora=use_lora,
-                                  resume=cell.exists(), quiet=quiet)
-            rows.append(_row(task.name, name, model, result))
-            write_results(output_dir, rows, list(models))  # after every cell, so a partial run shows its table
-    write_json(output_dir / "benchmark.json", {"suite": str(suite), "tasks": [t.name for t in tasks], "models": {k: str(v) for k, v in models.items()},
-                                               "preset": preset, "config": config or {}, "seeds": list(seeds) if seeds else None,
-                                               "use_lora": use_lora, "wall_seconds": round(time.time() - started, 1), "versions": package_versions()})
+                    eta = f", about {(total - done_count + 1) * trained_seconds / trained_cells / 60:.0f} min left" if trained_cells else ""
+                    print(f"benchmark [{done_count}/{total}{eta}]: {task.name} × {name}", flush=True)
+                t0 = time.time()
+                if kind == "baseline":
+                    result = run_baseline(name, task, cell, preset=preset, config=(baseline_config or {}).get(name), seeds=seeds,
+                                          resume=cell.exists(), quiet=quiet)
+                else:
+                    result = finetune(model, task, cell, preset=preset, config=config, seeds=seeds, use_lora=use_lora, from_scratch=kind == "scratch",
+                                      cache_dir=output_dir / "token_cache", resume=cell.exists(), quiet=quiet)
+                trained_seconds += time.time() - t0
+                trained_cells += 1
+            rows.append(_row(task.name, name, kind, tokenizer, model, result))
+            write_results(output_dir, rows, order)  # after every cell, so a partial run shows its table
+    write_json(output_dir / "benchmark.json", {
+        "suite": str(suite), "tasks": [t.name for t in task_dirs], "models": {k: str(v) for k, v in models.items()}, "baselines": list(baselines),
+        "scratch": scratch, "preset": preset, "config": config or {}, "baseline_config": baseline_config or {}, "seeds": list(seeds) if seeds else None,
+        "use_lora": use_lora, "wall_seconds": round(time.time() - started, 1), "versions": package_versions()})
     return rows
 
 
-def _row(task: str, tokenizer: str, model: Path, result: dict[str, Any]) -> dict[str, Any]:
+def _row(task: str, name: str, kind: str, tokenizer: str, model: Path | None, result: dict[str, Any]) -> dict[str, Any]:
     metric = result["primary_metric"]
     per_seed = [r[f"test_{metric}"] for r in result["per_seed"]]
-    return {"task": task, "tokenizer": tokenizer, "metric": metric, "mean": result[f"test_{metric}"], "std": result[f"test_{metric}_std"],
-            "seeds": len(per_seed), "per_seed": per_seed, "test_accuracy": result.get("test_accuracy", float("nan")),
-            "wall_seconds": result["wall_seconds"], "model": str(model)}
+    return {"task": task, "model": name, "metric": metric, "mean": result[f"test_{metric}"], "std": result[f"test_{metric}_std"],
+            "seeds": len(per_seed), "wall_seconds": result["wall_seconds"], "kind": kind, "tokenizer": tokenizer, "per_seed": per_seed,
+            "seed_ids": [r["seed"] for r in result["per_seed"]], "test_accuracy": result.get("test_accuracy", float("nan")),
+            "source": str(model) if model else result.get("baseline", name)}
 
 
-def rank_table(rows: list[dict[str, Any]], tokenizers: list[str]) -> tuple[list[str], dict[tuple[str, str], dict[str, Any]], dict[str, float]]:
-    """Tasks in order, cells by (task, tokenizer), and each tokenizer's average rank over the tasks
-    where every tokenizer has a result (1 = best; ties share the average rank)."""
-    tasks = list(dict.fromkeys(r["task"] for r in rows))
-    cells = {(r["task"], r["tokenizer"]): r for r in rows}
-    ranks: dict[str, list[float]] = {t: [] for t in tokenizers}
-    for task in tasks:
-        if all((task, t) in cells for t in tokenizers):
-            means = np.array([cells[(task, t)]["mean"] for t in tokenizers], dtype=float)
-            for t, r in zip(tokenizers, average_ranks(-means)):
-                ranks[t].append(float(r))
-    return tasks, cells, {t: float(np.mean(v)) if v else float("nan") for t, v in ranks.items()}
+# ---------------------------------------------------------------- tables
 
 
-def write_results(output_dir: Path, rows: list[dict[str, Any]], tokenizers: list[str]) -> None:
+def average_rank(rows: list[dict[str, Any]], models: list[str]) -> dict[str, float]:
+    """Each model's rank averaged over the tasks where every model has a result (1 = best; ties
+    share the average rank)."""
+    cells = {(r["task"], r["model"]): r for r in rows}
+    ranks: dict[str, list[float]] = {m: [] for m in models}
+    for task in dict.fromkeys(r["task"] for r in rows):
+        if all((task, m) in cells for m in models):
+            means = np.array([cells[(task, m)]["mean"] for m in models], dtype=float)
+            for m, rank in zip(models, average_ranks(-means)):
+                ranks[m].append(float(rank))
+    return {m: float(np.mean(v)) if v else float("nan") for m, v in ranks.items()}
+
+
+def margins(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[float, str]]:
+    """(task, model) → (model mean − best baseline mean, best baseline's name), for non-baselines."""
+    out = {}
+    for task in dict.fromkeys(r["task"] for r in rows):
+        base = [r for r in rows if r["task"] == task and r["kind"] == "baseline"]
+        if not base:
+            continue
+        best = max(base, key=lambda r: r["mean"])
+        for r in rows:
+            if r["task"] == task and r["kind"] != "baseline":
+                out[(task, r["model"])] = (r["mean"] - best["mean"], best["model"])
+    return out
+
+
+def pretraining_gains(rows: list[dict[str, Any]]) -> dict[tuple[str, str], np.ndarray]:
+    """(task, tokenizer) → per-seed differences pretrained − scratch, paired by seed."""
+    cells = {(r["task"], r["model"]): r for r in rows}
+    out = {}
+    for r in rows:
+        twin = cells.get((r["task"], r["model"] + SCRATCH))
+        if r["kind"] != "pretrained" or twin is None:
+            continue
+        scratch = dict(zip(twin["seed_ids"], twin["per_seed"]))
+        paired = [v - scratch[s] for s, v in zip(r["seed_ids"], r["per_seed"]) if s in scratch]
+        if paired:
+            out[(r["task"], r["model"])] = np.array(paired)
+    return out
+
+
+def average_gain(gains: dict[tuple[str, str], np.ndarray], tokenizer: str, tasks: list[str]) -> tuple[float, float, int] | None:
+    """The gain averaged over tasks, per seed, then mean ± std over seeds (and how many tasks)."""
+    per_task = [gains[(t, tokenizer)] for t in tasks if (t, tokenizer) in gains]
+    if not per_task or len({len(g) for g in per_task}) != 1:
+        return None
+    per_seed = np.mean(np.stack(per_task), axis=0)
+    return float(per_seed.mean()), float(per_seed.std(ddof=1)) if len(per_seed) > 1 else 0.0, len(per_task)
+
+
+def _pm(mean: float, std: float) -> str:
+    return f"{100 * mean:.2f} ± {100 * std:.2f}"
+
+
+def write_results(output_dir: Path, rows: list[dict[str, Any]], models: list[str]) -> None:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=RESULT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        writer.writerow({**r, "per_seed": " ".join(f"{v:.4f}" for v in r["per_seed"])})
+        writer.writerow({**r, "per_seed": " ".join(f"{v:.4f}" for v in r["per_seed"]), "seed_ids": " ".join(str(s) for s in r["seed_ids"])})
     write_text(output_dir / "results.csv", buf.getvalue())
+    write_text(output_dir / "results.md", results_markdown(rows, models))
 
-    tasks, cells, avg_rank = rank_table(rows, tokenizers)
-    lines = ["| task | metric | " + " | ".join(tokenizers) + " |", "|---|---|" + "---:|" * len(tokenizers)]
+    from vqdna.plots import benchmark_plot
+
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    cells = {(r["task"], r["model"]): r for r in rows}
+    present = [m for m in models if any(r["model"] == m for r in rows)]
+    scores = {m: ([100 * cells[(t, m)]["mean"] if (t, m) in cells else np.nan for t in tasks],
+                  [100 * cells[(t, m)]["std"] if (t, m) in cells else 0.0 for t in tasks]) for m in present}
+    gains = pretraining_gains(rows)
+    tokenizers = list(dict.fromkeys(k for _, k in gains))
+    gain_series = {k: ([100 * gains[(t, k)].mean() if (t, k) in gains else np.nan for t in tasks],
+                       [100 * gains[(t, k)].std(ddof=1) if (t, k) in gains and len(gains[(t, k)]) > 1 else 0.0 for t in tasks]) for k in tokenizers}
+    metric = rows[0]["metric"] if rows and len({r["metric"] for r in rows}) == 1 else "primary metric"
+    benchmark_plot(output_dir / "results.png", tasks, scores, gain_series, ylabel=f"test {metric} ×100")
+
+
+def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    cells = {(r["task"], r["model"]): r for r in rows}
+    models = [m for m in models if any(r["model"] == m for r in rows)]
+    kinds = {r["model"]: r["kind"] for r in rows}
+    deterministic = [m for m in models if kinds[m] == "baseline" and all(cells[(t, m)]["seeds"] == 1 for t in tasks if (t, m) in cells)]
+    lines = ["## Test scores (×100, mean ± std over seeds)", "",
+             "| task | metric | " + " | ".join(models) + " |", "|---|---|" + "---:|" * len(models)]
     for task in tasks:
         metric = next(r["metric"] for r in rows if r["task"] == task)
-        vals = [cells.get((task, t)) for t in tokenizers]
-        lines.append(f"| {task} | {metric} ×100 | " + " | ".join(f"{100 * c['mean']:.2f} ± {100 * c['std']:.2f}" if c else "–" for c in vals) + " |")
-    lines.append("| average rank | | " + " | ".join("–" if np.isnan(avg_rank[t]) else f"{avg_rank[t]:.2f}" for t in tokenizers) + " |")
-    seconds = {t: sum(r["wall_seconds"] for r in rows if r["tokenizer"] == t) for t in tokenizers}
-    lines.append("| fine-tuning wall time (s) | | " + " | ".join(f"{seconds[t]:.0f}" for t in tokenizers) + " |")
-    write_text(output_dir / "results.md", "\n".join(lines) + "\n")
+        lines.append(f"| {task} | {metric} | " + " | ".join(_pm(cells[(task, m)]["mean"], cells[(task, m)]["std"]) if (task, m) in cells else "–"
+                                                         for m in models) + " |")
+    ranks = average_rank(rows, models)
+    lines.append("| average rank | | " + " | ".join("–" if np.isnan(ranks[m]) else f"{ranks[m]:.2f}" for m in models) + " |")
+    lines.append("| seeds | | " + " | ".join(str(max((cells[(t, m)]["seeds"] for t in tasks if (t, m) in cells), default=0)) for m in models) + " |")
+    seconds = {m: sum(r["wall_seconds"] for r in rows if r["model"] == m) for m in models}
+    lines.append("| wall time, all seeds (s) | | " + " | ".join(f"{seconds[m]:.0f}" for m in models) + " |")
+    if deterministic:
+        lines += ["", f"{', '.join(deterministic)}: deterministic, fitted once (the same for every seed)."]
 
-    from vqdna.plots import grouped_bar_plot
+    margin = margins(rows)
+    learned = [m for m in models if kinds[m] != "baseline"]
+    if margin and learned:
+        lines += ["", "## Margin over the best baseline (×100; > 0: the model beats every baseline)", "",
+                  "| task | best baseline | " + " | ".join(learned) + " |", "|---|---|" + "---:|" * len(learned)]
+        for task in tasks:
+            best = next((b for (t, _), (_, b) in margin.items() if t == task), None)
+            if best is None:
+                continue
+            lines.append(f"| {task} | {best} | " + " | ".join(f"{100 * margin[(task, m)][0]:+.2f}" if (task, m) in margin else "–" for m in learned) + " |")
+        lines.append("| mean over tasks | | " + " | ".join(
+            f"{100 * np.mean([margin[(t, m)][0] for t in tasks if (t, m) in margin]):+.2f}" if any((t, m) in margin for t in tasks) else "–"
+            for m in learned) + " |")
 
-    series = {t: ([100 * cells[(k, t)]["mean"] if (k, t) in cells else np.nan for k in tasks],
-                  [100 * cells[(k, t)]["std"] if (k, t) in cells else 0.0 for k in tasks]) for t in tokenizers}
-    grouped_bar_plot(output_dir / "results.png", tasks, series, title="Fine-tuned test score (mean ± std over seeds)", ylabel="primary metric ×100")
+    gains = pretraining_gains(rows)
+    tokenizers = [m for m in models if kinds[m] == "pretrained" and any(k == m for _, k in gains)]
+    if tokenizers:
+        lines += ["", "## Pretraining gain (pretrained − scratch, ×100, mean ± std over seeds, paired by seed)", "",
+                  "| task | " + " | ".join(tokenizers) + " |", "|---|" + "---:|" * len(tokenizers)]
+        for task in tasks:
+            lines.append(f"| {task} | " + " | ".join(
+                _pm(gains[(task, k)].mean(), gains[(task, k)].std(ddof=1) if len(gains[(task, k)]) > 1 else 0.0) if (task, k) in gains else "–"
+                for k in tokenizers) + " |")
+        averages = {k: average_gain(gains, k, tasks) for k in tokenizers}
+        lines.append("| mean over tasks | " + " | ".join(_pm(a[0], a[1]) if a else "–" for a in averages.values()) + " |")
+    return "\n".join(lines) + "\n"

@@ -123,7 +123,7 @@ def _finetune(args) -> None:
     from vqdna.training.finetune import finetune
 
     r = finetune(args.model, args.data_path, args.output_dir, preset=args.preset, config=_finetune_overrides(args),
-                 seeds=_seeds(args.seeds), use_lora=args.use_lora, resume=args.resume, quiet=args.quiet)
+                 seeds=_seeds(args.seeds), use_lora=args.use_lora, from_scratch=args.from_scratch, resume=args.resume, quiet=args.quiet)
     m = r["primary_metric"]
     _say(args, f"test {m} {r[f'test_{m}']:.4f} ± {r[f'test_{m}_std']:.4f} over seeds {[s['seed'] for s in r['per_seed']]} "
          f"({r['wall_seconds']} s) -> {args.output_dir / 'eval_results.json'}")
@@ -131,9 +131,9 @@ def _finetune(args) -> None:
 
 def _finetune_overrides(args) -> dict | None:
     config = dict(_config_option(args) or {})
-    for flag, key in (("lora_r", "lora_r"), ("lora_alpha", "lora_alpha"), ("max_steps", "max_steps"), ("learning_rate", "learning_rate")):
-        if getattr(args, flag, None) is not None:
-            config[key] = getattr(args, flag)
+    for key in ("lora_r", "lora_alpha", "max_steps", "num_train_epochs", "early_stopping_patience", "learning_rate"):
+        if getattr(args, key, None) is not None:
+            config[key] = getattr(args, key)
     if getattr(args, "lora_target_modules", None):
         config["lora_target_modules"] = [m for m in args.lora_target_modules.split(",") if m]
     return config or None
@@ -217,11 +217,27 @@ def _make_task(args) -> None:
     _say(args, f"{args.kind} task with labels {r['labels']}: " + ", ".join(f"{s} {sum(c.values())}" for s, c in r["counts"].items()) + f" rows -> {args.output_dir}")
 
 
+def _baseline(args) -> None:
+    from vqdna.baselines import run_baseline
+
+    r = run_baseline(args.kind, args.data_path, args.output_dir, preset=args.preset, config=_config_option(args), seeds=_seeds(args.seeds),
+                     resume=args.resume, quiet=args.quiet)
+    m = r["primary_metric"]
+    _say(args, f"{args.kind}: test {m} {r[f'test_{m}']:.4f} ± {r[f'test_{m}_std']:.4f} over seeds {[s['seed'] for s in r['per_seed']]} "
+         f"({r['wall_seconds']} s) -> {args.output_dir / 'eval_results.json'}")
+
+
 def _benchmark(args) -> None:
-    from vqdna.benchmark import parse_models, run_benchmark
+    from vqdna.benchmark import parse_baselines, parse_models, run_benchmark
+    from vqdna.config import json_option
 
     models = parse_models(args.tokenizers, args.models_dir)
-    run_benchmark(args.suite, models, args.output_dir, preset=args.preset, config=_finetune_overrides(args),
+    baseline_config = json_option(args.baseline_config, "--baseline-config") if args.baseline_config else None
+    if baseline_config is not None and (not isinstance(baseline_config, dict) or not all(isinstance(v, dict) for v in baseline_config.values())):
+        raise ValueError('--baseline-config: expected {"cnn": {...}, "kmer-lr": {...}}')
+    tasks = [t for t in args.tasks.split(",") if t.strip()] if args.tasks else None
+    run_benchmark(args.suite, models, args.output_dir, tasks=tasks, baselines=parse_baselines(args.baselines), scratch=args.scratch,
+                  preset=args.preset, config=_finetune_overrides(args), baseline_config=baseline_config,
                   seeds=_seeds(args.seeds), use_lora=args.use_lora, quiet=args.quiet)
     _say(args, (args.output_dir / "results.md").read_text() + f"-> {args.output_dir}/results.csv, results.md, results.png")
 
@@ -332,7 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--lora-r", type=int)
         p.add_argument("--lora-alpha", type=int)
         p.add_argument("--lora-target-modules", help="comma-separated module names (default query,key,value,dense)")
-        p.add_argument("--max-steps", type=int)
+        p.add_argument("--num-train-epochs", type=float, help="training length in epochs (the preset's default)")
+        p.add_argument("--max-steps", type=int, help="training length in steps; overrides --num-train-epochs")
+        p.add_argument("--early-stopping-patience", type=int, help="stop after this many dev evaluations without improvement")
         p.add_argument("--learning-rate", type=float)
         p.add_argument("--seeds", help="comma-separated seeds, e.g. 1,2,3 (default: the preset's)")
 
@@ -341,8 +359,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-path", required=True, type=Path, help="task folder with train.csv, dev.csv, test.csv (sequence,label)")
     p.add_argument("--output-dir", required=True, type=Path)
     finetune_options(p)
+    p.add_argument("--from-scratch", action="store_true",
+                   help="the same architecture randomly initialised (the scratch twin: what the model does without pretraining)")
     p.add_argument("--resume", action="store_true", help="reuse finished seeds and continue an interrupted one")
     p.set_defaults(func=_finetune)
+
+    p = sub.add_parser("baseline", help="a baseline on a task folder: k-mer frequencies + logistic regression, or a one-hot CNN")
+    p.add_argument("--kind", required=True, choices=("kmer-lr", "cnn"))
+    p.add_argument("--data-path", required=True, type=Path, help="task folder with train.csv, dev.csv, test.csv (sequence,label)")
+    p.add_argument("--output-dir", required=True, type=Path)
+    p.add_argument("--preset", choices=PRESETS, default="tiny")
+    p.add_argument("--config", help="JSON file or inline JSON overriding the baseline's settings (e.g. {\"num_train_epochs\": 10})")
+    p.add_argument("--seeds", help="comma-separated seeds (default: the preset's; kmer-lr is deterministic and fitted once)")
+    p.add_argument("--resume", action="store_true")
+    p.set_defaults(func=_baseline)
 
     def input_options(p) -> None:
         src = p.add_mutually_exclusive_group(required=True)
@@ -383,11 +413,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_make_task)
 
-    p = sub.add_parser("benchmark", help="fine-tune every tokenizer's model on every task of a suite; table + chart")
+    p = sub.add_parser("benchmark", help="every model, its scratch twin and the baselines on every task of a suite; tables + chart")
     p.add_argument("--suite", required=True, type=Path, help="a folder of task folders (or one task folder)")
-    p.add_argument("--tokenizers", required=True, help="e.g. vq,hrq,bpe,kmer (models in --models-dir) or vq=DIR,bpe=DIR")
+    p.add_argument("--tasks", help="comma-separated task folder names to run (default: all in --suite)")
+    p.add_argument("--tokenizers", help="e.g. vq,hrq,bpe,kmer (models in --models-dir) or vq=DIR,bpe=DIR")
     p.add_argument("--models-dir", type=Path, help="holds one pretrained model folder per tokenizer name")
     p.add_argument("--output-dir", required=True, type=Path)
+    p.add_argument("--baselines", default="kmer-lr,cnn", help="comma-separated baselines to run beside the models: kmer-lr, cnn (default both), or none")
+    p.add_argument("--baseline-config", help='JSON overrides per baseline, e.g. {"cnn": {"num_train_epochs": 10}}')
+    p.add_argument("--scratch", action=argparse.BooleanOptionalAction, default=True,
+                   help="also fine-tune each model's scratch twin (same architecture, random start) to measure the pretraining gain (default: on)")
     finetune_options(p)
     p.set_defaults(func=_benchmark)
 

@@ -117,7 +117,8 @@ class PretrainConfig:
 @dataclass
 class FinetuneConfig:
     """Stage 3: fine-tuning on a labeled task (GUE protocol: LoRA r=8, alpha=16, dropout 0.05 on
-    query/key/value/dense, dev evaluation during training, best dev checkpoint tested)."""
+    query/key/value/dense; training counted in epochs, dev evaluated at least once per epoch, the
+    best dev checkpoint tested, early stopping when dev stops improving)."""
 
     use_lora: bool = True
     lora_r: int = 8
@@ -127,21 +128,103 @@ class FinetuneConfig:
     task_type: str = "auto"  # "classification", "regression", or "auto": float labels that are not all integers → regression
     learning_rate: float = 1e-4
     batch_size: int = 32
-    max_steps: int = 1000
+    num_train_epochs: float = 3.0
+    max_steps: int | None = None  # overrides num_train_epochs when given
     warmup_steps: int = 50
     weight_decay: float = 0.01
-    eval_steps: int = 200
+    eval_steps: int | None = None  # None: one dev evaluation per epoch (and at the last step of a shorter run)
+    early_stopping_patience: int | None = 3  # dev evaluations without improvement before stopping; None: never stop early
     logging_steps: int = 50
     max_length_bp: int = 2048  # longer sequences are an error (no silent truncation)
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
     eval_batch_size: int = 64
+    cache_tokens: bool = True  # encode each split once with the frozen tokenizer, not every batch of every epoch
 
     def __post_init__(self) -> None:
         if self.task_type not in ("auto", "classification", "regression"):
             raise ValueError(f"task_type must be 'auto', 'classification' or 'regression', got {self.task_type!r}")
+        check_schedule(self)
+
+
+@dataclass
+class CNNBaselineConfig:
+    """The one-hot CNN baseline: `num_layers` × (conv `channels`, kernel `kernel_size`, batch norm,
+    ReLU, max pool `pool_size`), global max pool over real positions, dropout, a linear layer.
+    Trained on the same engine and schedule rules as fine-tuning (epochs, dev early stopping)."""
+
+    channels: int = 128
+    kernel_size: int = 9
+    num_layers: int = 3
+    pool_size: int = 2
+    dropout: float = 0.2
+    task_type: str = "auto"
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    num_train_epochs: float = 20.0
+    max_steps: int | None = None
+    warmup_steps: int = 0
+    weight_decay: float = 0.01
+    eval_steps: int | None = None
+    early_stopping_patience: int | None = 3
+    logging_steps: int = 50
+    max_length_bp: int = 100_000
+    seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
+    eval_batch_size: int = 256
+
+    def __post_init__(self) -> None:
+        if self.task_type not in ("auto", "classification", "regression"):
+            raise ValueError(f"task_type must be 'auto', 'classification' or 'regression', got {self.task_type!r}")
+        if self.kernel_size < 1 or self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd and >= 1, got {self.kernel_size}")
+        for name in ("channels", "num_layers", "pool_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        check_schedule(self)
+
+
+@dataclass
+class KmerLRBaselineConfig:
+    """The k-mer baseline: overlapping k-mer frequencies (k-mers holding an N are skipped), scaled
+    to unit variance, and logistic regression (regression tasks: ridge); k and the L2 strength are
+    chosen together on dev. Deterministic, so one fit stands for every seed."""
+
+    ks: list[int] = field(default_factory=lambda: [3, 4, 5, 6])
+    c_grid: list[float] = field(default_factory=lambda: [0.001, 0.01, 0.1, 1.0, 10.0])  # scikit-learn's C: inverse L2 strength
+    task_type: str = "auto"
+    max_iter: int = 2000
+    max_length_bp: int = 100_000
+    seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
+
+    def __post_init__(self) -> None:
+        if self.task_type not in ("auto", "classification", "regression"):
+            raise ValueError(f"task_type must be 'auto', 'classification' or 'regression', got {self.task_type!r}")
+        if not self.ks or any(not 1 <= int(k) <= 8 for k in self.ks):
+            raise ValueError(f"ks must be a non-empty list of k-mer sizes in 1..8, got {self.ks}")
+        if not self.c_grid or any(float(v) <= 0 for v in self.c_grid):
+            raise ValueError(f"c_grid must be a non-empty list of positive numbers, got {self.c_grid}")
+        self.ks, self.c_grid = [int(k) for k in self.ks], [float(v) for v in self.c_grid]
         if not self.seeds:
             raise ValueError("seeds: need at least one seed")
         self.seeds = [int(s) for s in self.seeds]
+
+
+def check_schedule(cfg) -> None:
+    """The training-length rules shared by fine-tuning and the CNN baseline."""
+    if not cfg.seeds:
+        raise ValueError("seeds: need at least one seed")
+    cfg.seeds = [int(s) for s in cfg.seeds]
+    if cfg.max_steps is None and not cfg.num_train_epochs > 0:
+        raise ValueError(f"num_train_epochs must be > 0, got {cfg.num_train_epochs}")
+    if cfg.max_steps is not None and cfg.max_steps < 1:
+        raise ValueError(f"max_steps must be >= 1 (or null to train by epochs), got {cfg.max_steps}")
+    if cfg.eval_steps is not None and cfg.eval_steps < 1:
+        raise ValueError(f"eval_steps must be >= 1 (or null: once per epoch), got {cfg.eval_steps}")
+    if cfg.early_stopping_patience is not None and cfg.early_stopping_patience < 1:
+        raise ValueError(f"early_stopping_patience must be >= 1 (or null: never stop early), got {cfg.early_stopping_patience}")
+    if cfg.batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {cfg.batch_size}")
 
 
 @dataclass
@@ -180,7 +263,7 @@ def from_dict(cls, data: dict[str, Any], *, what: str = "config"):
 def resolve_section(cls, preset: str, section: str, overrides: dict[str, Any] | None = None, **flags):
     """A preset's section as a config dataclass: the preset's values, then --config overrides, then
     command-line flags (a flag left at None was not given)."""
-    data = {**load_preset(preset)[section], **(overrides or {})}
+    data = {**load_preset(preset).get(section, {}), **(overrides or {})}
     data.update({key: value for key, value in flags.items() if value is not None})
     return from_dict(cls, data, what=f"{section} config")
 

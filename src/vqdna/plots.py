@@ -51,10 +51,7 @@ def code_usage_plot(path, counts_per_level: Sequence[np.ndarray], *, title: str)
     _save(fig, path)
 
 
-def grouped_bar_plot(path, groups: Sequence[str], series: dict[str, tuple[Sequence[float], Sequence[float]]], *, title: str, ylabel: str) -> None:
-    """One group of bars per entry of `groups`, one bar per series {name: (means, stds)}, with
-    error bars (NaN means are left out)."""
-    fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(groups) * max(1, len(series)) / 2), 3.8))
+def _bars(ax, groups: Sequence[str], series: dict[str, tuple[Sequence[float], Sequence[float]]], ylabel: str, title: str) -> None:
     width = 0.8 / max(1, len(series))
     x = np.arange(len(groups))
     for n, (name, (means, stds)) in enumerate(series.items()):
@@ -62,8 +59,30 @@ def grouped_bar_plot(path, groups: Sequence[str], series: dict[str, tuple[Sequen
     ax.set_xticks(x, groups, rotation=20, ha="right")
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
+    ax.axhline(0, color="black", linewidth=0.6)
     ax.legend(fontsize=8)
     ax.set_title(title)
+
+
+def grouped_bar_plot(path, groups: Sequence[str], series: dict[str, tuple[Sequence[float], Sequence[float]]], *, title: str, ylabel: str) -> None:
+    """One group of bars per entry of `groups`, one bar per series {name: (means, stds)}, with
+    error bars (NaN means are left out)."""
+    fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(groups) * max(1, len(series)) / 2), 3.8))
+    _bars(ax, groups, series, ylabel, title)
+    _save(fig, path)
+
+
+def benchmark_plot(path, tasks: Sequence[str], scores: dict[str, tuple[Sequence[float], Sequence[float]]],
+                   gains: dict[str, tuple[Sequence[float], Sequence[float]]], *, ylabel: str) -> None:
+    """Left: every model's test score per task (baselines included); right, when there are scratch
+    twins: each tokenizer's pretraining gain (pretrained − scratch) per task."""
+    panels = 2 if gains else 1
+    width = max(5.0, 0.45 * len(tasks) * max(1, len(scores)))
+    fig, axes = plt.subplots(1, panels, figsize=(width + (max(4.0, 0.5 * len(tasks) * max(1, len(gains)) + 2) if gains else 0), 4.2),
+                             squeeze=False, gridspec_kw={"width_ratios": [width, max(4.0, 0.5 * len(tasks) * max(1, len(gains)))] if gains else [1]})
+    _bars(axes[0][0], tasks, scores, ylabel, "Test score (mean ± std over seeds)")
+    if gains:
+        _bars(axes[0][1], tasks, gains, ylabel.replace("test ", "gain in "), "Pretraining gain: pretrained − scratch")
     _save(fig, path)
 
 

@@ -1,7 +1,10 @@
 """Stage 3, fine-tuning: a pretrained encoder plus an MLP head on a labeled task (GUE contract).
 
-One run trains one model per seed, each on the Trainer: dev evaluation every `eval_steps`, the
-best dev checkpoint kept and tested. LoRA (peft) adapts the encoder's query/key/value/dense layers
+One run trains one model per seed, each on the Trainer, for `num_train_epochs` (or `max_steps`):
+dev evaluated once per epoch (or every `eval_steps`), training stopped once dev has not improved
+for `early_stopping_patience` evaluations, and the best dev checkpoint tested. The frozen
+tokenizer encodes each split once (cached on disk), so an epoch costs only the encoder. A scratch
+twin (`from_scratch`) trains the same architecture from a random start with the same recipe. LoRA (peft) adapts the encoder's query/key/value/dense layers
 and trains the head in full; the merged model of each seed is saved as an ordinary model folder.
 Results follow DNABERT-2's `eval_results.json`: test metrics averaged over seeds, with the
 per-seed values beside them.
@@ -10,6 +13,7 @@ per-seed values beside them.
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 import time
 from pathlib import Path
@@ -17,16 +21,18 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
+from transformers import EarlyStoppingCallback
 
 from vqdna.config import FinetuneConfig, resolve_section
 from vqdna.evaluation.metrics import classification_metrics, regression_metrics
-from vqdna.inference import load_model, load_model_tokenizer, resolve_model_dir
-from vqdna.modeling import VQDNAForSequenceClassification
+from vqdna.inference import load_config, load_model, load_model_tokenizer, resolve_model_dir
+from vqdna.modeling import VQDNAForSequenceClassification, VQDNAModel
 from vqdna.seqio import TASK_SPLITS
 from vqdna.storage import package_versions, read_json, write_json
 from vqdna.tasks import Task, load_task
 from vqdna.tokenizers import GenomeTokenizer, VQTokenizer
 from vqdna.training.engine import RunError, StatsTrainer, last_checkpoint, training_arguments
+from vqdna.training.token_cache import TokenCache
 
 TEST_METRICS = {"classification": ("mcc", "accuracy", "f1"), "regression": ("spearman", "pearson", "mse")}
 PRIMARY = {"classification": "mcc", "regression": "spearman"}
@@ -37,35 +43,73 @@ def resolve_finetune_config(preset: str, overrides: dict[str, Any] | None = None
 
 
 class SequenceDataset(torch.utils.data.Dataset):
-    def __init__(self, sequences: Sequence[str], targets: np.ndarray):
-        self.sequences, self.targets = sequences, targets
+    """Items of a split: a sequence (tokenized by the collator) or its cached token ids, and the target."""
+
+    def __init__(self, items: Sequence, targets: np.ndarray, key: str = "sequence"):
+        self.items, self.targets, self.key = items, targets, key
 
     def __len__(self) -> int:
-        return len(self.sequences)
+        return len(self.items)
 
     def __getitem__(self, i: int) -> dict:
-        return {"sequence": self.sequences[i], "label": self.targets[i]}
+        return {self.key: self.items[i], "label": self.targets[i]}
 
 
 class TokenizingCollator:
-    """Tokenizes a batch of sequences on the fly (the same tokenizer the encoder was pretrained on)."""
+    """Pads cached token ids, or tokenizes raw sequences on the fly (`cache_tokens` off), with the
+    tokenizer the encoder was pretrained on."""
 
     def __init__(self, tokenizer: GenomeTokenizer):
         self.genome_tokenizer = tokenizer  # not `tokenizer`: the Trainer would save it into checkpoints
 
     def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
-        batch = self.genome_tokenizer([f["sequence"] for f in features])
+        if "ids" in features[0]:
+            batch = self.genome_tokenizer.pad([f["ids"] for f in features])
+        else:
+            batch = self.genome_tokenizer([f["sequence"] for f in features])
         batch["labels"] = torch.as_tensor(np.array([f["label"] for f in features]))
         return batch
 
 
-def build_classifier(model_dir: Path, task: Task, cfg: FinetuneConfig) -> torch.nn.Module:
-    """The pretrained encoder with a new head; LoRA-wrapped when `cfg.use_lora`."""
+def task_datasets(task: Task, tokenizer: GenomeTokenizer, cache_dir: Path | None, quiet: bool = True) -> dict[str, SequenceDataset]:
+    """One dataset per split: token ids from the cache in `cache_dir` (computed on first use), or
+    raw sequences for the collator to tokenize when `cache_dir` is None."""
+    if cache_dir is None:
+        return {s: SequenceDataset(task.splits[s].sequences, task.targets[s]) for s in TASK_SPLITS}
+    cache = TokenCache(cache_dir, tokenizer)
+    out = {}
+    for s in TASK_SPLITS:
+        t0 = time.time()
+        ids, hit = cache.encode(s, task.splits[s].sequences)
+        if not quiet:
+            print(f"  {s}: {len(ids):,} sequences " + ("read from the token cache" if hit else f"tokenized in {time.time() - t0:.1f} s and cached")
+                  + f" ({cache.folder})")
+        out[s] = SequenceDataset(ids, task.targets[s], key="ids")
+    return out
+
+
+def build_classifier(model_dir: Path, task: Task, cfg: FinetuneConfig, *, from_scratch: bool = False) -> torch.nn.Module:
+    """The pretrained encoder with a new head; LoRA-wrapped when `cfg.use_lora`.
+
+    `from_scratch`: the same architecture randomly initialised from the current torch seed, so
+    that pretrained − scratch measures what pretraining adds. Only the frozen codebook copies
+    (the tokenizer's vectors, which a `quantized`-input encoder reads) come from `model_dir`:
+    they belong to the tokenizer, not to pretraining."""
     kwargs: dict[str, Any] = {"num_labels": task.num_labels, "problem_type": "regression" if task.task_type == "regression" else "single_label_classification"}
     if task.task_type == "classification":
         kwargs["id2label"] = dict(enumerate(task.label_names))
         kwargs["label2id"] = {n: i for i, n in enumerate(task.label_names)}
-    model = load_model(model_dir, VQDNAForSequenceClassification, **kwargs)
+    if from_scratch:
+        config = load_config(model_dir)
+        for key, value in kwargs.items():
+            setattr(config, key, value)
+        config.architectures = None
+        pretrained = load_model(model_dir, VQDNAModel)  # checked load; only its codebook buffers are used
+        model = VQDNAForSequenceClassification(config)
+        codebooks = {k: v for k, v in pretrained.state_dict().items() if k.startswith("embeddings.codebook_")}
+        model.vqdna.load_state_dict(codebooks, strict=False)
+    else:
+        model = load_model(model_dir, VQDNAForSequenceClassification, **kwargs)
     model.config.max_length_bp = cfg.max_length_bp
     model.train()
     if not cfg.use_lora:
@@ -100,35 +144,56 @@ def finetune(
     config: dict[str, Any] | None = None,
     seeds: Sequence[int] | None = None,
     use_lora: bool | None = None,
+    from_scratch: bool = False,
+    cache_dir: str | Path | None = None,
     resume: bool = False,
     quiet: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune `model_dir` on the task folder `data_path`, once per seed; returns (and writes)
-    eval_results.json's content."""
+    eval_results.json's content. `from_scratch`: the same architecture randomly initialised (the
+    scratch twin). Token ids are cached in `cache_dir` (default OUTPUT_DIR/token_cache)."""
     output_dir = Path(output_dir)
     cfg = resolve_finetune_config(preset, config, seeds=list(seeds) if seeds else None, use_lora=use_lora)
-    if not resume and output_dir.exists() and any(output_dir.iterdir()):
-        raise RunError(f"{output_dir} is not empty (an earlier run?); choose another --output-dir, or pass --resume to continue it (nothing was overwritten)")
+    check_new_run(output_dir, resume)
     model_dir = resolve_model_dir(model_dir)
     task = load_task(data_path, cfg.task_type, cfg.max_length_bp)
     tokenizer = load_model_tokenizer(model_dir)
-    write_json(output_dir / "finetune_config.json", {"model": str(model_dir), "task": str(data_path), "preset": preset,
+    if isinstance(tokenizer, VQTokenizer) and torch.cuda.is_available():
+        tokenizer.to(torch.device("cuda", torch.cuda.current_device()))
+    write_json(output_dir / "finetune_config.json", {"model": str(model_dir), "task": str(data_path), "preset": preset, "from_scratch": from_scratch,
                                                      "config": dataclasses.asdict(cfg), "versions": package_versions()})
+    cache = Path(cache_dir) if cache_dir is not None else output_dir / "token_cache"
+    datasets = task_datasets(task, tokenizer, cache if cfg.cache_tokens else None, quiet=quiet)
+    collator = TokenizingCollator(tokenizer)
+
+    def build(seed: int) -> torch.nn.Module:
+        torch.manual_seed(seed)
+        return build_classifier(model_dir, task, cfg, from_scratch=from_scratch)
+
+    def save(model: torch.nn.Module, folder: Path) -> None:
+        if cfg.use_lora:
+            model = model.merge_and_unload()  # an ordinary model folder: LoRA folded into the weights
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder / "tokenizer")
+
     per_seed = []
     for seed in cfg.seeds:
         seed_dir = output_dir / f"seed_{seed}"
-        done = seed_dir / "eval_results.json"
-        if resume and done.is_file():
-            per_seed.append(read_json(done, what="seed results"))
-            continue
-        per_seed.append(_finetune_seed(model_dir, task, tokenizer, cfg, seed, seed_dir, resume=resume, quiet=quiet))
-
+        if resume and (seed_dir / "eval_results.json").is_file():
+            per_seed.append(read_json(seed_dir / "eval_results.json", what="seed results"))
+        else:
+            per_seed.append(train_and_test(build(seed), datasets, collator, task, cfg, seed, seed_dir, save=save, resume=resume, quiet=quiet))
     result = summarize(task, per_seed)
-    result.update(task=str(data_path), model=str(model_dir), task_type=task.task_type, label_names=task.label_names,
+    result.update(task=str(data_path), model=str(model_dir), from_scratch=from_scratch, task_type=task.task_type, label_names=task.label_names,
                   examples={s: len(task.splits[s]) for s in TASK_SPLITS}, use_lora=cfg.use_lora,
                   config=dataclasses.asdict(cfg), versions=package_versions())
     write_json(output_dir / "eval_results.json", result)
     return result
+
+
+def check_new_run(output_dir: Path, resume: bool) -> None:
+    if not resume and output_dir.exists() and any(output_dir.iterdir()):
+        raise RunError(f"{output_dir} is not empty (an earlier run?); choose another --output-dir, or pass --resume to continue it (nothing was overwritten)")
 
 
 def summarize(task: Task, per_seed: list[dict[str, Any]]) -> dict[str, Any]:
@@ -145,43 +210,55 @@ def summarize(task: Task, per_seed: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _finetune_seed(model_dir: Path, task: Task, tokenizer: GenomeTokenizer, cfg: FinetuneConfig, seed: int, seed_dir: Path, *, resume: bool, quiet: bool) -> dict[str, Any]:
+def schedule(cfg, train_size: int) -> dict[str, Any]:
+    """The Trainer's length and evaluation settings: epochs (or `max_steps`), dev evaluated every
+    `eval_steps` or else once per epoch, and always at the last step of a run shorter than that."""
+    steps_per_epoch = max(1, math.ceil(train_size / cfg.batch_size))
+    total = cfg.max_steps or max(1, math.ceil(cfg.num_train_epochs * steps_per_epoch))
+    eval_steps = min(cfg.eval_steps or steps_per_epoch, total)
+    return {"max_steps": total, "eval_steps": eval_steps, "steps_per_epoch": steps_per_epoch}
+
+
+def train_and_test(model: torch.nn.Module, datasets: dict[str, torch.utils.data.Dataset], collator, task: Task, cfg, seed: int, seed_dir: Path, *,
+                   save, resume: bool, quiet: bool) -> dict[str, Any]:
+    """Train on train with dev evaluations and early stopping, reload the best dev checkpoint,
+    test it once; `save(model, folder)` writes the model. Shared by fine-tuning and the CNN baseline."""
     started = time.time()
-    if isinstance(tokenizer, VQTokenizer) and torch.cuda.is_available():
-        tokenizer.to(torch.device("cuda", torch.cuda.current_device()))
-    torch.manual_seed(seed)
-    model = build_classifier(model_dir, task, cfg)
     primary = PRIMARY[task.task_type]
+    plan = schedule(cfg, len(datasets["train"]))
     args = training_arguments(
-        seed_dir, max_steps=cfg.max_steps, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
-        warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay, save_steps=cfg.eval_steps,
-        logging_steps=cfg.logging_steps, seed=seed, quiet=quiet,
-        eval_strategy="steps", eval_steps=cfg.eval_steps, per_device_eval_batch_size=cfg.eval_batch_size,
+        seed_dir, max_steps=plan["max_steps"], batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay, save_steps=plan["eval_steps"],
+        logging_steps=min(cfg.logging_steps, plan["max_steps"]), seed=seed, quiet=quiet, lr_scheduler_type="linear",
+        eval_strategy="steps", eval_steps=plan["eval_steps"], per_device_eval_batch_size=cfg.eval_batch_size,
         load_best_model_at_end=True, metric_for_best_model=primary, greater_is_better=True,
         label_names=["labels"],  # a peft-wrapped model's forward(*args, **kwargs) hides them
     )
-    datasets = {s: SequenceDataset(task.splits[s].sequences, task.targets[s]) for s in TASK_SPLITS}
-    trainer = StatsTrainer(model=model, args=args, train_dataset=datasets["train"], eval_dataset=datasets["dev"],
-                           data_collator=TokenizingCollator(tokenizer), compute_metrics=_metrics_fn(task.task_type), quiet=quiet)
+    callbacks = [EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience)] if cfg.early_stopping_patience else []
+    trainer = StatsTrainer(model=model, args=args, train_dataset=datasets["train"], eval_dataset=datasets["dev"], data_collator=collator,
+                           compute_metrics=_metrics_fn(task.task_type), callbacks=callbacks, quiet=quiet)
     trainer.train(resume_from_checkpoint=last_checkpoint(seed_dir, resume))
-    dev = {k.removeprefix("eval_"): v for k, v in trainer.evaluate().items()}
+    curve = [{"step": h["step"], "epoch": round(h["epoch"], 3), primary: h[f"eval_{primary}"]} for h in trainer.state.log_history if f"eval_{primary}" in h]
+    dev = {k.removeprefix("eval_"): v for k, v in trainer.evaluate().items()}  # the best checkpoint, reloaded
     test = trainer.predict(datasets["test"], metric_key_prefix="test").metrics
 
     model = trainer.model
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
-    if cfg.use_lora:
-        model = model.merge_and_unload()  # an ordinary model folder: LoRA folded into the weights
-    model.save_pretrained(seed_dir / "model")
-    tokenizer.save_pretrained(seed_dir / "model" / "tokenizer")
-    write_json(seed_dir / "training_log.json", trainer.state.log_history)
+    save(model, seed_dir / "model")
+    history = trainer.state.log_history
+    write_json(seed_dir / "training_log.json", history)
     shutil.rmtree(seed_dir / "checkpoints", ignore_errors=True)  # the best model is saved; checkpoints were for resuming
+    steps = trainer.state.global_step
     result = {
         "seed": seed,
         **{f"test_{m}": float(test[f"test_{m}"]) for m in TEST_METRICS[task.task_type]},
         "dev_best": float(dev[primary]), "dev_metrics": {k: v for k, v in dev.items() if k in TEST_METRICS[task.task_type]},
         "best_checkpoint": trainer.state.best_model_checkpoint and Path(trainer.state.best_model_checkpoint).name,
-        "steps": trainer.state.global_step, "trainable_parameters": trainable, "total_parameters": total,
+        "dev_curve": curve,
+        "steps": steps, "planned_steps": plan["max_steps"], "epochs": round(steps / plan["steps_per_epoch"], 3),
+        "stopped_early": steps < plan["max_steps"],
+        "trainable_parameters": trainable, "total_parameters": total,
         "wall_seconds": round(time.time() - started, 1),
     }
     write_json(seed_dir / "eval_results.json", result)

@@ -1,0 +1,87 @@
+"""The benchmark runner: every model beside its scratch twin and the baselines; tables whose
+margins, gains and ranks are checked against hand-computed values."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from vqdna.benchmark import average_gain, margins, pretraining_gains, results_markdown
+from vqdna.cli import main
+
+from helpers import gc_task
+
+
+def _row(task, model, kind, per_seed, seeds=(1, 2, 3)):
+    v = np.array(per_seed, dtype=float)
+    return {"task": task, "model": model, "kind": kind, "metric": "mcc", "mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+            "seeds": len(v), "per_seed": list(v), "seed_ids": list(seeds)[: len(v)], "wall_seconds": 10.0}
+
+
+ROWS = [
+    _row("t1", "kmer-lr", "baseline", [0.50], seeds=(1,)),
+    _row("t1", "cnn", "baseline", [0.60, 0.62, 0.64]),
+    _row("t1", "vq", "pretrained", [0.70, 0.66, 0.68]),
+    _row("t1", "vq-scratch", "scratch", [0.60, 0.60, 0.63]),
+    _row("t2", "kmer-lr", "baseline", [0.40], seeds=(1,)),
+    _row("t2", "cnn", "baseline", [0.30, 0.30, 0.30]),
+    _row("t2", "vq", "pretrained", [0.35, 0.37, 0.36]),
+    _row("t2", "vq-scratch", "scratch", [0.33, 0.35, 0.31]),
+]
+
+
+def test_margins_gains_and_ranks_match_hand_computed_values():
+    m = margins(ROWS)
+    assert m[("t1", "vq")] == (pytest.approx(0.68 - 0.62), "cnn")  # best baseline on t1: cnn (0.62 > 0.50)
+    assert m[("t2", "vq-scratch")] == (pytest.approx(0.33 - 0.40), "kmer-lr")
+    g = pretraining_gains(ROWS)
+    assert g[("t1", "vq")] == pytest.approx([0.10, 0.06, 0.05])  # paired by seed
+    assert g[("t2", "vq")] == pytest.approx([0.02, 0.02, 0.05])
+    mean, std, n = average_gain(g, "vq", ["t1", "t2"])
+    per_seed = np.array([0.06, 0.04, 0.05])  # mean over the two tasks, seed by seed
+    assert (mean, std, n) == (pytest.approx(per_seed.mean()), pytest.approx(per_seed.std(ddof=1)), 2)
+    md = results_markdown(ROWS, ["vq", "vq-scratch", "kmer-lr", "cnn"])
+    # t1 ranks: vq 1, cnn 2, vq-scratch 3, kmer-lr 4; t2: kmer-lr 1, vq 2, vq-scratch 3, cnn 4
+    assert "| average rank | | 1.50 | 3.00 | 2.50 | 3.00 |" in md
+    assert "| t1 | cnn | +6.00 | -1.00 |" in md and "| t2 | kmer-lr | -4.00 | -7.00 |" in md
+    assert "| mean over tasks | | +1.00 | -4.00 |" in md
+    assert f"| t1 | {100 * 0.07:.2f} ± {100 * np.std([0.10, 0.06, 0.05], ddof=1):.2f} |" in md
+    assert f"| mean over tasks | {100 * per_seed.mean():.2f} ± {100 * per_seed.std(ddof=1):.2f} |" in md
+    assert "kmer-lr: deterministic" in md and "| t1 | mcc | 68.00 ± 2.00 |" in md
+
+
+def test_benchmark_runs_models_twins_and_baselines_and_resumes(tmp_path, kmer_model, hrq_model):
+    suite = tmp_path / "suite"
+    gc_task(suite / "gc_a", seed=1, sizes=(120, 40, 40))
+    gc_task(suite / "gc_b", seed=2, sizes=(120, 40, 40))
+    gc_task(suite / "gc_c", seed=3, sizes=(40, 20, 20))
+    out = tmp_path / "bench"
+    args = ["-q", "benchmark", "--suite", str(suite), "--tasks", "gc_a,gc_b", "--tokenizers", f"kmer={kmer_model},hrq={hrq_model}",
+            "--output-dir", str(out), "--seeds", "1,2", "--max-steps", "6", "--config", json.dumps({"logging_steps": 5, "warmup_steps": 0}),
+            "--baseline-config", json.dumps({"cnn": {"channels": 8, "num_train_epochs": 2}, "kmer-lr": {"ks": [3], "c_grid": [1.0]}})]
+    assert main(args) == 0
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    models = ["kmer-lr", "cnn", "kmer", "kmer-scratch", "hrq", "hrq-scratch"]
+    assert [(r["task"], r["model"]) for r in rows] == [(t, m) for t in ("gc_a", "gc_b") for m in models]
+    assert {"task", "model", "metric", "mean", "std", "seeds", "wall_seconds"} <= set(rows[0])
+    assert {r["model"]: r["kind"] for r in rows}["hrq-scratch"] == "scratch" and all(r["seeds"] == ("1" if r["model"] == "kmer-lr" else "2") for r in rows)
+    md = (out / "results.md").read_text()
+    assert "| task | metric | kmer-lr | cnn | kmer | kmer-scratch | hrq | hrq-scratch |" in md
+    assert "## Margin over the best baseline" in md and "## Pretraining gain" in md and "| average rank |" in md
+    assert (out / "results.png").stat().st_size > 1000
+    assert json.loads((out / "gc_a" / "hrq-scratch" / "finetune_config.json").read_text())["from_scratch"] is True
+    assert len(list((out / "token_cache").rglob("*.safetensors"))) == 2 * 2 * 3  # tokenizers × tasks × splits, shared by twins and seeds
+    stamp = (out / "gc_a" / "kmer" / "eval_results.json").stat().st_mtime
+    assert main(args) == 0  # finished cells are reused, not retrained
+    assert (out / "gc_a" / "kmer" / "eval_results.json").stat().st_mtime == stamp
+
+
+def test_benchmark_refuses_bad_names(tmp_path, kmer_model, capsys):
+    suite = gc_task(tmp_path / "suite" / "t", sizes=(20, 10, 10)).parent
+    assert main(["-q", "benchmark", "--suite", str(suite), "--tokenizers", f"cnn={kmer_model}", "--output-dir", str(tmp_path / "o")]) == 2
+    assert "name is taken by a baseline" in capsys.readouterr().err
+    assert main(["-q", "benchmark", "--suite", str(suite), "--baselines", "svm", "--output-dir", str(tmp_path / "o")]) == 2
+    assert "--baselines: unknown svm" in capsys.readouterr().err
+    assert main(["-q", "benchmark", "--suite", str(suite), "--tasks", "nope", "--output-dir", str(tmp_path / "o")]) == 2
+    assert "--tasks: nope not in" in capsys.readouterr().err
