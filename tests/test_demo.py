@@ -33,10 +33,13 @@ def test_report_holds_every_table_and_figure_with_the_computed_numbers(quick_dem
     for kind, r in results["pretraining"].items():
         assert f"| {kind} | {' / '.join(f'{100 * a:.2f}%' for a in r['masked_accuracy'])} |" in report
     rows = list(csv.DictReader(open(out / "downstream" / "results.csv")))
-    assert {(r["task"], r["tokenizer"]) for r in rows} == {(t, k) for t in ("oct4_mafk", "species") for k in ("vq", "hrq", "bpe", "kmer")}
-    for r in rows:
-        assert f"| {r['task']} | {r['tokenizer']} | {float(r['mean']):.3f} |" in report
-        assert -1 <= float(r["mean"]) <= 1
+    models = ["kmer-lr", "cnn"] + [m for k in ("vq", "hrq", "bpe", "kmer") for m in (k, f"{k}-scratch")]
+    assert [(r["task"], r["model"]) for r in rows] == [(t, m) for t in ("oct4_mafk", "species") for m in models]
+    for task in ("oct4_mafk", "species"):
+        cells = " | ".join(f"{100 * float(r['mean']):.2f} ± {100 * float(r['std']):.2f}" for r in rows if r["task"] == task)
+        assert f"| {task} | mcc | {cells} |" in report  # every model's score, in the order above
+    assert all(-1 <= float(r["mean"]) <= 1 for r in rows)
+    assert "### Margin over the best baseline" in report and "### Pretraining gain" in report and "| average rank |" in report
 
     mutations = results["mutations"]
     assert sum(mutations["mutations"].values()) > 0 and len(mutations["differing_codes"]) == 2
