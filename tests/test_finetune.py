@@ -14,7 +14,6 @@ from safetensors.torch import load_file
 
 from vqdna.alphabet import SequenceError
 from vqdna.cli import main
-from vqdna.config import PretrainConfig
 from vqdna.evaluation.metrics import classification_metrics
 from vqdna.evaluation.probe import probe
 from vqdna.inference import embed, predict
@@ -23,8 +22,6 @@ from vqdna.tasks import load_task
 from vqdna.tokenizers import KmerTokenizer
 from vqdna.training.engine import RunError
 from vqdna.training.finetune import build_classifier, finetune, resolve_finetune_config
-from vqdna.training.pretrain import build_model
-from vqdna.training.tokenizer import train_tokenizer
 
 from helpers import SMALL, gc_task, random_sequences, write_task
 
