@@ -16,7 +16,7 @@ from vqdna.tasks import Task, load_task
 from vqdna.training.finetune import build_classifier, finetune, schedule
 from vqdna.training.token_cache import TokenCache
 
-from helpers import gc_task, motif_task, noise_task
+from helpers import gc_task, motif_task, noise_task, random_sequences, write_task
 
 SMALL_CNN = {"channels": 32, "num_train_epochs": 15, "batch_size": 32, "early_stopping_patience": 4}
 SHORT = {"num_train_epochs": 2, "logging_steps": 5, "warmup_steps": 0, "learning_rate": 3e-3, "batch_size": 16}
@@ -135,7 +135,8 @@ def test_token_cache_is_reused_and_rebuilt_when_the_tokenizer_changes(tmp_path, 
     tok = load_model_tokenizer(hrq_model)
     sequences = load_task(task_dir).splits["train"].sequences
     ids, hit = TokenCache(cache_dir, tok).encode("train", sequences)
-    assert hit and all(np.array_equal(a, np.asarray(e.ids)) for a, e in zip(ids, tok.encode_batch(sequences)))  # cached ids = fresh ids
+    assert hit and len(ids) == len(sequences)
+    assert all(np.array_equal(a, np.asarray(e.ids)) for a, e in zip(ids, tok.encode_batch(sequences)))  # cached ids = fresh ids
     r2 = finetune(hrq_model, task_dir, tmp_path / "b", config={**SHORT, "max_steps": 2}, seeds=[1], cache_dir=cache_dir, quiet=True)
     assert [f.stat().st_mtime_ns for f in files] == stamps and sorted(cache_dir.rglob("*.safetensors")) == files
     assert r2["test_mcc"] == r1["test_mcc"]
@@ -156,3 +157,16 @@ def test_training_with_and_without_the_cache_gives_the_same_model(tmp_path, kmer
     wb = load_file(str(tmp_path / "b" / "seed_1" / "model" / "model.safetensors"))
     assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa) and a["test_mcc"] == b["test_mcc"]
     assert not (tmp_path / "b" / "token_cache").exists()
+
+
+def test_baselines_have_regression_forms(tmp_path):
+    rng = np.random.default_rng(3)
+    rows = {}
+    for split, n in (("train", 300), ("dev", 80), ("test", 80)):
+        gcs = rng.uniform(0.2, 0.8, size=n)
+        rows[split] = [(random_sequences(rng, 1, g)[0], f"{g:.3f}") for g in gcs]
+    task = write_task(tmp_path / "reg", rows)
+    r = run_baseline("kmer-lr", task, tmp_path / "k", config={"ks": [3], "c_grid": [0.1, 1.0]}, quiet=True)
+    assert r["task_type"] == "regression" and r["primary_metric"] == "spearman" and r["test_spearman"] > 0.7, r
+    r = run_baseline("cnn", task, tmp_path / "c", config={"channels": 8, "num_train_epochs": 8, "batch_size": 32}, seeds=[1], quiet=True)
+    assert {"test_spearman", "test_pearson", "test_mse"} <= set(r) and r["test_spearman"] > 0.3, r

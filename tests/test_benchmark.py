@@ -15,7 +15,7 @@ from helpers import gc_task
 
 def _row(task, model, kind, per_seed, seeds=(1, 2, 3)):
     v = np.array(per_seed, dtype=float)
-    return {"task": task, "model": model, "kind": kind, "metric": "mcc", "mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+    return {"task": task, "model": model, "kind": kind, "metric": "mcc", "deterministic": model == "kmer-lr", "mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
             "seeds": len(v), "per_seed": list(v), "seed_ids": list(seeds)[: len(v)], "wall_seconds": 10.0}
 
 
@@ -36,8 +36,8 @@ def test_margins_gains_and_ranks_match_hand_computed_values():
     assert m[("t1", "vq")] == (pytest.approx(0.68 - 0.62), "cnn")  # best baseline on t1: cnn (0.62 > 0.50)
     assert m[("t2", "vq-scratch")] == (pytest.approx(0.33 - 0.40), "kmer-lr")
     g = pretraining_gains(ROWS)
-    assert g[("t1", "vq")] == pytest.approx([0.10, 0.06, 0.05])  # paired by seed
-    assert g[("t2", "vq")] == pytest.approx([0.02, 0.02, 0.05])
+    assert g[("t1", "vq")] == pytest.approx({1: 0.10, 2: 0.06, 3: 0.05})  # paired by seed
+    assert g[("t2", "vq")] == pytest.approx({1: 0.02, 2: 0.02, 3: 0.05})
     mean, std, n = average_gain(g, "vq", ["t1", "t2"])
     per_seed = np.array([0.06, 0.04, 0.05])  # mean over the two tasks, seed by seed
     assert (mean, std, n) == (pytest.approx(per_seed.mean()), pytest.approx(per_seed.std(ddof=1)), 2)
@@ -51,7 +51,7 @@ def test_margins_gains_and_ranks_match_hand_computed_values():
     assert "kmer-lr: deterministic" in md and "| t1 | mcc | 68.00 ± 2.00 |" in md
 
 
-def test_benchmark_runs_models_twins_and_baselines_and_resumes(tmp_path, kmer_model, hrq_model):
+def test_benchmark_runs_models_twins_and_baselines_and_resumes(tmp_path, kmer_model, hrq_model, capsys):
     suite = tmp_path / "suite"
     gc_task(suite / "gc_a", seed=1, sizes=(120, 40, 40))
     gc_task(suite / "gc_b", seed=2, sizes=(120, 40, 40))
@@ -75,6 +75,10 @@ def test_benchmark_runs_models_twins_and_baselines_and_resumes(tmp_path, kmer_mo
     stamp = (out / "gc_a" / "kmer" / "eval_results.json").stat().st_mtime
     assert main(args) == 0  # finished cells are reused, not retrained
     assert (out / "gc_a" / "kmer" / "eval_results.json").stat().st_mtime == stamp
+    # a cell finished with other settings is never mixed into the table
+    other = [a if a != "6" else "7" for a in args]
+    assert main(other) == 2
+    assert "was run with other settings (config.max_steps: 6 then, 7 now)" in capsys.readouterr().err
 
 
 def test_benchmark_refuses_bad_names(tmp_path, kmer_model, capsys):

@@ -39,6 +39,7 @@ def test_report_holds_every_table_and_figure_with_the_computed_numbers(quick_dem
         cells = " | ".join(f"{100 * float(r['mean']):.2f} ± {100 * float(r['std']):.2f}" for r in rows if r["task"] == task)
         assert f"| {task} | mcc | {cells} |" in report  # every model's score, in the order above
     assert all(-1 <= float(r["mean"]) <= 1 for r in rows)
+    assert "kmer-lr: deterministic, fitted once" in report and "cnn: deterministic" not in report
     assert "### Margin over the best baseline" in report and "### Pretraining gain" in report and "| average rank |" in report
 
     mutations = results["mutations"]

@@ -30,7 +30,7 @@ from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.seqio import TASK_SPLITS
 from vqdna.storage import package_versions, read_json, save_tensors, write_json
 from vqdna.tasks import Task, load_task
-from vqdna.training.finetune import PRIMARY, SequenceDataset, check_new_run, summarize, train_and_test
+from vqdna.training.finetune import PRIMARY, SequenceDataset, check_new_run, check_same_run, summarize, train_and_test
 
 KINDS = ("kmer-lr", "cnn")
 
@@ -101,7 +101,7 @@ def run_kmer_lr(task: Task, cfg: KmerLRBaselineConfig, output_dir: Path, *, quie
             grid.append({"k": k, "C": c, f"dev_{primary}": dev[primary], "converged": converged})
             if not quiet:
                 print(f"  kmer-lr k={k} C={c:g}: dev {primary} {dev[primary]:.4f}" + ("" if converged else " (not converged)"), flush=True)
-            if best is None or (np.isfinite(dev[primary]) and dev[primary] > best[0]):
+            if best is None or (np.isfinite(dev[primary]) and not (np.isfinite(best[0]) and dev[primary] <= best[0])):
                 best = (dev[primary], k, c, dev, model, x["test"])
     score, k, c, dev, model, x_test = best
     test = _metrics(task.task_type, task.targets["test"], model.predict(x_test))
@@ -202,6 +202,11 @@ def build_cnn(task: Task, cfg: CNNBaselineConfig) -> OneHotCNNForSequenceClassif
 # ---------------------------------------------------------------- running a baseline on a task folder
 
 
+def resolve_baseline_config(kind: str, preset: str, config: dict[str, Any] | None, seeds: Sequence[int] | None):
+    cls, section = (KmerLRBaselineConfig, "kmer_lr") if kind == "kmer-lr" else (CNNBaselineConfig, "cnn")
+    return resolve_section(cls, preset, section, config, seeds=list(seeds) if seeds else None)
+
+
 def run_baseline(
     kind: str,
     data_path: str | Path,
@@ -217,12 +222,13 @@ def run_baseline(
     if kind not in KINDS:
         raise ValueError(f"unknown baseline {kind!r}; choose one of {', '.join(KINDS)}")
     output_dir = Path(output_dir)
-    cls, section = (KmerLRBaselineConfig, "kmer_lr") if kind == "kmer-lr" else (CNNBaselineConfig, "cnn")
-    cfg = resolve_section(cls, preset, section, config, seeds=list(seeds) if seeds else None)
+    cfg = resolve_baseline_config(kind, preset, config, seeds)
     check_new_run(output_dir, resume)
+    record = {"kind": kind, "task": str(data_path), "config": dataclasses.asdict(cfg)}
+    check_same_run(output_dir / "baseline_config.json", record)
     task = load_task(data_path, cfg.task_type, cfg.max_length_bp)
-    write_json(output_dir / "baseline_config.json", {"kind": kind, "task": str(data_path), "preset": preset, "config": dataclasses.asdict(cfg),
-                                                     "versions": package_versions()})
+    if not (output_dir / "baseline_config.json").is_file():
+        write_json(output_dir / "baseline_config.json", {**record, "preset": preset, "versions": package_versions()})
     if kind == "kmer-lr":
         done = output_dir / "seed_results.json"
         per_seed = [read_json(done, what="k-mer baseline results")] if resume and done.is_file() else [run_kmer_lr(task, cfg, output_dir, quiet=quiet)]

@@ -16,6 +16,7 @@ over the best baseline, the pretraining gain, average ranks, wall times) and res
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import time
 from pathlib import Path
@@ -24,14 +25,15 @@ from typing import Any, Sequence
 import numpy as np
 
 from vqdna.baselines import KINDS as BASELINES
-from vqdna.baselines import run_baseline
+from vqdna.baselines import resolve_baseline_config, run_baseline
 from vqdna.evaluation.metrics import average_ranks
 from vqdna.storage import package_versions, read_json, write_json, write_text
 from vqdna.training.engine import RunError
-from vqdna.training.finetune import finetune
+from vqdna.inference import resolve_model_dir
+from vqdna.training.finetune import check_same_run, finetune, resolve_finetune_config
 
 RESULT_COLUMNS = ("task", "model", "metric", "mean", "std", "seeds", "wall_seconds", "kind", "tokenizer", "per_seed", "seed_ids",
-                  "test_accuracy", "source")
+                  "test_accuracy", "deterministic", "source")
 SCRATCH = "-scratch"
 
 
@@ -109,6 +111,9 @@ def run_benchmark(
         if scratch:
             cells.append((name + SCRATCH, "scratch", name, model))
     order = [c[0] for c in cells]
+    # The settings every cell must have been run with: a finished cell from other settings is an error, not a row.
+    finetune_settings = dataclasses.asdict(resolve_finetune_config(preset, config, seeds=list(seeds) if seeds else None, use_lora=use_lora))
+    baseline_settings = {b: dataclasses.asdict(resolve_baseline_config(b, preset, (baseline_config or {}).get(b), seeds)) for b in baselines}
     rows: list[dict[str, Any]] = []
     started = time.time()
     total, done_count, trained_seconds, trained_cells = len(task_dirs) * len(cells), 0, 0.0, 0
@@ -118,6 +123,11 @@ def run_benchmark(
             done_count += 1
             finished = cell / "eval_results.json"
             if finished.is_file():
+                if kind == "baseline":
+                    check_same_run(cell / "baseline_config.json", {"kind": name, "task": str(task), "config": baseline_settings[name]})
+                else:
+                    check_same_run(cell / "finetune_config.json", {"model": str(resolve_model_dir(model)), "task": str(task),
+                                                                   "from_scratch": kind == "scratch", "config": finetune_settings})
                 result = read_json(finished, what="benchmark cell results")
             else:
                 if not quiet:
@@ -147,6 +157,7 @@ def _row(task: str, name: str, kind: str, tokenizer: str, model: Path | None, re
     return {"task": task, "model": name, "metric": metric, "mean": result[f"test_{metric}"], "std": result[f"test_{metric}_std"],
             "seeds": len(per_seed), "wall_seconds": result["wall_seconds"], "kind": kind, "tokenizer": tokenizer, "per_seed": per_seed,
             "seed_ids": [r["seed"] for r in result["per_seed"]], "test_accuracy": result.get("test_accuracy", float("nan")),
+            "deterministic": bool(result.get("deterministic")),
             "source": str(model) if model else result.get("baseline", name)}
 
 
@@ -180,8 +191,8 @@ def margins(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[float, st
     return out
 
 
-def pretraining_gains(rows: list[dict[str, Any]]) -> dict[tuple[str, str], np.ndarray]:
-    """(task, tokenizer) → per-seed differences pretrained − scratch, paired by seed."""
+def pretraining_gains(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[int, float]]:
+    """(task, tokenizer) → {seed: pretrained − scratch} over the seeds both have."""
     cells = {(r["task"], r["model"]): r for r in rows}
     out = {}
     for r in rows:
@@ -189,19 +200,26 @@ def pretraining_gains(rows: list[dict[str, Any]]) -> dict[tuple[str, str], np.nd
         if r["kind"] != "pretrained" or twin is None:
             continue
         scratch = dict(zip(twin["seed_ids"], twin["per_seed"]))
-        paired = [v - scratch[s] for s, v in zip(r["seed_ids"], r["per_seed"]) if s in scratch]
+        paired = {s: v - scratch[s] for s, v in zip(r["seed_ids"], r["per_seed"]) if s in scratch}
         if paired:
-            out[(r["task"], r["model"])] = np.array(paired)
+            out[(r["task"], r["model"])] = paired
     return out
 
 
-def average_gain(gains: dict[tuple[str, str], np.ndarray], tokenizer: str, tasks: list[str]) -> tuple[float, float, int] | None:
-    """The gain averaged over tasks, per seed, then mean ± std over seeds (and how many tasks)."""
+def _mean_std(values) -> tuple[float, float]:
+    v = np.asarray(list(values), dtype=float)
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+
+
+def average_gain(gains: dict[tuple[str, str], dict[int, float]], tokenizer: str, tasks: list[str]) -> tuple[float, float, int] | None:
+    """The gain averaged over tasks seed by seed (over the seeds every task has), then mean ± std
+    over those seeds, and the number of tasks."""
     per_task = [gains[(t, tokenizer)] for t in tasks if (t, tokenizer) in gains]
-    if not per_task or len({len(g) for g in per_task}) != 1:
+    seeds = sorted(set.intersection(*(set(g) for g in per_task))) if per_task else []
+    if not seeds:
         return None
-    per_seed = np.mean(np.stack(per_task), axis=0)
-    return float(per_seed.mean()), float(per_seed.std(ddof=1)) if len(per_seed) > 1 else 0.0, len(per_task)
+    mean, std = _mean_std(np.mean([[g[s] for g in per_task] for s in seeds], axis=1))
+    return mean, std, len(per_task)
 
 
 def _pm(mean: float, std: float) -> str:
@@ -226,8 +244,9 @@ def write_results(output_dir: Path, rows: list[dict[str, Any]], models: list[str
                   [100 * cells[(t, m)]["std"] if (t, m) in cells else 0.0 for t in tasks]) for m in present}
     gains = pretraining_gains(rows)
     tokenizers = list(dict.fromkeys(k for _, k in gains))
-    gain_series = {k: ([100 * gains[(t, k)].mean() if (t, k) in gains else np.nan for t in tasks],
-                       [100 * gains[(t, k)].std(ddof=1) if (t, k) in gains and len(gains[(t, k)]) > 1 else 0.0 for t in tasks]) for k in tokenizers}
+    stats = {key: _mean_std(g.values()) for key, g in gains.items()}
+    gain_series = {k: ([100 * stats[(t, k)][0] if (t, k) in stats else np.nan for t in tasks],
+                       [100 * stats[(t, k)][1] if (t, k) in stats else 0.0 for t in tasks]) for k in tokenizers}
     metric = rows[0]["metric"] if rows and len({r["metric"] for r in rows}) == 1 else "primary metric"
     benchmark_plot(output_dir / "results.png", tasks, scores, gain_series, ylabel=f"test {metric} ×100")
 
@@ -237,7 +256,7 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
     cells = {(r["task"], r["model"]): r for r in rows}
     models = [m for m in models if any(r["model"] == m for r in rows)]
     kinds = {r["model"]: r["kind"] for r in rows}
-    deterministic = [m for m in models if kinds[m] == "baseline" and all(cells[(t, m)]["seeds"] == 1 for t in tasks if (t, m) in cells)]
+    deterministic = [m for m in models if any(r["model"] == m and r.get("deterministic") for r in rows)]
     lines = ["## Test scores (×100, mean ± std over seeds)", "",
              "| task | metric | " + " | ".join(models) + " |", "|---|---|" + "---:|" * len(models)]
     for task in tasks:
@@ -272,9 +291,8 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
         lines += ["", "## Pretraining gain (pretrained − scratch, ×100, mean ± std over seeds, paired by seed)", "",
                   "| task | " + " | ".join(tokenizers) + " |", "|---|" + "---:|" * len(tokenizers)]
         for task in tasks:
-            lines.append(f"| {task} | " + " | ".join(
-                _pm(gains[(task, k)].mean(), gains[(task, k)].std(ddof=1) if len(gains[(task, k)]) > 1 else 0.0) if (task, k) in gains else "–"
-                for k in tokenizers) + " |")
+            lines.append(f"| {task} | " + " | ".join(_pm(*_mean_std(gains[(task, k)].values())) if (task, k) in gains else "–"
+                                                   for k in tokenizers) + " |")
         averages = {k: average_gain(gains, k, tasks) for k in tokenizers}
         lines.append("| mean over tasks | " + " | ".join(_pm(a[0], a[1]) if a else "–" for a in averages.values()) + " |")
     return "\n".join(lines) + "\n"

@@ -233,10 +233,15 @@ def _benchmark(args) -> None:
 
     models = parse_models(args.tokenizers, args.models_dir)
     baseline_config = json_option(args.baseline_config, "--baseline-config") if args.baseline_config else None
-    if baseline_config is not None and (not isinstance(baseline_config, dict) or not all(isinstance(v, dict) for v in baseline_config.values())):
-        raise ValueError('--baseline-config: expected {"cnn": {...}, "kmer-lr": {...}}')
-    tasks = [t for t in args.tasks.split(",") if t.strip()] if args.tasks else None
-    run_benchmark(args.suite, models, args.output_dir, tasks=tasks, baselines=parse_baselines(args.baselines), scratch=args.scratch,
+    baselines = parse_baselines(args.baselines)
+    if baseline_config is not None:
+        if not isinstance(baseline_config, dict) or not all(isinstance(v, dict) for v in baseline_config.values()):
+            raise ValueError('--baseline-config: expected {"cnn": {...}, "kmer-lr": {...}}')
+        unknown = sorted(set(baseline_config) - set(baselines))
+        if unknown:
+            raise ValueError(f"--baseline-config: {', '.join(unknown)} is not among the baselines run ({', '.join(baselines) or 'none'})")
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
+    run_benchmark(args.suite, models, args.output_dir, tasks=tasks, baselines=baselines, scratch=args.scratch,
                   preset=args.preset, config=_finetune_overrides(args), baseline_config=baseline_config,
                   seeds=_seeds(args.seeds), use_lora=args.use_lora, quiet=args.quiet)
     _say(args, (args.output_dir / "results.md").read_text() + f"-> {args.output_dir}/results.csv, results.md, results.png")

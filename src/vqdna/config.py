@@ -263,6 +263,8 @@ def from_dict(cls, data: dict[str, Any], *, what: str = "config"):
 def resolve_section(cls, preset: str, section: str, overrides: dict[str, Any] | None = None, **flags):
     """A preset's section as a config dataclass: the preset's values, then --config overrides, then
     command-line flags (a flag left at None was not given)."""
+    if overrides is not None and not isinstance(overrides, dict):
+        raise ValueError(f"{section} config: expected a JSON object of settings, got {type(overrides).__name__} {overrides!r}")
     data = {**load_preset(preset).get(section, {}), **(overrides or {})}
     data.update({key: value for key, value in flags.items() if value is not None})
     return from_dict(cls, data, what=f"{section} config")

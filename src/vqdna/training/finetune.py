@@ -156,12 +156,14 @@ def finetune(
     cfg = resolve_finetune_config(preset, config, seeds=list(seeds) if seeds else None, use_lora=use_lora)
     check_new_run(output_dir, resume)
     model_dir = resolve_model_dir(model_dir)
+    record = {"model": str(model_dir), "task": str(data_path), "from_scratch": from_scratch, "config": dataclasses.asdict(cfg)}
+    check_same_run(output_dir / "finetune_config.json", record)
     task = load_task(data_path, cfg.task_type, cfg.max_length_bp)
     tokenizer = load_model_tokenizer(model_dir)
     if isinstance(tokenizer, VQTokenizer) and torch.cuda.is_available():
         tokenizer.to(torch.device("cuda", torch.cuda.current_device()))
-    write_json(output_dir / "finetune_config.json", {"model": str(model_dir), "task": str(data_path), "preset": preset, "from_scratch": from_scratch,
-                                                     "config": dataclasses.asdict(cfg), "versions": package_versions()})
+    if not (output_dir / "finetune_config.json").is_file():
+        write_json(output_dir / "finetune_config.json", {**record, "preset": preset, "versions": package_versions()})
     cache = Path(cache_dir) if cache_dir is not None else output_dir / "token_cache"
     datasets = task_datasets(task, tokenizer, cache if cfg.cache_tokens else None, quiet=quiet)
     collator = TokenizingCollator(tokenizer)
@@ -196,6 +198,27 @@ def check_new_run(output_dir: Path, resume: bool) -> None:
         raise RunError(f"{output_dir} is not empty (an earlier run?); choose another --output-dir, or pass --resume to continue it (nothing was overwritten)")
 
 
+def check_same_run(record_path: Path, record: dict[str, Any]) -> None:
+    """A run folder is only continued (or its results reused) with the inputs and settings it was
+    started with: otherwise one table would mix recipes. Seeds may differ (finished seeds are
+    reused, new ones trained)."""
+    if not record_path.is_file():
+        return
+    old = read_json(record_path, what="run settings")
+
+    def flat(r: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in r.items() if k not in ("config", "preset", "versions")}
+        out.update({f"config.{k}": v for k, v in (r.get("config") or {}).items() if k != "seeds"})
+        return out
+
+    before, now = flat(old), flat(record)
+    differ = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+    if differ:
+        details = "; ".join(f"{k}: {before.get(k)!r} then, {now.get(k)!r} now" for k in differ[:4])
+        raise RunError(f"{record_path.parent} was run with other settings ({details}); choose another --output-dir "
+                       "(nothing was overwritten)")
+
+
 def summarize(task: Task, per_seed: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean and standard deviation over seeds of every test metric; the best seed by dev metric."""
     out: dict[str, Any] = {}
@@ -212,10 +235,11 @@ def summarize(task: Task, per_seed: list[dict[str, Any]]) -> dict[str, Any]:
 
 def schedule(cfg, train_size: int) -> dict[str, Any]:
     """The Trainer's length and evaluation settings: epochs (or `max_steps`), dev evaluated every
-    `eval_steps` or else once per epoch, and always at the last step of a run shorter than that."""
+    `eval_steps` (at least once per epoch), and always at the last step of a run shorter than that.
+    Counted for one process on one device (the fine-tuning commands' setting)."""
     steps_per_epoch = max(1, math.ceil(train_size / cfg.batch_size))
     total = cfg.max_steps or max(1, math.ceil(cfg.num_train_epochs * steps_per_epoch))
-    eval_steps = min(cfg.eval_steps or steps_per_epoch, total)
+    eval_steps = min(cfg.eval_steps or steps_per_epoch, steps_per_epoch, total)
     return {"max_steps": total, "eval_steps": eval_steps, "steps_per_epoch": steps_per_epoch}
 
 
@@ -233,6 +257,7 @@ def train_and_test(model: torch.nn.Module, datasets: dict[str, torch.utils.data.
         eval_strategy="steps", eval_steps=plan["eval_steps"], per_device_eval_batch_size=cfg.eval_batch_size,
         load_best_model_at_end=True, metric_for_best_model=primary, greater_is_better=True,
         label_names=["labels"],  # a peft-wrapped model's forward(*args, **kwargs) hides them
+        restore_callback_states_from_checkpoint=True,  # a resumed run keeps its early-stopping count
     )
     callbacks = [EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience)] if cfg.early_stopping_patience else []
     trainer = StatsTrainer(model=model, args=args, train_dataset=datasets["train"], eval_dataset=datasets["dev"], data_collator=collator,
@@ -246,9 +271,7 @@ def train_and_test(model: torch.nn.Module, datasets: dict[str, torch.utils.data.
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     save(model, seed_dir / "model")
-    history = trainer.state.log_history
-    write_json(seed_dir / "training_log.json", history)
-    shutil.rmtree(seed_dir / "checkpoints", ignore_errors=True)  # the best model is saved; checkpoints were for resuming
+    write_json(seed_dir / "training_log.json", trainer.state.log_history)
     steps = trainer.state.global_step
     result = {
         "seed": seed,
@@ -262,4 +285,5 @@ def train_and_test(model: torch.nn.Module, datasets: dict[str, torch.utils.data.
         "wall_seconds": round(time.time() - started, 1),
     }
     write_json(seed_dir / "eval_results.json", result)
+    shutil.rmtree(seed_dir / "checkpoints", ignore_errors=True)  # results and best model are saved; checkpoints were for resuming
     return result
