@@ -48,7 +48,7 @@ def test_margins_gains_and_ranks_match_hand_computed_values():
     assert "| mean over tasks | | +1.00 | -4.00 |" in md
     assert f"| t1 | {100 * 0.07:.2f} ± {100 * np.std([0.10, 0.06, 0.05], ddof=1):.2f} |" in md
     assert f"| mean over tasks | {100 * per_seed.mean():.2f} ± {100 * per_seed.std(ddof=1):.2f} |" in md
-    assert "kmer-lr: deterministic" in md and "| t1 | mcc | 68.00 ± 2.00 |" in md
+    assert "kmer-lr: deterministic" in md and "| t1 | mcc | 68.00 ± 2.00 | 61.00 ± 1.73 | 50.00 | 62.00 ± 2.00 |" in md
 
 
 def test_benchmark_runs_models_twins_and_baselines_and_resumes(tmp_path, kmer_model, hrq_model, capsys):

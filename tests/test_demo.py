@@ -36,7 +36,8 @@ def test_report_holds_every_table_and_figure_with_the_computed_numbers(quick_dem
     models = ["kmer-lr", "cnn"] + [m for k in ("vq", "hrq", "bpe", "kmer") for m in (k, f"{k}-scratch")]
     assert [(r["task"], r["model"]) for r in rows] == [(t, m) for t in ("oct4_mafk", "species") for m in models]
     for task in ("oct4_mafk", "species"):
-        cells = " | ".join(f"{100 * float(r['mean']):.2f} ± {100 * float(r['std']):.2f}" for r in rows if r["task"] == task)
+        assert all(r["seeds"] == "1" for r in rows)  # one seed: the score alone, no "± 0.00" spread
+        cells = " | ".join(f"{100 * float(r['mean']):.2f}" for r in rows if r["task"] == task)
         assert f"| {task} | mcc | {cells} |" in report  # every model's score, in the order above
     assert all(-1 <= float(r["mean"]) <= 1 for r in rows)
     assert "kmer-lr: deterministic, fitted once" in report and "cnn: deterministic" not in report

@@ -222,8 +222,9 @@ def average_gain(gains: dict[tuple[str, str], dict[int, float]], tokenizer: str,
     return mean, std, len(per_task)
 
 
-def _pm(mean: float, std: float) -> str:
-    return f"{100 * mean:.2f} ± {100 * std:.2f}"
+def _pm(mean: float, std: float, n: int = 2) -> str:
+    """×100, with the spread only where there is one (a single seed has none, not a spread of 0)."""
+    return f"{100 * mean:.2f} ± {100 * std:.2f}" if n > 1 else f"{100 * mean:.2f}"
 
 
 def write_results(output_dir: Path, rows: list[dict[str, Any]], models: list[str]) -> None:
@@ -261,8 +262,8 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
              "| task | metric | " + " | ".join(models) + " |", "|---|---|" + "---:|" * len(models)]
     for task in tasks:
         metric = next(r["metric"] for r in rows if r["task"] == task)
-        lines.append(f"| {task} | {metric} | " + " | ".join(_pm(cells[(task, m)]["mean"], cells[(task, m)]["std"]) if (task, m) in cells else "–"
-                                                         for m in models) + " |")
+        lines.append(f"| {task} | {metric} | " + " | ".join(
+            _pm(cells[(task, m)]["mean"], cells[(task, m)]["std"], cells[(task, m)]["seeds"]) if (task, m) in cells else "–" for m in models) + " |")
     ranks = average_rank(rows, models)
     lines.append("| average rank | | " + " | ".join("–" if np.isnan(ranks[m]) else f"{ranks[m]:.2f}" for m in models) + " |")
     lines.append("| seeds | | " + " | ".join(str(max((cells[(t, m)]["seeds"] for t in tasks if (t, m) in cells), default=0)) for m in models) + " |")
@@ -291,8 +292,9 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
         lines += ["", "## Pretraining gain (pretrained − scratch, ×100, mean ± std over seeds, paired by seed)", "",
                   "| task | " + " | ".join(tokenizers) + " |", "|---|" + "---:|" * len(tokenizers)]
         for task in tasks:
-            lines.append(f"| {task} | " + " | ".join(_pm(*_mean_std(gains[(task, k)].values())) if (task, k) in gains else "–"
+            lines.append(f"| {task} | " + " | ".join(_pm(*_mean_std(gains[(task, k)].values()), len(gains[(task, k)])) if (task, k) in gains else "–"
                                                    for k in tokenizers) + " |")
         averages = {k: average_gain(gains, k, tasks) for k in tokenizers}
-        lines.append("| mean over tasks | " + " | ".join(_pm(a[0], a[1]) if a else "–" for a in averages.values()) + " |")
+        seeds = {k: min(len(gains[(t, k)]) for t in tasks if (t, k) in gains) for k in tokenizers}
+        lines.append("| mean over tasks | " + " | ".join(_pm(a[0], a[1], seeds[k]) if a else "–" for k, a in averages.items()) + " |")
     return "\n".join(lines) + "\n"
