@@ -33,6 +33,16 @@ def gc_task(folder: Path, seed: int = 0, sizes=(200, 60, 60)) -> Path:
     return write_task(folder, rows)
 
 
+def gc_regression_task(folder: Path, seed: int = 0, sizes=(200, 60, 60)) -> Path:
+    """The label is the GC fraction the sequence was drawn with (a regression task)."""
+    rng = np.random.default_rng(seed)
+    rows = {}
+    for split, n in zip(("train", "dev", "test"), sizes):
+        gcs = rng.uniform(0.2, 0.8, size=n)
+        rows[split] = [(random_sequences(rng, 1, g)[0], f"{g:.3f}") for g in gcs]
+    return write_task(folder, rows)
+
+
 def motif_task(folder: Path, motif: str = "TGACGTCA", seed: int = 0, sizes=(400, 100, 100), length: int = 80) -> Path:
     """Uniform random sequences; label 1 has `motif` planted at a random position, label 0 not."""
     rng = np.random.default_rng(seed)

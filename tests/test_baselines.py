@@ -16,7 +16,7 @@ from vqdna.tasks import Task, load_task
 from vqdna.training.finetune import build_classifier, finetune, schedule
 from vqdna.training.token_cache import TokenCache
 
-from helpers import gc_task, motif_task, noise_task, random_sequences, write_task
+from helpers import gc_regression_task, gc_task, motif_task, noise_task
 
 SMALL_CNN = {"channels": 32, "num_train_epochs": 15, "batch_size": 32, "early_stopping_patience": 4}
 SHORT = {"num_train_epochs": 2, "logging_steps": 5, "warmup_steps": 0, "learning_rate": 3e-3, "batch_size": 16}
@@ -160,12 +160,7 @@ def test_training_with_and_without_the_cache_gives_the_same_model(tmp_path, kmer
 
 
 def test_baselines_have_regression_forms(tmp_path):
-    rng = np.random.default_rng(3)
-    rows = {}
-    for split, n in (("train", 300), ("dev", 80), ("test", 80)):
-        gcs = rng.uniform(0.2, 0.8, size=n)
-        rows[split] = [(random_sequences(rng, 1, g)[0], f"{g:.3f}") for g in gcs]
-    task = write_task(tmp_path / "reg", rows)
+    task = gc_regression_task(tmp_path / "reg", seed=3, sizes=(300, 80, 80))
     r = run_baseline("kmer-lr", task, tmp_path / "k", config={"ks": [3], "c_grid": [0.1, 1.0]}, quiet=True)
     assert r["task_type"] == "regression" and r["primary_metric"] == "spearman" and r["test_spearman"] > 0.7, r
     r = run_baseline("cnn", task, tmp_path / "c", config={"channels": 8, "num_train_epochs": 8, "batch_size": 32}, seeds=[1], quiet=True)

@@ -23,7 +23,7 @@ from vqdna.tokenizers import KmerTokenizer
 from vqdna.training.engine import RunError
 from vqdna.training.finetune import build_classifier, finetune, resolve_finetune_config
 
-from helpers import SMALL, gc_task, random_sequences, write_task
+from helpers import SMALL, gc_regression_task, gc_task, random_sequences, write_task
 
 FAST = {"max_steps": 40, "eval_steps": 20, "logging_steps": 10, "warmup_steps": 0, "learning_rate": 3e-3, "batch_size": 16}
 
@@ -121,16 +121,11 @@ def test_predict_and_embed_round_trip(tmp_path, finetuned, gc_task):
 
 
 def test_regression_task(tmp_path, kmer_model):
-    rng = np.random.default_rng(1)
-    rows = {}
-    for split, n in (("train", 200), ("dev", 60), ("test", 60)):
-        gcs = rng.uniform(0.2, 0.8, size=n)
-        rows[split] = [(_sequences(rng, 1, g)[0], f"{g:.3f}") for g in gcs]
-    task = _write_task(tmp_path / "reg", rows)
+    task = gc_regression_task(tmp_path / "reg", seed=1)
     r = finetune(kmer_model, task, tmp_path / "out", config={**FAST, "max_steps": 100}, seeds=[1], quiet=True)
     assert r["task_type"] == "regression" and {"test_spearman", "test_pearson", "test_mse"} <= set(r)
     assert r["test_spearman"] > 0.5, r
-    p = predict(tmp_path / "out", [s for s, _ in rows["test"][:3]])
+    p = predict(tmp_path / "out", load_task(task).splits["test"].sequences[:3])
     assert p.probabilities is None and all(isinstance(v, float) for v in p.predictions)
 
 
