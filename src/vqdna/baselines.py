@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -26,11 +27,11 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 from vqdna.alphabet import N_ID, PAD_ID, to_ids
 from vqdna.config import CNNBaselineConfig, KmerLRBaselineConfig, resolve_section
-from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.seqio import TASK_SPLITS
 from vqdna.storage import package_versions, read_json, save_tensors, write_json
 from vqdna.tasks import Task, load_task
-from vqdna.training.finetune import PRIMARY, SequenceDataset, check_new_run, check_same_run, summarize, train_and_test
+from vqdna.training.finetune import (PRIMARY, SequenceDataset, check_new_run, check_same_run, run_seeds, summarize, task_metrics,
+                                    train_and_test)
 
 KINDS = ("kmer-lr", "cnn")
 
@@ -72,8 +73,6 @@ def _fit_kmer_model(x, y: np.ndarray, task_type: str, c: float, max_iter: int):
     else:
         estimator = LogisticRegression(C=c, max_iter=max_iter)
     model = make_pipeline(StandardScaler(with_mean=False), estimator)
-    import warnings
-
     from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings(record=True) as caught:
@@ -81,10 +80,6 @@ def _fit_kmer_model(x, y: np.ndarray, task_type: str, c: float, max_iter: int):
         model.fit(x, y)
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     return model, converged
-
-
-def _metrics(task_type: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    return regression_metrics(y_true, y_pred) if task_type == "regression" else classification_metrics(y_true, y_pred)
 
 
 def run_kmer_lr(task: Task, cfg: KmerLRBaselineConfig, output_dir: Path, *, quiet: bool = False) -> dict[str, Any]:
@@ -97,14 +92,14 @@ def run_kmer_lr(task: Task, cfg: KmerLRBaselineConfig, output_dir: Path, *, quie
         x = {s: kmer_frequencies(task.splits[s].sequences, k) for s in TASK_SPLITS}
         for c in cfg.c_grid:
             model, converged = _fit_kmer_model(x["train"], task.targets["train"], task.task_type, c, cfg.max_iter)
-            dev = _metrics(task.task_type, task.targets["dev"], model.predict(x["dev"]))
+            dev = task_metrics(task.task_type, task.targets["dev"], model.predict(x["dev"]))
             grid.append({"k": k, "C": c, f"dev_{primary}": dev[primary], "converged": converged})
             if not quiet:
                 print(f"  kmer-lr k={k} C={c:g}: dev {primary} {dev[primary]:.4f}" + ("" if converged else " (not converged)"), flush=True)
             if best is None or (np.isfinite(dev[primary]) and not (np.isfinite(best[0]) and dev[primary] <= best[0])):
                 best = (dev[primary], k, c, dev, model, x["test"])
     score, k, c, dev, model, x_test = best
-    test = _metrics(task.task_type, task.targets["test"], model.predict(x_test))
+    test = task_metrics(task.task_type, task.targets["test"], model.predict(x_test))
     scaler, estimator = model[0], model[-1]
     coef = np.atleast_2d(estimator.coef_)
     save_tensors(output_dir / "model" / "model.safetensors", {
@@ -149,10 +144,8 @@ class OneHotCNNForSequenceClassification(PreTrainedModel):
         self.post_init()
 
     def _init_weights(self, module: nn.Module) -> None:
-        if isinstance(module, (nn.Conv1d, nn.Linear)):
+        if isinstance(module, (nn.Conv1d, nn.Linear, nn.BatchNorm1d)):
             module.reset_parameters()  # PyTorch's (Kaiming-uniform) defaults suit ReLU convolutions
-        elif isinstance(module, nn.BatchNorm1d):
-            module.reset_parameters()
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_) -> SequenceClassifierOutput:
         if attention_mask is None:
@@ -207,6 +200,11 @@ def resolve_baseline_config(kind: str, preset: str, config: dict[str, Any] | Non
     return resolve_section(cls, preset, section, config, seeds=list(seeds) if seeds else None)
 
 
+def baseline_record(kind: str, data_path: str | Path, cfg) -> dict[str, Any]:
+    """What decides a baseline run's results: kept in baseline_config.json, compared on reuse."""
+    return {"kind": kind, "task": str(data_path), "config": dataclasses.asdict(cfg)}
+
+
 def run_baseline(
     kind: str,
     data_path: str | Path,
@@ -224,7 +222,7 @@ def run_baseline(
     output_dir = Path(output_dir)
     cfg = resolve_baseline_config(kind, preset, config, seeds)
     check_new_run(output_dir, resume)
-    record = {"kind": kind, "task": str(data_path), "config": dataclasses.asdict(cfg)}
+    record = baseline_record(kind, data_path, cfg)
     check_same_run(output_dir / "baseline_config.json", record)
     task = load_task(data_path, cfg.task_type, cfg.max_length_bp)
     if not (output_dir / "baseline_config.json").is_file():
@@ -235,15 +233,13 @@ def run_baseline(
         write_json(done, per_seed[0])
     else:
         datasets = {s: SequenceDataset(task.splits[s].sequences, task.targets[s]) for s in TASK_SPLITS}
-        per_seed = []
-        for seed in cfg.seeds:
-            seed_dir = output_dir / f"seed_{seed}"
-            if resume and (seed_dir / "eval_results.json").is_file():
-                per_seed.append(read_json(seed_dir / "eval_results.json", what="seed results"))
-                continue
+
+        def train(seed: int, seed_dir: Path) -> dict[str, Any]:
             torch.manual_seed(seed)
-            per_seed.append(train_and_test(build_cnn(task, cfg), datasets, BaseIdsCollator(), task, cfg, seed, seed_dir,
-                                           save=lambda m, folder: m.save_pretrained(folder), resume=resume, quiet=quiet))
+            return train_and_test(build_cnn(task, cfg), datasets, BaseIdsCollator(), task, cfg, seed, seed_dir,
+                                  save=lambda m, folder: m.save_pretrained(folder), resume=resume, quiet=quiet)
+
+        per_seed = run_seeds(output_dir, cfg.seeds, resume, train)
     result = summarize(task, per_seed)
     result.update(baseline=kind, deterministic=kind == "kmer-lr", task=str(data_path), task_type=task.task_type, label_names=task.label_names,
                   examples={s: len(task.splits[s]) for s in TASK_SPLITS}, config=dataclasses.asdict(cfg), versions=package_versions())

@@ -16,7 +16,6 @@ over the best baseline, the pretraining gain, average ranks, wall times) and res
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import time
 from pathlib import Path
@@ -25,12 +24,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from vqdna.baselines import KINDS as BASELINES
-from vqdna.baselines import resolve_baseline_config, run_baseline
+from vqdna.baselines import baseline_record, resolve_baseline_config, run_baseline
 from vqdna.evaluation.metrics import average_ranks
 from vqdna.storage import package_versions, read_json, write_json, write_text
 from vqdna.training.engine import RunError
 from vqdna.inference import resolve_model_dir
-from vqdna.training.finetune import check_same_run, finetune, resolve_finetune_config
+from vqdna.training.finetune import check_same_run, finetune, resolve_finetune_config, run_record
 
 RESULT_COLUMNS = ("task", "model", "metric", "mean", "std", "seeds", "wall_seconds", "kind", "tokenizer", "per_seed", "seed_ids",
                   "test_accuracy", "deterministic", "source")
@@ -112,8 +111,8 @@ def run_benchmark(
             cells.append((name + SCRATCH, "scratch", name, model))
     order = [c[0] for c in cells]
     # The settings every cell must have been run with: a finished cell from other settings is an error, not a row.
-    finetune_settings = dataclasses.asdict(resolve_finetune_config(preset, config, seeds=list(seeds) if seeds else None, use_lora=use_lora))
-    baseline_settings = {b: dataclasses.asdict(resolve_baseline_config(b, preset, (baseline_config or {}).get(b), seeds)) for b in baselines}
+    finetune_settings = resolve_finetune_config(preset, config, seeds=list(seeds) if seeds else None, use_lora=use_lora)
+    baseline_settings = {b: resolve_baseline_config(b, preset, (baseline_config or {}).get(b), seeds) for b in baselines}
     rows: list[dict[str, Any]] = []
     started = time.time()
     total, done_count, trained_seconds, trained_cells = len(task_dirs) * len(cells), 0, 0.0, 0
@@ -124,10 +123,9 @@ def run_benchmark(
             finished = cell / "eval_results.json"
             if finished.is_file():
                 if kind == "baseline":
-                    check_same_run(cell / "baseline_config.json", {"kind": name, "task": str(task), "config": baseline_settings[name]})
+                    check_same_run(cell / "baseline_config.json", baseline_record(name, task, baseline_settings[name]))
                 else:
-                    check_same_run(cell / "finetune_config.json", {"model": str(resolve_model_dir(model)), "task": str(task),
-                                                                   "from_scratch": kind == "scratch", "config": finetune_settings})
+                    check_same_run(cell / "finetune_config.json", run_record(resolve_model_dir(model), task, kind == "scratch", finetune_settings))
                 result = read_json(finished, what="benchmark cell results")
             else:
                 if not quiet:

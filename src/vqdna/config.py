@@ -141,8 +141,7 @@ class FinetuneConfig:
     cache_tokens: bool = True  # encode each split once with the frozen tokenizer, not every batch of every epoch
 
     def __post_init__(self) -> None:
-        if self.task_type not in ("auto", "classification", "regression"):
-            raise ValueError(f"task_type must be 'auto', 'classification' or 'regression', got {self.task_type!r}")
+        check_task_type(self.task_type)
         check_schedule(self)
 
 
@@ -172,8 +171,7 @@ class CNNBaselineConfig:
     eval_batch_size: int = 256
 
     def __post_init__(self) -> None:
-        if self.task_type not in ("auto", "classification", "regression"):
-            raise ValueError(f"task_type must be 'auto', 'classification' or 'regression', got {self.task_type!r}")
+        check_task_type(self.task_type)
         if self.kernel_size < 1 or self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd and >= 1, got {self.kernel_size}")
         for name in ("channels", "num_layers", "pool_size"):
@@ -198,8 +196,7 @@ class KmerLRBaselineConfig:
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
 
     def __post_init__(self) -> None:
-        if self.task_type not in ("auto", "classification", "regression"):
-            raise ValueError(f"task_type must be 'auto', 'classification' or 'regression', got {self.task_type!r}")
+        check_task_type(self.task_type)
         if not self.ks or any(not 1 <= int(k) <= 8 for k in self.ks):
             raise ValueError(f"ks must be a non-empty list of k-mer sizes in 1..8, got {self.ks}")
         if not self.c_grid or any(float(v) <= 0 for v in self.c_grid):
@@ -208,6 +205,11 @@ class KmerLRBaselineConfig:
         if not self.seeds:
             raise ValueError("seeds: need at least one seed")
         self.seeds = [int(s) for s in self.seeds]
+
+
+def check_task_type(value: str) -> None:
+    if value not in ("auto", "classification", "regression"):
+        raise ValueError(f"task_type must be 'auto', 'classification' or 'regression', got {value!r}")
 
 
 def check_schedule(cfg) -> None:

@@ -1,11 +1,11 @@
 """Stage 3, fine-tuning: a pretrained encoder plus an MLP head on a labeled task (GUE contract).
 
 One run trains one model per seed, each on the Trainer, for `num_train_epochs` (or `max_steps`):
-dev evaluated once per epoch (or every `eval_steps`), training stopped once dev has not improved
-for `early_stopping_patience` evaluations, and the best dev checkpoint tested. The frozen
-tokenizer encodes each split once (cached on disk), so an epoch costs only the encoder. A scratch
-twin (`from_scratch`) trains the same architecture from a random start with the same recipe. LoRA (peft) adapts the encoder's query/key/value/dense layers
-and trains the head in full; the merged model of each seed is saved as an ordinary model folder.
+dev evaluated at least once per epoch, training stopped once dev has not improved for
+`early_stopping_patience` evaluations, and the best dev checkpoint tested. The frozen tokenizer
+encodes each split once (cached on disk), so an epoch costs only the encoder. A scratch twin
+(`from_scratch`) trains the same architecture from a random start with the same recipe. LoRA
+(peft) adapts the encoder's query/key/value/dense layers and trains the head in full; the merged model of each seed is saved as an ordinary model folder.
 Results follow DNABERT-2's `eval_results.json`: test metrics averaged over seeds, with the
 per-seed values beside them.
 """
@@ -124,13 +124,16 @@ def build_classifier(model_dir: Path, task: Task, cfg: FinetuneConfig, *, from_s
         raise RunError(f"LoRA: {exc}") from exc
 
 
+def task_metrics(task_type: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """The test metrics of a task type, from predicted values (regression) or classes."""
+    return regression_metrics(y_true, y_pred) if task_type == "regression" else classification_metrics(y_true, y_pred)
+
+
 def _metrics_fn(task_type: str):
     def compute(pred) -> dict[str, float]:
         logits, labels = pred.predictions, pred.label_ids
         logits = logits[0] if isinstance(logits, tuple) else logits
-        if task_type == "regression":
-            return regression_metrics(labels, logits.reshape(-1))
-        return classification_metrics(labels, logits.argmax(-1))
+        return task_metrics(task_type, labels, logits.reshape(-1) if task_type == "regression" else logits.argmax(-1))
 
     return compute
 
@@ -156,7 +159,7 @@ def finetune(
     cfg = resolve_finetune_config(preset, config, seeds=list(seeds) if seeds else None, use_lora=use_lora)
     check_new_run(output_dir, resume)
     model_dir = resolve_model_dir(model_dir)
-    record = {"model": str(model_dir), "task": str(data_path), "from_scratch": from_scratch, "config": dataclasses.asdict(cfg)}
+    record = run_record(model_dir, data_path, from_scratch, cfg)
     check_same_run(output_dir / "finetune_config.json", record)
     task = load_task(data_path, cfg.task_type, cfg.max_length_bp)
     tokenizer = load_model_tokenizer(model_dir)
@@ -178,13 +181,8 @@ def finetune(
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder / "tokenizer")
 
-    per_seed = []
-    for seed in cfg.seeds:
-        seed_dir = output_dir / f"seed_{seed}"
-        if resume and (seed_dir / "eval_results.json").is_file():
-            per_seed.append(read_json(seed_dir / "eval_results.json", what="seed results"))
-        else:
-            per_seed.append(train_and_test(build(seed), datasets, collator, task, cfg, seed, seed_dir, save=save, resume=resume, quiet=quiet))
+    per_seed = run_seeds(output_dir, cfg.seeds, resume, lambda seed, seed_dir: train_and_test(
+        build(seed), datasets, collator, task, cfg, seed, seed_dir, save=save, resume=resume, quiet=quiet))
     result = summarize(task, per_seed)
     result.update(task=str(data_path), model=str(model_dir), from_scratch=from_scratch, task_type=task.task_type, label_names=task.label_names,
                   examples={s: len(task.splits[s]) for s in TASK_SPLITS}, use_lora=cfg.use_lora,
@@ -196,6 +194,22 @@ def finetune(
 def check_new_run(output_dir: Path, resume: bool) -> None:
     if not resume and output_dir.exists() and any(output_dir.iterdir()):
         raise RunError(f"{output_dir} is not empty (an earlier run?); choose another --output-dir, or pass --resume to continue it (nothing was overwritten)")
+
+
+def run_record(model_dir: str | Path, data_path: str | Path, from_scratch: bool, cfg: FinetuneConfig) -> dict[str, Any]:
+    """What decides a fine-tuning run's results: kept in finetune_config.json, compared on reuse."""
+    return {"model": str(model_dir), "task": str(data_path), "from_scratch": from_scratch, "config": dataclasses.asdict(cfg)}
+
+
+def run_seeds(output_dir: Path, seeds: Sequence[int], resume: bool, train) -> list[dict[str, Any]]:
+    """One result per seed: read back when a resumed run already finished that seed, else
+    `train(seed, seed_dir)`."""
+    results = []
+    for seed in seeds:
+        seed_dir = output_dir / f"seed_{seed}"
+        done = seed_dir / "eval_results.json"
+        results.append(read_json(done, what="seed results") if resume and done.is_file() else train(seed, seed_dir))
+    return results
 
 
 def check_same_run(record_path: Path, record: dict[str, Any]) -> None:
