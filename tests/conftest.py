@@ -74,4 +74,4 @@ def hrq_model(tmp_path_factory, small_genomes) -> Path:
 
     root = tmp_path_factory.mktemp("hrq")
     tok = train_tokenizer("hrq", [small_genomes[0]], root / "tok", config=SMALL_HRQ, max_steps=10, quiet=True)
-    return save_untrained_model(tok, root / "model")
+    return save_untrained_model(tok, root / "model", input_mode="quantized")

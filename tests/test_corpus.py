@@ -40,10 +40,18 @@ def test_short_genome_is_an_error():
         WindowSampler([_genome("tiny", 50, 0)], 100)
 
 
+def test_split_of_many_short_reads_holds_out_whole_reads():
+    g = Genome("reads", [np.full(100, i % 4, np.uint8) for i in range(50)])
+    train, held = g.split(0.1)
+    assert [len(r) for r in train.records] == [100] * 45 and [len(r) for r in held.records] == [100] * 5
+    assert [int(r[0]) for r in held.records] == [i % 4 for i in range(45, 50)]
+
+
 def test_split_is_disjoint_and_tile_covers_every_base():
     g = Genome("a", [np.arange(1000, dtype=np.uint8) % 4, np.arange(333, dtype=np.uint8) % 4])
     train, held = g.split(0.2)
-    assert [len(r) for r in train.records] == [800, 266] and [len(r) for r in held.records] == [200, 67]
+    assert [len(r) for r in train.records] == [1000, 66] and [len(r) for r in held.records] == [267]
+    assert np.array_equal(np.concatenate(train.records + held.records), np.concatenate(g.records))
     tiles = g.tile(128)
     assert sum(len(t) for t in tiles) == g.num_bp
     assert np.array_equal(np.concatenate(tiles[:8]), g.records[0])

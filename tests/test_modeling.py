@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling, VQDNAModel, alibi_slopes, attention_bias
+from vqdna.modeling import (VQDNAConfig, VQDNAForMaskedCodeModeling, VQDNAForSequenceClassification, VQDNAModel, alibi_slopes,
+                            attention_bias, max_pool, mean_pool)
 from vqdna.tokenizers import MASK_TOKEN_ID, NUM_SPECIAL
 
 
@@ -124,3 +125,25 @@ def test_base_preset_is_the_papers_size():
         encoder = VQDNAModel(cfg)
     params = sum(q.numel() for q in encoder.parameters())
     assert 84e6 < params < 88e6  # the paper: 86M
+
+
+def test_pooling_is_hand_computed_and_ignores_padding():
+    hidden = torch.tensor([[[1.0, -5.0], [3.0, -1.0], [100.0, 100.0]]])  # the third token is padding
+    mask = torch.tensor([[1, 1, 0]])
+    torch.testing.assert_close(mean_pool(hidden, mask), torch.tensor([[2.0, -3.0]]))
+    torch.testing.assert_close(max_pool(hidden, mask), torch.tensor([[3.0, -1.0]]))
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max"])
+def test_classifier_logits_do_not_depend_on_padding(pooling):
+    torch.manual_seed(0)
+    model = VQDNAForSequenceClassification(_config(num_labels=3, pooling=pooling)).eval()
+    ids = torch.randint(NUM_SPECIAL, 37, (1, 15))
+    padded = torch.cat([ids, torch.zeros(1, 5, dtype=torch.long)], 1)
+    mask = torch.cat([torch.ones(1, 15), torch.zeros(1, 5)], 1).long()
+    torch.testing.assert_close(model(ids).logits, model(padded, mask).logits, rtol=1e-5, atol=1e-5)
+
+
+def test_unknown_pooling_is_an_error():
+    with pytest.raises(ValueError, match="pooling must be 'mean' or 'max', got 'cls'"):
+        _config(pooling="cls")

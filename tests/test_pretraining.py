@@ -52,6 +52,24 @@ def test_loss_falls_and_results_are_written(tmp_path, small_genomes, tokenizers,
 
     model = VQDNAForMaskedCodeModeling.from_pretrained(out)
     assert len(model.heads) == levels
+    assert model.config.input_mode == "ids"  # the default for every tokenizer (learned token embeddings)
+
+
+def test_quantized_input_and_isolated_masking(tmp_path, small_genomes, tokenizers):
+    out = tmp_path / "q"
+    pretrain(tokenizers / "vq", list(small_genomes), out, config={**MCM, "input_mode": "quantized", "span_tokens": 1}, max_steps=2, quiet=True)
+    saved = json.loads((out / "eval_results.json").read_text())
+    from vqdna.masking import mask_span_tokens
+    from vqdna.tokenizers import load_tokenizer
+
+    # trained on isolated tokens, evaluated on leak-free spans (a neighbour would give an isolated one away)
+    assert saved["span_tokens"] == 1 and saved["eval_span_tokens"] == mask_span_tokens(load_tokenizer(tokenizers / "vq")) > 1
+    weights = load_file(out / "model.safetensors")
+    assert "vqdna.embeddings.codebook_0" in weights and weights["vqdna.embeddings.codebook_0"].shape == (64, 16)
+    with pytest.raises(RunError, match="input_mode 'quantized' needs a VQ/HRQ tokenizer, not kmer"):
+        pretrain(tokenizers / "kmer", list(small_genomes), tmp_path / "k", config={**MCM, "input_mode": "quantized"}, max_steps=2, quiet=True)
+    with pytest.raises(ValueError, match="input_mode must be 'ids' or 'quantized', got 'auto'"):
+        pretrain(tokenizers / "vq", list(small_genomes), tmp_path / "a", config={**MCM, "input_mode": "auto"}, max_steps=2, quiet=True)
 
 
 def test_resume_gives_the_uninterrupted_weights(tmp_path, small_genomes, tokenizers):

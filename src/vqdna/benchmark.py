@@ -16,6 +16,7 @@ over the best baseline, the pretraining gain, average ranks, wall times) and res
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from vqdna.evaluation.metrics import average_ranks
 from vqdna.storage import package_versions, read_json, write_json, write_text
 from vqdna.training.engine import RunError
 from vqdna.inference import resolve_model_dir
+from vqdna.tokenizers import KINDS as TOKENIZER_KINDS
 from vqdna.training.finetune import check_same_run, finetune, resolve_finetune_config, run_record
 
 RESULT_COLUMNS = ("task", "model", "metric", "mean", "std", "seeds", "wall_seconds", "kind", "tokenizer", "per_seed", "seed_ids",
@@ -57,20 +59,84 @@ def find_tasks(suite: str | Path, names: Sequence[str] | None = None) -> list[Pa
     return tasks
 
 
-def parse_models(spec: str | None, models_dir: str | Path | None) -> dict[str, Path]:
-    """'vq,hrq' with --models-dir M → {vq: M/vq, hrq: M/hrq}; 'vq=path,...' names folders directly."""
-    models: dict[str, Path] = {}
+def parse_models(spec: str | None, models_dir: str | Path | None) -> dict[str, Path | None]:
+    """'vq,hrq' with --models-dir M → {vq: M/vq, hrq: M/hrq}; 'vq=path,...' names folders directly;
+    a tokenizer kind with neither → None: the benchmark trains that model (see `train_models`)."""
+    models: dict[str, Path | None] = {}
     for item in (s.strip() for s in (spec or "").split(",") if s.strip()):
         name, _, path = item.partition("=")
         if name in BASELINES or name.endswith(SCRATCH):
             raise RunError(f"--tokenizers {name!r}: that name is taken by a baseline or a scratch twin; name the model otherwise")
+        if not path and models_dir is None:
+            if name not in TOKENIZER_KINDS:
+                raise RunError(f"--tokenizers {name!r}: not a tokenizer kind ({', '.join(TOKENIZER_KINDS)}) the benchmark can train; "
+                               f"give --models-dir (holding {name}/) or write {name}=MODEL_DIR")
+            models[name] = None
+            continue
         if not path:
-            if models_dir is None:
-                raise RunError(f"--tokenizers {item!r}: give --models-dir (holding {item}/) or write {item}=MODEL_DIR")
             path = str(Path(models_dir) / name)
         if not Path(path).is_dir():
             raise RunError(f"--tokenizers {name}: no model folder {path}")
         models[name] = Path(path)
+    return models
+
+
+def train_models(
+    names: Sequence[str],
+    output_dir: str | Path,
+    *,
+    preset: str = "tiny",
+    fasta: Sequence[str | Path] | None = None,
+    tokenizer_config: dict[str, Any] | None = None,
+    pretrain_config: dict[str, Any] | None = None,
+    quiet: bool = False,
+) -> dict[str, Path]:
+    """The models a benchmark was not given: for each tokenizer kind in `names`, the tokenizer
+    (OUTPUT_DIR/tokenizers/NAME) and then the encoder pretrained on it (OUTPUT_DIR/models/NAME),
+    on `fasta` (one species per file) or the built-in corpus, with the preset's budget.
+    `tokenizer_config` / `pretrain_config` override the preset as `train-tokenizer --config` /
+    `pretrain --config` do. A finished step is reused, an interrupted one resumed, and a folder
+    trained with other settings is an error (nothing is overwritten)."""
+    from vqdna.datasets import PRETRAINING_CORPUS, pretraining_genomes
+    from vqdna.tokenizers import load_tokenizer
+    from vqdna.training.pretrain import pretrain_on_genomes, resolve_pretrain_config
+    from vqdna.training.tokenizer import load_genomes, parse_overrides, resolve_configs, train_tokenizer_on_genomes
+
+    output_dir = Path(output_dir)
+    corpus = [str(f) for f in fasta] if fasta else [f"built-in: {key}" for key in PRETRAINING_CORPUS]
+    plans = {}
+    for name in names:  # every setting is checked before anything trains
+        tok_cfg, tok_training = resolve_configs(name, preset, parse_overrides(tokenizer_config))
+        pre_cfg = resolve_pretrain_config(preset, pretrain_config)
+        record = {"tokenizer": name, "corpus": corpus, "config": {"tokenizer": dataclasses.asdict(tok_cfg), "tokenizer_training": dataclasses.asdict(tok_training),
+                                                                 "pretrain": dataclasses.asdict(pre_cfg)}}
+        check_same_run(output_dir / "models" / name / "recipe.json", record)
+        plans[name] = (record, pre_cfg)
+    genomes = None
+    models = {}
+    for n, name in enumerate(names, 1):
+        record, pre_cfg = plans[name]
+        tok_dir, model_dir = output_dir / "tokenizers" / name, output_dir / "models" / name
+        models[name] = model_dir
+        if (model_dir / "eval_results.json").is_file():
+            continue
+        if genomes is None:
+            genomes = load_genomes(fasta) if fasta else pretraining_genomes()
+        write_json(model_dir / "recipe.json", {**record, "preset": preset, "versions": package_versions()})
+        t0 = time.time()
+        if (tok_dir / "config.json").is_file():
+            tokenizer = load_tokenizer(tok_dir)
+        else:
+            if not quiet:
+                print(f"models [{n}/{len(names)}]: training the {name} tokenizer on {', '.join(g.name for g in genomes)} -> {tok_dir}", flush=True)
+            tokenizer = train_tokenizer_on_genomes(name, genomes, tok_dir, preset=preset, config=tokenizer_config,
+                                                   resume=(tok_dir / "checkpoints").is_dir(), quiet=quiet)
+        if not quiet:
+            print(f"models [{n}/{len(names)}]: pretraining the encoder on {name} tokens ({pre_cfg.max_steps} steps) -> {model_dir}", flush=True)
+        pretrain_on_genomes(tokenizer, genomes, model_dir, pre_cfg, resume=(model_dir / "checkpoints").is_dir(), quiet=quiet,
+                            tokenizer_dir=str(tok_dir))
+        if not quiet:
+            print(f"models [{n}/{len(names)}]: {name} ready in {(time.time() - t0) / 60:.1f} min", flush=True)
     return models
 
 
@@ -85,9 +151,12 @@ def parse_baselines(spec: str | None) -> list[str]:
 
 def run_benchmark(
     suite: str | Path,
-    models: dict[str, Path],
+    models: dict[str, Path | None],
     output_dir: str | Path,
     *,
+    pretrain_fasta: Sequence[str | Path] | None = None,
+    tokenizer_config: dict[str, Any] | None = None,
+    pretrain_config: dict[str, Any] | None = None,
     tasks: Sequence[str] | None = None,
     baselines: Sequence[str] = BASELINES,
     scratch: bool = True,
@@ -98,12 +167,21 @@ def run_benchmark(
     use_lora: bool | None = None,
     quiet: bool = False,
 ) -> list[dict[str, Any]]:
-    """`config` overrides the fine-tuning recipe (models and twins); `baseline_config` maps a
+    """`models` maps a row name to a pretrained model folder, or to None for a tokenizer kind to
+    train first into OUTPUT_DIR/models (`train_models`, on `pretrain_fasta` or the built-in
+    corpus). `config` overrides the fine-tuning recipe (models and twins); `baseline_config` maps a
     baseline kind to overrides of its own section."""
     output_dir = Path(output_dir)
     task_dirs = find_tasks(suite, tasks)
     if not models and not baselines:
         raise RunError("nothing to benchmark: give --tokenizers and/or --baselines")
+    missing = [name for name, folder in models.items() if folder is None]
+    if pretrain_fasta and not missing:
+        raise RunError("--pretrain-fasta: every model was given (--models-dir or NAME=DIR), so nothing would be pretrained on it")
+    if missing:
+        trained = train_models(missing, output_dir, preset=preset, fasta=pretrain_fasta, tokenizer_config=tokenizer_config,
+                               pretrain_config=pretrain_config, quiet=quiet)
+        models = {name: folder or trained[name] for name, folder in models.items()}
     cells: list[tuple[str, str, str, Path | None]] = [(b, "baseline", "", None) for b in baselines]
     for name, model in models.items():
         cells.append((name, "pretrained", name, model))
@@ -121,13 +199,17 @@ def run_benchmark(
             cell = output_dir / task.name / name
             done_count += 1
             finished = cell / "eval_results.json"
+            result = None
             if finished.is_file():
                 if kind == "baseline":
                     check_same_run(cell / "baseline_config.json", baseline_record(name, task, baseline_settings[name]))
                 else:
                     check_same_run(cell / "finetune_config.json", run_record(resolve_model_dir(model), task, kind == "scratch", finetune_settings))
                 result = read_json(finished, what="benchmark cell results")
-            else:
+                wanted = (baseline_settings[name] if kind == "baseline" else finetune_settings).seeds
+                if not result.get("deterministic") and not set(wanted) <= {r["seed"] for r in result["per_seed"]}:
+                    result = None  # more seeds asked for than the cell holds: its finished seeds are reused, the others trained
+            if result is None:
                 if not quiet:
                     eta = f", about {(total - done_count + 1) * trained_seconds / trained_cells / 60:.0f} min left" if trained_cells else ""
                     print(f"benchmark [{done_count}/{total}{eta}]: {task.name} × {name}", flush=True)
@@ -143,7 +225,9 @@ def run_benchmark(
             rows.append(_row(task.name, name, kind, tokenizer, model, result))
             write_results(output_dir, rows, order)  # after every cell, so a partial run shows its table
     write_json(output_dir / "benchmark.json", {
-        "suite": str(suite), "tasks": [t.name for t in task_dirs], "models": {k: str(v) for k, v in models.items()}, "baselines": list(baselines),
+        "suite": str(suite), "tasks": [t.name for t in task_dirs], "models": {k: str(v) for k, v in models.items()}, "trained_models": missing,
+        "pretrain_fasta": [str(f) for f in pretrain_fasta or []], "tokenizer_config": tokenizer_config or {}, "pretrain_config": pretrain_config or {},
+        "baselines": list(baselines),
         "scratch": scratch, "preset": preset, "config": config or {}, "baseline_config": baseline_config or {}, "seeds": list(seeds) if seeds else None,
         "use_lora": use_lora, "wall_seconds": round(time.time() - started, 1), "versions": package_versions()})
     return rows

@@ -131,7 +131,7 @@ def _finetune(args) -> None:
 
 def _finetune_overrides(args) -> dict | None:
     config = dict(_config_option(args) or {})
-    for key in ("lora_r", "lora_alpha", "max_steps", "num_train_epochs", "early_stopping_patience", "learning_rate"):
+    for key in ("lora_r", "lora_alpha", "max_steps", "num_train_epochs", "early_stopping_patience", "learning_rate", "pooling"):
         if getattr(args, key, None) is not None:
             config[key] = getattr(args, key)
     if getattr(args, "lora_target_modules", None):
@@ -241,7 +241,10 @@ def _benchmark(args) -> None:
         if unknown:
             raise ValueError(f"--baseline-config: {', '.join(unknown)} is not among the baselines run ({', '.join(baselines) or 'none'})")
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
-    run_benchmark(args.suite, models, args.output_dir, tasks=tasks, baselines=baselines, scratch=args.scratch,
+    tokenizer_config = json_option(args.tokenizer_config, "--tokenizer-config") if args.tokenizer_config else None
+    pretrain_config = json_option(args.pretrain_config, "--pretrain-config") if args.pretrain_config else None
+    run_benchmark(args.suite, models, args.output_dir, pretrain_fasta=args.pretrain_fasta, tokenizer_config=tokenizer_config,
+                  pretrain_config=pretrain_config, tasks=tasks, baselines=baselines, scratch=args.scratch,
                   preset=args.preset, config=_finetune_overrides(args), baseline_config=baseline_config,
                   seeds=_seeds(args.seeds), use_lora=args.use_lora, quiet=args.quiet)
     _say(args, (args.output_dir / "results.md").read_text() + f"-> {args.output_dir}/results.csv, results.md, results.png")
@@ -357,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--max-steps", type=int, help="training length in steps; overrides --num-train-epochs")
         p.add_argument("--early-stopping-patience", type=int, help="stop after this many dev evaluations without improvement")
         p.add_argument("--learning-rate", type=float)
+        p.add_argument("--pooling", choices=("mean", "max"), help="how the head pools the encoder's tokens (the preset's default)")
         p.add_argument("--seeds", help="comma-separated seeds, e.g. 1,2,3 (default: the preset's)")
 
     p = sub.add_parser("finetune", help="fine-tune a pretrained model on a task folder (train/dev/test.csv)")
@@ -421,8 +425,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("benchmark", help="every model, its scratch twin and the baselines on every task of a suite; tables + chart")
     p.add_argument("--suite", required=True, type=Path, help="a folder of task folders (or one task folder)")
     p.add_argument("--tasks", help="comma-separated task folder names to run (default: all in --suite)")
-    p.add_argument("--tokenizers", help="e.g. vq,hrq,bpe,kmer (models in --models-dir) or vq=DIR,bpe=DIR")
+    p.add_argument("--tokenizers", help="e.g. vq,hrq,bpe,kmer: models in --models-dir, or vq=DIR,bpe=DIR; "
+                   "with neither, each tokenizer and its encoder are trained first into OUTPUT_DIR/models")
     p.add_argument("--models-dir", type=Path, help="holds one pretrained model folder per tokenizer name")
+    p.add_argument("--pretrain-fasta", nargs="+", type=Path,
+                   help="genomes (one species per FASTA file) to train the missing tokenizers and encoders on (default: the built-in corpus)")
+    p.add_argument("--tokenizer-config", help="JSON overrides of the preset for the tokenizers trained here (as train-tokenizer --config)")
+    p.add_argument("--pretrain-config", help="JSON overrides of the preset for the encoders pretrained here (as pretrain --config)")
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--baselines", default="kmer-lr,cnn", help="comma-separated baselines to run beside the models: kmer-lr, cnn (default both), or none")
     p.add_argument("--baseline-config", help='JSON overrides per baseline, e.g. {"cnn": {"num_train_epochs": 10}}')

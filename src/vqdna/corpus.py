@@ -36,13 +36,20 @@ class Genome:
         return int(sum(len(r) for r in self.records))
 
     def split(self, heldout_fraction: float) -> tuple["Genome", "Genome"]:
-        """(train, held-out): the last `heldout_fraction` of every record is held out, so the two
-        parts never share a base."""
+        """(train, held-out): the last `heldout_fraction` of the genome's bases, records taken in
+        file order, is held out, so the two parts never share a base. Cutting the concatenation
+        (not every record) keeps whole records held out when a corpus is many short reads."""
         if not 0.0 < heldout_fraction < 1.0:
             raise ValueError(f"heldout_fraction must be in (0, 1), got {heldout_fraction}")
-        cuts = [int(round(len(r) * (1 - heldout_fraction))) for r in self.records]
-        train = [r[:c] for r, c in zip(self.records, cuts) if c > 0]
-        held = [r[c:] for r, c in zip(self.records, cuts) if c < len(r)]
+        cut = int(round(self.num_bp * (1 - heldout_fraction)))
+        train, held, start = [], [], 0
+        for r in self.records:
+            c = min(max(cut - start, 0), len(r))
+            if c > 0:
+                train.append(r[:c])
+            if c < len(r):
+                held.append(r[c:])
+            start += len(r)
         return (
             Genome(self.name, train, self.weight, self.sources),
             Genome(self.name + " (held-out)", held, self.weight, self.sources),
@@ -61,21 +68,24 @@ def species_name(path: Path) -> str:
 
 
 class WindowSampler:
-    """Draws windows of `window_bp` from several genomes: a genome by weight, a record by its
-    number of start positions, a start uniformly. Windows with more than `max_n_fraction`
-    ambiguous bases are redrawn."""
+    """Draws windows of `window_bp` from several genomes: a genome by weight, then a start
+    uniformly over all its valid start positions (so a record by its number of starts). Windows
+    with more than `max_n_fraction` ambiguous bases are redrawn."""
 
     def __init__(self, genomes: list[Genome], window_bp: int, *, seed: int = 0, max_n_fraction: float = 0.1):
         if not genomes:
             raise ValueError("no genomes to sample windows from")
         self.genomes, self.window_bp, self.seed, self.max_n_fraction = genomes, window_bp, seed, max_n_fraction
-        self._starts = []  # per genome: number of valid starts per record
+        # Per genome: the cumulative number of valid window starts over its records, so that a
+        # start drawn uniformly over the whole genome finds its record by binary search (a corpus
+        # of 100,000 short reads costs no more per window than one chromosome).
+        self._cumulative_starts = []
         for g in genomes:
             starts = np.array([max(len(r) - window_bp + 1, 0) for r in g.records], dtype=np.int64)
             if starts.sum() == 0:
                 longest = max((len(r) for r in g.records), default=0)
                 raise SequenceError(f"{g.name}: no record is as long as a {window_bp} bp window (longest {longest} bp)")
-            self._starts.append(starts)
+            self._cumulative_starts.append(np.cumsum(starts))
         weights = np.array([g.weight for g in genomes], dtype=np.float64)
         if (weights < 0).any() or weights.sum() <= 0:
             raise ValueError(f"species weights must be non-negative and not all zero, got {weights.tolist()}")
@@ -86,9 +96,10 @@ class WindowSampler:
         rng = np.random.default_rng((self.seed, index))
         for _ in range(100):
             gi = int(rng.choice(len(self.genomes), p=self.weights))
-            starts = self._starts[gi]
-            ri = int(rng.choice(len(starts), p=starts / starts.sum()))
-            s = int(rng.integers(starts[ri]))
+            cumulative = self._cumulative_starts[gi]
+            position = int(rng.integers(cumulative[-1]))  # uniform over every valid start of the genome
+            ri = int(np.searchsorted(cumulative, position, side="right"))
+            s = position - (int(cumulative[ri - 1]) if ri else 0)
             ids = self.genomes[gi].records[ri][s : s + self.window_bp]
             if n_fraction(ids) <= self.max_n_fraction:
                 return ids, gi

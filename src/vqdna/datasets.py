@@ -14,6 +14,8 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
+from vqdna.corpus import Genome
+
 
 @dataclass(frozen=True)
 class BuiltinDataset:
@@ -111,7 +113,17 @@ DATASETS = {
 }
 
 
+# The built-in pretraining corpus (tokenizers and encoders, when no FASTA is given): a bacterium
+# and a plant chromosome, 33 Mbp in all, both shipped by packages the set-up installs.
+PRETRAINING_CORPUS = {"c_diphtheriae": "C. diphtheriae", "a_thaliana_chr1": "A. thaliana"}
+
+
 def get_dataset(name: str) -> BuiltinDataset:
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; built-in datasets are {', '.join(DATASETS)}")
     return DATASETS[name]
+
+
+def pretraining_genomes() -> list[Genome]:
+    """The built-in pretraining corpus as genomes (one per species, equal sampling weights)."""
+    return [Genome.from_fasta(get_dataset(key).path(), name=name) for key, name in PRETRAINING_CORPUS.items()]

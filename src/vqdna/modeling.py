@@ -43,6 +43,7 @@ class VQDNAConfig(PretrainedConfig):
         tokenizer_kind: str = "",
         bp_per_token: float = 1.0,
         alibi_direction: float = 0.0,
+        pooling: str = "mean",
         **kwargs,
     ):
         kwargs.setdefault("pad_token_id", PAD_TOKEN_ID)
@@ -63,6 +64,9 @@ class VQDNAConfig(PretrainedConfig):
         if alibi_direction < 0:
             raise ValueError(f"alibi_direction must be >= 0, got {alibi_direction}")
         self.alibi_direction = alibi_direction
+        if pooling not in ("mean", "max"):
+            raise ValueError(f"pooling must be 'mean' or 'max', got {pooling!r}")
+        self.pooling = pooling  # the sequence classifier's (see VQDNAForSequenceClassification)
 
     @property
     def num_levels(self) -> int:
@@ -286,6 +290,14 @@ def mean_pool(hidden: Tensor, attention_mask: Tensor) -> Tensor:
     return (hidden * m).sum(1) / m.sum(1).clamp_min(1.0)
 
 
+def max_pool(hidden: Tensor, attention_mask: Tensor) -> Tensor:
+    """Maximum over the real (non-padding) tokens of each sequence, feature by feature."""
+    return hidden.masked_fill(attention_mask.unsqueeze(-1) == 0, torch.finfo(hidden.dtype).min).amax(1)
+
+
+POOLING = {"mean": mean_pool, "max": max_pool}
+
+
 class ClassificationHead(nn.Module):
     """A two-layer MLP on pooled tokens. Its layers are not called `dense`, so LoRA targets that
     name only the encoder's layers and the head is trained in full."""
@@ -301,9 +313,10 @@ class ClassificationHead(nn.Module):
 
 
 class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
-    """Encoder plus an MLP head on mask-aware mean-pooled tokens. `config.problem_type` is
-    "single_label_classification" (cross-entropy over `num_labels` classes) or "regression"
-    (mean squared error on one float)."""
+    """Encoder plus an MLP head on mask-aware pooled tokens (`config.pooling`: "mean", the
+    default, or "max": a motif found anywhere in the sequence is not averaged away).
+    `config.problem_type` is "single_label_classification" (cross-entropy over `num_labels`
+    classes) or "regression" (mean squared error on one float)."""
 
     def __init__(self, config: VQDNAConfig):
         super().__init__(config)
@@ -318,7 +331,7 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
         if attention_mask is None:
             attention_mask = torch.ones(input_ids.shape[:2], dtype=torch.long, device=input_ids.device)
         hidden = self.vqdna(input_ids, attention_mask).last_hidden_state
-        logits = self.classifier(mean_pool(hidden, attention_mask)).float()
+        logits = self.classifier(POOLING[self.config.pooling](hidden, attention_mask)).float()
         loss = None
         if labels is not None:
             if self.config.problem_type == "regression":

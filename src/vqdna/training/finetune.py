@@ -95,7 +95,8 @@ def build_classifier(model_dir: Path, task: Task, cfg: FinetuneConfig, *, from_s
     that pretrained − scratch measures what pretraining adds. Only the frozen codebook copies
     (the tokenizer's vectors, which a `quantized`-input encoder reads) come from `model_dir`:
     they belong to the tokenizer, not to pretraining."""
-    kwargs: dict[str, Any] = {"num_labels": task.num_labels, "problem_type": "regression" if task.task_type == "regression" else "single_label_classification"}
+    kwargs: dict[str, Any] = {"num_labels": task.num_labels, "problem_type": "regression" if task.task_type == "regression" else "single_label_classification",
+                              "pooling": cfg.pooling}
     if task.task_type == "classification":
         kwargs["id2label"] = dict(enumerate(task.label_names))
         kwargs["label2id"] = {n: i for i, n in enumerate(task.label_names)}

@@ -46,7 +46,7 @@ def build_model(tokenizer: GenomeTokenizer, cfg: PretrainConfig) -> VQDNAForMask
     vocab = tokenizer.vocab_size
     sizes = list(vocab) if isinstance(vocab, tuple) else [vocab]
     learned = isinstance(tokenizer, VQTokenizer)
-    mode = ("quantized" if learned else "ids") if cfg.input_mode == "auto" else cfg.input_mode
+    mode = cfg.input_mode
     if mode == "quantized" and not learned:
         raise RunError(f"input_mode 'quantized' needs a VQ/HRQ tokenizer, not {tokenizer.kind}")
     config = VQDNAConfig(
@@ -156,7 +156,9 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
     # trained at step i // windows_per_step and the warm-up is a function of the index alone.
     warmup_windows = int(cfg.span_warmup_fraction * cfg.max_steps) * windows_per_step
     collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, cfg.span_tokens, seed=cfg.seed, span_warmup_windows=warmup_windows)
-    eval_collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, cfg.span_tokens, seed=cfg.seed)  # always leak-free
+    # Evaluation always masks leak-free spans, whatever spans training used: with shorter ones a
+    # visible neighbouring code would give the masked one away, and the accuracy would measure that.
+    eval_collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, None, seed=cfg.seed)
     torch.manual_seed(cfg.seed)
     model = build_model(tokenizer, cfg)
     dataset = WindowDataset(train, cfg.max_steps * windows_per_step)
@@ -180,7 +182,7 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
     result = evaluate_masked(trainer.model, eval_collator, eval_windows, baseline_ids)
     result.update(
         tokenizer=tokenizer_dir or tokenizer.kind, tokenizer_kind=tokenizer.kind, steps=trainer.state.global_step,
-        span_tokens=collator.span_tokens, mask_ratio=cfg.mask_ratio, eval_windows=cfg.eval_windows, window_bp=cfg.window_bp,
+        span_tokens=collator.span_tokens, eval_span_tokens=eval_collator.span_tokens, mask_ratio=cfg.mask_ratio, eval_windows=cfg.eval_windows, window_bp=cfg.window_bp,
         parameters=sum(p.numel() for p in model.parameters()), wall_seconds=round(time.time() - started, 1),
         seed=cfg.seed, config=dataclasses.asdict(cfg), versions=package_versions(),
         corpus=[{"species": g.name, "files": g.sources, "bp": g.num_bp, "weight": g.weight} for g in genomes],
