@@ -101,7 +101,7 @@ def test_benchmark_trains_missing_models_on_the_builtin_corpus_and_reuses_them(t
     pretrain_config = {**SMALL, "window_bp": 64, "batch_size": 4, "max_steps": 3, "warmup_steps": 0, "eval_windows": 4, "logging_steps": 1}
     args = ["-q", "benchmark", "--suite", str(suite), "--tokenizers", "vq,kmer", "--output-dir", str(out), "--preset", "tiny",
             "--tokenizer-config", json.dumps(tokenizer_config), "--pretrain-config", json.dumps(pretrain_config),
-            "--seeds", "1", "--max-steps", "2", "--baselines", "none", "--no-scratch"]
+            "--seeds", "1", "--max-steps", "2", "--baselines", "none", "--no-scratch", "--pooling", "max"]
     assert main(args) == 0
     for kind in ("vq", "kmer"):
         recipe = json.loads((out / "models" / kind / "recipe.json").read_text())
@@ -109,6 +109,7 @@ def test_benchmark_trains_missing_models_on_the_builtin_corpus_and_reuses_them(t
         assert json.loads((out / "models" / kind / "eval_results.json").read_text())["steps"] == 3
         assert (out / "tokenizers" / kind / "config.json").is_file()
     assert json.loads((out / "tokenizers" / "vq" / "config.json").read_text())["metadata"]["corpus"][0]["species"] == "C. diphtheriae"
+    assert json.loads((out / "gc" / "vq" / "seed_1" / "model" / "config.json").read_text())["pooling"] == "max"
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert [(r["model"], r["source"]) for r in rows] == [("vq", str(out / "models" / "vq")), ("kmer", str(out / "models" / "kmer"))]
     stamp = (out / "models" / "vq" / "model.safetensors").stat().st_mtime
