@@ -104,18 +104,18 @@ def train_models(
 
     output_dir = Path(output_dir)
     corpus = [str(f) for f in fasta] if fasta else [f"built-in: {key}" for key in PRETRAINING_CORPUS]
-    plans = {}
+    pre_cfg = resolve_pretrain_config(preset, pretrain_config)
+    records = {}
     for name in names:  # every setting is checked before anything trains
         tok_cfg, tok_training = resolve_configs(name, preset, parse_overrides(tokenizer_config))
-        pre_cfg = resolve_pretrain_config(preset, pretrain_config)
         record = {"tokenizer": name, "corpus": corpus, "config": {"tokenizer": dataclasses.asdict(tok_cfg), "tokenizer_training": dataclasses.asdict(tok_training),
                                                                  "pretrain": dataclasses.asdict(pre_cfg)}}
         check_same_run(output_dir / "models" / name / "recipe.json", record)
-        plans[name] = (record, pre_cfg)
+        records[name] = record
     genomes = None
     models = {}
     for n, name in enumerate(names, 1):
-        record, pre_cfg = plans[name]
+        record = records[name]
         tok_dir, model_dir = output_dir / "tokenizers" / name, output_dir / "models" / name
         models[name] = model_dir
         if (model_dir / "eval_results.json").is_file():

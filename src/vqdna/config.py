@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 PRESETS = ("tiny", "fast", "base")
+INPUT_MODES = ("ids", "quantized")  # the encoder's input; see vqdna.modeling.Embeddings
+POOLINGS = ("mean", "max")  # the sequence classifier's; see vqdna.modeling.POOLING
 
 
 @dataclass
@@ -117,8 +119,7 @@ class PretrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.input_mode not in ("ids", "quantized"):
-            raise ValueError(f"input_mode must be 'ids' or 'quantized', got {self.input_mode!r}")
+        check_choice("input_mode", self.input_mode, INPUT_MODES)
 
 
 @dataclass
@@ -150,8 +151,7 @@ class FinetuneConfig:
 
     def __post_init__(self) -> None:
         check_task_type(self.task_type)
-        if self.pooling not in ("mean", "max"):
-            raise ValueError(f"pooling must be 'mean' or 'max', got {self.pooling!r}")
+        check_choice("pooling", self.pooling, POOLINGS)
         check_schedule(self)
 
 
@@ -215,6 +215,11 @@ class KmerLRBaselineConfig:
         if not self.seeds:
             raise ValueError("seeds: need at least one seed")
         self.seeds = [int(s) for s in self.seeds]
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be {' or '.join(repr(c) for c in choices)}, got {value!r}")
 
 
 def check_task_type(value: str) -> None:

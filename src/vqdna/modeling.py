@@ -21,6 +21,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.utils import ModelOutput
 
+from vqdna.config import INPUT_MODES, POOLINGS, check_choice
 from vqdna.tokenizers import NUM_SPECIAL, PAD_TOKEN_ID
 
 
@@ -49,8 +50,7 @@ class VQDNAConfig(PretrainedConfig):
         kwargs.setdefault("pad_token_id", PAD_TOKEN_ID)
         super().__init__(**kwargs)
         self.level_vocab_sizes = list(level_vocab_sizes or [NUM_SPECIAL])
-        if input_mode not in ("ids", "quantized"):
-            raise ValueError(f"input_mode must be 'ids' or 'quantized', got {input_mode!r}")
+        check_choice("input_mode", input_mode, INPUT_MODES)
         if input_mode == "quantized" and code_dim <= 0:
             raise ValueError("input_mode='quantized' needs the tokenizer's code_dim")
         if hidden_size % num_attention_heads:
@@ -64,8 +64,7 @@ class VQDNAConfig(PretrainedConfig):
         if alibi_direction < 0:
             raise ValueError(f"alibi_direction must be >= 0, got {alibi_direction}")
         self.alibi_direction = alibi_direction
-        if pooling not in ("mean", "max"):
-            raise ValueError(f"pooling must be 'mean' or 'max', got {pooling!r}")
+        check_choice("pooling", pooling, POOLINGS)
         self.pooling = pooling  # the sequence classifier's (see VQDNAForSequenceClassification)
 
     @property
@@ -296,6 +295,7 @@ def max_pool(hidden: Tensor, attention_mask: Tensor) -> Tensor:
 
 
 POOLING = {"mean": mean_pool, "max": max_pool}
+assert tuple(POOLING) == POOLINGS
 
 
 class ClassificationHead(nn.Module):

@@ -46,17 +46,16 @@ def build_model(tokenizer: GenomeTokenizer, cfg: PretrainConfig) -> VQDNAForMask
     vocab = tokenizer.vocab_size
     sizes = list(vocab) if isinstance(vocab, tuple) else [vocab]
     learned = isinstance(tokenizer, VQTokenizer)
-    mode = cfg.input_mode
-    if mode == "quantized" and not learned:
+    if cfg.input_mode == "quantized" and not learned:
         raise RunError(f"input_mode 'quantized' needs a VQ/HRQ tokenizer, not {tokenizer.kind}")
     config = VQDNAConfig(
-        level_vocab_sizes=sizes, input_mode=mode, code_dim=tokenizer.config.code_dim if learned else 0,
+        level_vocab_sizes=sizes, input_mode=cfg.input_mode, code_dim=tokenizer.config.code_dim if learned else 0,
         hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
         intermediate_size=cfg.intermediate_size, hidden_dropout_prob=cfg.hidden_dropout_prob,
         tokenizer_kind=tokenizer.kind, bp_per_token=tokenizer.stride if learned else 1.0, alibi_direction=cfg.alibi_direction,
     )
     model = VQDNAForMaskedCodeModeling(config)
-    if mode == "quantized":
+    if cfg.input_mode == "quantized":
         model.vqdna.set_codebooks([q.codebook.detach().cpu() for q in tokenizer.model.quantizer.levels])
     return model
 
