@@ -80,6 +80,12 @@ def test_schedule_counts_epochs_and_evaluates_once_per_epoch():
     assert schedule(FinetuneConfig(batch_size=32, num_train_epochs=3, max_steps=5), 100)["max_steps"] == 5
     assert schedule(FinetuneConfig(batch_size=32, max_steps=2), 100)["eval_steps"] == 2  # a run shorter than an epoch is still evaluated
     assert schedule(FinetuneConfig(batch_size=32, eval_steps=3), 1000)["eval_steps"] == 3
+    # the step budget caps a large task's epochs, leaves a small one's alone, and never caps an explicit max_steps
+    assert schedule(FinetuneConfig(batch_size=32, num_train_epochs=10, step_budget=30), 1000)["max_steps"] == 30
+    assert schedule(FinetuneConfig(batch_size=32, num_train_epochs=3, step_budget=30), 100)["max_steps"] == 12
+    assert schedule(FinetuneConfig(batch_size=32, max_steps=50, step_budget=30), 100)["max_steps"] == 50
+    with pytest.raises(ValueError, match="step_budget must be >= 1"):
+        FinetuneConfig(step_budget=0)
     with pytest.raises(ValueError, match="num_train_epochs must be > 0"):
         FinetuneConfig(num_train_epochs=0)
     with pytest.raises(ValueError, match="early_stopping_patience must be >= 1"):

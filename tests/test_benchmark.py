@@ -101,8 +101,10 @@ def test_benchmark_trains_missing_models_on_the_builtin_corpus_and_reuses_them(t
     pretrain_config = {**SMALL, "window_bp": 64, "batch_size": 4, "max_steps": 3, "warmup_steps": 0, "eval_windows": 4, "logging_steps": 1}
     args = ["-q", "benchmark", "--suite", str(suite), "--tokenizers", "vq,kmer", "--output-dir", str(out), "--preset", "tiny",
             "--tokenizer-config", json.dumps(tokenizer_config), "--pretrain-config", json.dumps(pretrain_config),
-            "--seeds", "1", "--max-steps", "2", "--baselines", "none", "--no-scratch", "--pooling", "max"]
+            "--seeds", "1", "--num-train-epochs", "5", "--step-budget", "2", "--baselines", "none", "--no-scratch", "--pooling", "max"]
     assert main(args) == 0
+    first_seed = json.loads((out / "gc" / "vq" / "eval_results.json").read_text())["per_seed"][0]
+    assert first_seed["planned_steps"] == 2 and first_seed["steps"] == 2  # 5 epochs of 2 steps, capped by the budget
     for kind in ("vq", "kmer"):
         recipe = json.loads((out / "models" / kind / "recipe.json").read_text())
         assert recipe["corpus"] == ["built-in: c_diphtheriae", "built-in: a_thaliana_chr1"] and recipe["config"]["pretrain"]["max_steps"] == 3

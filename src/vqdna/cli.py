@@ -131,7 +131,7 @@ def _finetune(args) -> None:
 
 def _finetune_overrides(args) -> dict | None:
     config = dict(_config_option(args) or {})
-    for key in ("lora_r", "lora_alpha", "max_steps", "num_train_epochs", "early_stopping_patience", "learning_rate", "pooling"):
+    for key in ("lora_r", "lora_alpha", "max_steps", "num_train_epochs", "step_budget", "early_stopping_patience", "learning_rate", "pooling"):
         if getattr(args, key, None) is not None:
             config[key] = getattr(args, key)
     if getattr(args, "lora_target_modules", None):
@@ -352,12 +352,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--preset", choices=PRESETS, default="tiny")
         p.add_argument("--config", help="JSON file or inline JSON overriding the preset's finetune values")
         p.add_argument("--use-lora", action=argparse.BooleanOptionalAction, default=None,
-                       help="LoRA on the encoder + a trained head (the preset's default: on); --no-use-lora fine-tunes every weight")
+                       help="LoRA on the encoder + a trained head; --no-use-lora fine-tunes every weight (default: the preset's; tiny fine-tunes every weight)")
         p.add_argument("--lora-r", type=int)
         p.add_argument("--lora-alpha", type=int)
         p.add_argument("--lora-target-modules", help="comma-separated module names (default query,key,value,dense)")
         p.add_argument("--num-train-epochs", type=float, help="training length in epochs (the preset's default)")
         p.add_argument("--max-steps", type=int, help="training length in steps; overrides --num-train-epochs")
+        p.add_argument("--step-budget", type=int,
+                       help="at most this many steps when training by epochs (the preset's default; a large task then costs a bounded time)")
         p.add_argument("--early-stopping-patience", type=int, help="stop after this many dev evaluations without improvement")
         p.add_argument("--learning-rate", type=float)
         p.add_argument("--pooling", choices=("mean", "max"), help="how the head pools the encoder's tokens (the preset's default)")

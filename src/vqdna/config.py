@@ -139,6 +139,7 @@ class FinetuneConfig:
     batch_size: int = 32
     num_train_epochs: float = 3.0
     max_steps: int | None = None  # overrides num_train_epochs when given
+    step_budget: int | None = None  # training by epochs stops here if the epochs would take longer (None: no cap)
     warmup_steps: int = 50
     weight_decay: float = 0.01
     eval_steps: int | None = None  # None: one dev evaluation per epoch (and at the last step of a shorter run)
@@ -171,6 +172,7 @@ class CNNBaselineConfig:
     batch_size: int = 64
     num_train_epochs: float = 20.0
     max_steps: int | None = None
+    step_budget: int | None = None
     warmup_steps: int = 0
     weight_decay: float = 0.01
     eval_steps: int | None = None
@@ -236,6 +238,8 @@ def check_schedule(cfg) -> None:
         raise ValueError(f"num_train_epochs must be > 0, got {cfg.num_train_epochs}")
     if cfg.max_steps is not None and cfg.max_steps < 1:
         raise ValueError(f"max_steps must be >= 1 (or null to train by epochs), got {cfg.max_steps}")
+    if cfg.step_budget is not None and cfg.step_budget < 1:
+        raise ValueError(f"step_budget must be >= 1 (or null: no cap on training by epochs), got {cfg.step_budget}")
     if cfg.eval_steps is not None and cfg.eval_steps < 1:
         raise ValueError(f"eval_steps must be >= 1 (or null: once per epoch), got {cfg.eval_steps}")
     if cfg.early_stopping_patience is not None and cfg.early_stopping_patience < 1:

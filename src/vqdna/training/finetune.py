@@ -249,11 +249,14 @@ def summarize(task: Task, per_seed: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def schedule(cfg, train_size: int) -> dict[str, Any]:
-    """The Trainer's length and evaluation settings: epochs (or `max_steps`), dev evaluated every
-    `eval_steps` (at least once per epoch), and always at the last step of a run shorter than that.
-    Counted for one process on one device (the fine-tuning commands' setting)."""
+    """The Trainer's length and evaluation settings: epochs (or `max_steps`), capped at
+    `step_budget` steps when training by epochs, so that a large task costs a bounded time while a
+    small one still gets all its epochs; dev evaluated every `eval_steps` (at least once per
+    epoch), and always at the last step of a run shorter than that. Counted for one process on one
+    device (the fine-tuning commands' setting)."""
     steps_per_epoch = max(1, math.ceil(train_size / cfg.batch_size))
-    total = cfg.max_steps or max(1, math.ceil(cfg.num_train_epochs * steps_per_epoch))
+    by_epochs = max(1, math.ceil(cfg.num_train_epochs * steps_per_epoch))
+    total = cfg.max_steps or min(by_epochs, cfg.step_budget or by_epochs)
     eval_steps = min(cfg.eval_steps or steps_per_epoch, steps_per_epoch, total)
     return {"max_steps": total, "eval_steps": eval_steps, "steps_per_epoch": steps_per_epoch}
 

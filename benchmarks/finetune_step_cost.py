@@ -1,0 +1,78 @@
+"""What one fine-tuning step of the `tiny` classifier costs on this machine, and whether bf16
+autocast or torch.compile makes it cheaper, measured in one run (random ids and labels: the cost
+of a step does not depend on the data).
+
+Each row: the `tiny` preset's encoder (4 × 128, vocab of the tiny VQ) with a max-pooled head,
+AdamW, batch 32, sequence length L tokens; `--repeats` timed steps after 3 warm-up steps (the
+compiled model's warm-up includes its compilation).
+
+    python benchmarks/finetune_step_cost.py [--lengths 101,500] [--repeats 20] [--threads 2] [--no-compile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from vqdna.config import load_preset
+from vqdna.modeling import VQDNAConfig, VQDNAForSequenceClassification
+from vqdna.tokenizers import NUM_SPECIAL
+
+
+def step_seconds(length: int, mode: str, repeats: int, batch: int = 32) -> tuple[float, float]:
+    """(seconds per timed step, seconds of warm-up) for mode "fp32", "bf16" or "compile"."""
+    pre = load_preset("tiny")["pretrain"]
+    vocab = load_preset("tiny")["levels"]["vq"]["codebook_sizes"][0] + NUM_SPECIAL
+    torch.manual_seed(0)
+    config = VQDNAConfig(level_vocab_sizes=[vocab], hidden_size=pre["hidden_size"], num_hidden_layers=pre["num_hidden_layers"],
+                         num_attention_heads=pre["num_attention_heads"], intermediate_size=pre["intermediate_size"],
+                         hidden_dropout_prob=pre["hidden_dropout_prob"], pooling="max", num_labels=2)
+    model = VQDNAForSequenceClassification(config)
+    forward = torch.compile(model) if mode == "compile" else model
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
+    ids = torch.randint(NUM_SPECIAL, vocab, (batch, length))
+    labels = torch.randint(0, 2, (batch,))
+
+    def step() -> None:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mode == "bf16"):
+            loss = forward(input_ids=ids, labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+    t0 = time.perf_counter()
+    for _ in range(3):
+        step()
+    warmup = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        step()
+    return (time.perf_counter() - t0) / repeats, warmup
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lengths", default="101,500", help="comma-separated sequence lengths in tokens")
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    modes = ["fp32", "bf16"] + (["compile"] if args.compile else [])
+    print(f"torch {torch.__version__}, {args.threads} threads, batch 32, {args.repeats} timed steps")
+    print("| tokens | " + " | ".join(f"{m} ms/step" for m in modes) + " | " + " | ".join(f"{m} speed-up" for m in modes[1:]) + " |")
+    print("|---:|" + "---:|" * (2 * len(modes) - 1))
+    results = {}
+    for length in (int(x) for x in args.lengths.split(",")):
+        times = {m: step_seconds(length, m, args.repeats) for m in modes}
+        results[length] = {m: {"ms_per_step": round(t * 1000, 1), "warmup_s": round(w, 1)} for m, (t, w) in times.items()}
+        row = [f"{times[m][0] * 1000:.0f}" for m in modes] + [f"{times['fp32'][0] / times[m][0]:.2f}×" for m in modes[1:]]
+        print(f"| {length} | " + " | ".join(row) + " |", flush=True)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
