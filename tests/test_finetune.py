@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from vqdna.alphabet import SequenceError
+from vqdna.alphabet import SequenceError, reverse_complement
 from vqdna.cli import main
 from vqdna.evaluation.metrics import classification_metrics
 from vqdna.evaluation.probe import probe
@@ -21,7 +21,7 @@ from vqdna.storage import CheckpointError
 from vqdna.tasks import load_task
 from vqdna.tokenizers import KmerTokenizer
 from vqdna.training.engine import RunError
-from vqdna.training.finetune import build_classifier, finetune, resolve_finetune_config
+from vqdna.training.finetune import build_classifier, finetune, resolve_finetune_config, task_datasets
 
 from helpers import SMALL, gc_regression_task, gc_task, random_sequences, write_task
 
@@ -94,6 +94,23 @@ def test_full_finetuning_and_quantized_input(tmp_path, hrq_model, gc_task):
     assert r["test_accuracy"] > 0.75, r
     saved = json.loads((tmp_path / "full" / "seed_3" / "model" / "config.json").read_text())
     assert saved["pooling"] == "mean" and saved["input_mode"] == "quantized"  # the saved classifier pools as it was trained
+
+
+def test_reverse_complement_augments_the_training_split_only(tmp_path, gc_task):
+    task = load_task(gc_task)
+    tok = KmerTokenizer(k=3)
+    plain = task_datasets(task, tok, tmp_path / "cache")
+    both = task_datasets(task, tok, tmp_path / "cache", reverse_complement=True)
+    train = task.splits["train"]
+    assert len(both["train"]) == 2 * len(plain["train"]) == 2 * len(train)
+    for i in (0, 7, len(train) - 1):
+        forward, other = both["train"][2 * i], both["train"][2 * i + 1]
+        assert np.array_equal(forward["ids"], plain["train"][i]["ids"]) and forward["label"] == other["label"] == task.targets["train"][i]
+        assert np.array_equal(other["ids"], np.asarray(tok.encode(reverse_complement(train.sequences[i])).ids))
+    for split in ("dev", "test"):
+        assert len(both[split]) == len(plain[split]) and all(np.array_equal(a["ids"], b["ids"]) for a, b in zip(both[split], plain[split]))
+    # the augmented split is cached under its own key, beside the plain one
+    assert len(list((tmp_path / "cache").rglob("train-*.safetensors"))) == 2
 
 
 def test_predict_and_embed_round_trip(tmp_path, finetuned, gc_task):

@@ -2,7 +2,7 @@ import gzip
 
 import pytest
 
-from vqdna.alphabet import N_ID, SequenceError, canonical, to_ids, to_text
+from vqdna.alphabet import N_ID, SequenceError, canonical, reverse_complement, to_ids, to_text
 from vqdna.seqio import read_fasta, read_labeled_csv, read_task
 
 
@@ -11,6 +11,15 @@ def test_case_u_and_iupac_follow_the_rule():
     assert set(to_ids("NnRYSWKMBDHVrykm").tolist()) == {N_ID}
     assert canonical("acgRt") == "ACGNT"
     assert to_text(to_ids("ACGTN")) == "ACGTN"
+
+
+def test_reverse_complement_is_the_other_strand():
+    assert reverse_complement("AACGTN") == "NACGTT"
+    assert reverse_complement("acgu") == "ACGT"  # lower case and U under the rule
+    assert reverse_complement("GATTACARY") == "NNTGTAATC"  # IUPAC codes become N
+    assert reverse_complement(reverse_complement("GGGATCCAN")) == "GGGATCCAN"
+    with pytest.raises(SequenceError, match="invalid character '-'"):
+        reverse_complement("AC-GT")
 
 
 @pytest.mark.parametrize("bad", ["ACGX", "AC-GT", "ACG T", "AC1"])

@@ -68,5 +68,13 @@ def canonical(sequence: str, *, source: str | None = None, record: str | None = 
     return to_text(to_ids(sequence, source=source, record=record))
 
 
+_COMPLEMENT = np.array([3, 2, 1, 0, N_ID], dtype=np.uint8)  # A<->T, C<->G, N stays N
+
+
+def reverse_complement(sequence: str) -> str:
+    """The other strand, read 5' to 3', under the rule (ambiguous bases become N)."""
+    return to_text(_COMPLEMENT[to_ids(sequence)][::-1])
+
+
 def n_fraction(ids: np.ndarray) -> float:
     return float(np.count_nonzero(ids == N_ID)) / max(len(ids), 1)

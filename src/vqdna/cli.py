@@ -131,7 +131,8 @@ def _finetune(args) -> None:
 
 def _finetune_overrides(args) -> dict | None:
     config = dict(_config_option(args) or {})
-    for key in ("lora_r", "lora_alpha", "max_steps", "num_train_epochs", "step_budget", "early_stopping_patience", "learning_rate", "pooling"):
+    for key in ("lora_r", "lora_alpha", "max_steps", "num_train_epochs", "step_budget", "early_stopping_patience", "learning_rate", "pooling",
+                "reverse_complement"):
         if getattr(args, key, None) is not None:
             config[key] = getattr(args, key)
     if getattr(args, "lora_target_modules", None):
@@ -363,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--early-stopping-patience", type=int, help="stop after this many dev evaluations without improvement")
         p.add_argument("--learning-rate", type=float)
         p.add_argument("--pooling", choices=("mean", "max"), help="how the head pools the encoder's tokens (the preset's default)")
+        p.add_argument("--reverse-complement", action=argparse.BooleanOptionalAction, default=None,
+                       help="also train on the reverse complement of every training sequence, same label (default: the preset's, off)")
         p.add_argument("--seeds", help="comma-separated seeds, e.g. 1,2,3 (default: the preset's)")
 
     p = sub.add_parser("finetune", help="fine-tune a pretrained model on a task folder (train/dev/test.csv)")

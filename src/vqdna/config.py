@@ -149,6 +149,9 @@ class FinetuneConfig:
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
     eval_batch_size: int = 64
     cache_tokens: bool = True  # encode each split once with the frozen tokenizer, not every batch of every epoch
+    # Train on every sequence and on its reverse complement, with the same label (an epoch is then
+    # twice as many steps). Dev and test are left as they are.
+    reverse_complement: bool = False
 
     def __post_init__(self) -> None:
         check_task_type(self.task_type)

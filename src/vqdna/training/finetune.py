@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from transformers import EarlyStoppingCallback
 
+from vqdna import alphabet
 from vqdna.config import FinetuneConfig, resolve_section
 from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.inference import load_config, load_model, load_model_tokenizer, resolve_model_dir
@@ -71,20 +72,33 @@ class TokenizingCollator:
         return batch
 
 
-def task_datasets(task: Task, tokenizer: GenomeTokenizer, cache_dir: Path | None, quiet: bool = True) -> dict[str, SequenceDataset]:
+def split_examples(task: Task, split: str, reverse_complement: bool = False) -> tuple[list[str], np.ndarray]:
+    """(sequences, targets) of a split; with `reverse_complement`, every sequence is followed by
+    its other strand, with the same target."""
+    sequences, targets = task.splits[split].sequences, task.targets[split]
+    if not reverse_complement:
+        return sequences, targets
+    both = [s for seq in sequences for s in (seq, alphabet.reverse_complement(seq))]
+    return both, np.repeat(targets, 2, axis=0)
+
+
+def task_datasets(task: Task, tokenizer: GenomeTokenizer, cache_dir: Path | None, quiet: bool = True,
+                  reverse_complement: bool = False) -> dict[str, SequenceDataset]:
     """One dataset per split: token ids from the cache in `cache_dir` (computed on first use), or
-    raw sequences for the collator to tokenize when `cache_dir` is None."""
+    raw sequences for the collator to tokenize when `cache_dir` is None. `reverse_complement`
+    adds the other strand of every training sequence (dev and test stay as they are)."""
+    examples = {s: split_examples(task, s, reverse_complement and s == "train") for s in TASK_SPLITS}
     if cache_dir is None:
-        return {s: SequenceDataset(task.splits[s].sequences, task.targets[s]) for s in TASK_SPLITS}
+        return {s: SequenceDataset(sequences, targets) for s, (sequences, targets) in examples.items()}
     cache = TokenCache(cache_dir, tokenizer)
     out = {}
-    for s in TASK_SPLITS:
+    for s, (sequences, targets) in examples.items():
         t0 = time.time()
-        ids, hit = cache.encode(s, task.splits[s].sequences)
+        ids, hit = cache.encode(s, sequences)
         if not quiet:
             print(f"  {s}: {len(ids):,} sequences " + ("read from the token cache" if hit else f"tokenized in {time.time() - t0:.1f} s and cached")
                   + f" ({cache.folder})")
-        out[s] = SequenceDataset(ids, task.targets[s], key="ids")
+        out[s] = SequenceDataset(ids, targets, key="ids")
     return out
 
 
@@ -169,7 +183,7 @@ def finetune(
     if not (output_dir / "finetune_config.json").is_file():
         write_json(output_dir / "finetune_config.json", {**record, "preset": preset, "versions": package_versions()})
     cache = Path(cache_dir) if cache_dir is not None else output_dir / "token_cache"
-    datasets = task_datasets(task, tokenizer, cache if cfg.cache_tokens else None, quiet=quiet)
+    datasets = task_datasets(task, tokenizer, cache if cfg.cache_tokens else None, quiet=quiet, reverse_complement=cfg.reverse_complement)
     collator = TokenizingCollator(tokenizer)
 
     def build(seed: int) -> torch.nn.Module:
