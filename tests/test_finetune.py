@@ -193,3 +193,20 @@ def test_finished_runs_are_never_overwritten_and_corrupt_models_are_named(tmp_pa
         embed(broken, ["ACGT"])
     with pytest.raises(CheckpointError, match="without a task head"):
         predict(kmer_model, ["ACGT"])
+
+
+def test_a_run_is_reused_whether_its_task_was_named_relatively_or_absolutely(tmp_path, monkeypatch):
+    from vqdna.training.finetune import check_same_run, run_record
+
+    (tmp_path / "suite" / "task").mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    cfg = resolve_finetune_config("tiny")
+    record_path = tmp_path / "run" / "finetune_config.json"
+    record_path.parent.mkdir()
+    record_path.write_text(json.dumps(run_record("../models/vq", "../suite/task", False, cfg)))
+    check_same_run(record_path, run_record(tmp_path / "models" / "vq", tmp_path / "suite" / "task", False, cfg))
+    with pytest.raises(RunError, match=r"task: '.*/suite/task' then, '.*/suite/other' now"):
+        check_same_run(record_path, run_record(tmp_path / "models" / "vq", tmp_path / "suite" / "other", False, cfg))
+    with pytest.raises(RunError, match="config.step_budget: 3000 then, 100 now"):
+        check_same_run(record_path, run_record("../models/vq", "../suite/task", False, resolve_finetune_config("tiny", {"step_budget": 100})))

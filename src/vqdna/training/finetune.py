@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import shutil
 import time
 from pathlib import Path
@@ -236,7 +237,9 @@ def check_same_run(record_path: Path, record: dict[str, Any]) -> None:
     old = read_json(record_path, what="run settings")
 
     def flat(r: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in r.items() if k not in ("config", "preset", "versions")}
+        # a folder named relatively in one run and absolutely in the next is the same input
+        out = {k: os.path.realpath(v) if k in ("task", "model") and isinstance(v, str) and v else v
+               for k, v in r.items() if k not in ("config", "preset", "versions")}
         out.update({f"config.{k}": v for k, v in (r.get("config") or {}).items() if k != "seeds"})
         return out
 
