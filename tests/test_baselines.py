@@ -13,7 +13,7 @@ from vqdna.cli import main
 from vqdna.config import CNNBaselineConfig, FinetuneConfig
 from vqdna.inference import load_model_tokenizer
 from vqdna.tasks import Task, load_task
-from vqdna.training.finetune import build_classifier, finetune, schedule
+from vqdna.training.finetune import build_classifier, finetune, schedule, split_examples
 from vqdna.training.token_cache import TokenCache
 
 from helpers import gc_regression_task, gc_task, motif_task, noise_task
@@ -139,7 +139,7 @@ def test_token_cache_is_reused_and_rebuilt_when_the_tokenizer_changes(tmp_path, 
     assert len(files) == 3  # one per split
     stamps = [f.stat().st_mtime_ns for f in files]
     tok = load_model_tokenizer(hrq_model)
-    sequences = load_task(task_dir).splits["train"].sequences
+    sequences, _ = split_examples(load_task(task_dir), "train", reverse_complement=True)  # the tiny preset trains on both strands
     ids, hit = TokenCache(cache_dir, tok).encode("train", sequences)
     assert hit and len(ids) == len(sequences)
     assert all(np.array_equal(a, np.asarray(e.ids)) for a, e in zip(ids, tok.encode_batch(sequences)))  # cached ids = fresh ids
