@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from vqdna.alphabet import SequenceError
-from vqdna.config import PRESETS
+from vqdna.config import POOLINGS, PRESETS
 from vqdna.storage import CheckpointError, atomic_path, write_json, write_text
 from vqdna.tokenizers import KINDS
 
@@ -363,9 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="at most this many steps when training by epochs (the preset's default; a large task then costs a bounded time)")
         p.add_argument("--early-stopping-patience", type=int, help="stop after this many dev evaluations without improvement")
         p.add_argument("--learning-rate", type=float)
-        p.add_argument("--pooling", choices=("mean", "max"), help="how the head pools the encoder's tokens (the preset's default)")
+        p.add_argument("--pooling", choices=POOLINGS, help="how the head pools the encoder's tokens (the preset's default)")
         p.add_argument("--reverse-complement", action=argparse.BooleanOptionalAction, default=None,
-                       help="also train on the reverse complement of every training sequence, same label (default: the preset's, off)")
+                       help="also train on the reverse complement of every training sequence, same label (default: the preset's; tiny: on)")
         p.add_argument("--seeds", help="comma-separated seeds, e.g. 1,2,3 (default: the preset's)")
 
     p = sub.add_parser("finetune", help="fine-tune a pretrained model on a task folder (train/dev/test.csv)")

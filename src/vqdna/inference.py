@@ -16,7 +16,7 @@ import torch
 from safetensors import SafetensorError
 from transformers.utils import logging as hf_logging
 
-from vqdna.modeling import POOLING, VQDNAConfig, VQDNAForSequenceClassification, VQDNAModel, mean_pool
+from vqdna.modeling import VQDNAConfig, VQDNAForSequenceClassification, VQDNAModel, mean_pool
 from vqdna.seqio import check_lengths
 from vqdna.storage import CheckpointError, read_json
 from vqdna.tokenizers import GenomeTokenizer, load_tokenizer
@@ -94,8 +94,7 @@ def encode_hidden(model: torch.nn.Module, tokenizer: GenomeTokenizer, sequences:
         ids, mask = batch["input_ids"].to(device), batch["attention_mask"].to(device)
         hidden = encoder(ids, mask).last_hidden_state
         pooled = mean_pool(hidden, mask)
-        # the head sees the tokens pooled as in training (config.pooling), the embeddings stay mean-pooled
-        logits = model.classifier(POOLING[model.config.pooling](hidden, mask)) if hasattr(model, "classifier") else None
+        logits = model.head(hidden, mask) if isinstance(model, VQDNAForSequenceClassification) else None  # pooled as in training
         yield sl, pooled.float().cpu(), (None if logits is None else logits.float().cpu())
 
 

@@ -327,11 +327,14 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
         self.classifier = ClassificationHead(config)
         self.post_init()
 
+    def head(self, hidden: Tensor, attention_mask: Tensor) -> Tensor:
+        """Logits (float32) from the encoder's last hidden states, pooled as `config.pooling` says."""
+        return self.classifier(POOLING[self.config.pooling](hidden, attention_mask)).float()
+
     def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_) -> SequenceClassifierOutput:
         if attention_mask is None:
             attention_mask = torch.ones(input_ids.shape[:2], dtype=torch.long, device=input_ids.device)
-        hidden = self.vqdna(input_ids, attention_mask).last_hidden_state
-        logits = self.classifier(POOLING[self.config.pooling](hidden, attention_mask)).float()
+        logits = self.head(self.vqdna(input_ids, attention_mask).last_hidden_state, attention_mask)
         loss = None
         if labels is not None:
             if self.config.problem_type == "regression":
