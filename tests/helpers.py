@@ -1,9 +1,14 @@
 """Unit-test fixtures shared by several test files: small synthetic tasks (never presented as biology)."""
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
+
+# The development workspace's real data (../shared/data beside the repository, or VQDNA_SHARED_DATA,
+# as the demo finds it); tests that read it skip with a message where it is absent.
+SHARED_DATA = Path(os.environ.get("VQDNA_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def random_sequences(rng, n: int, gc: float, length: int = 60) -> list[str]:

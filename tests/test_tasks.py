@@ -10,7 +10,9 @@ import pytest
 
 from vqdna.alphabet import SequenceError
 from vqdna.seqio import read_task
-from vqdna.tasks import make_labeled_task, make_species_task
+from vqdna.tasks import make_labeled_task, make_species_task, make_variant_task
+
+from helpers import SHARED_DATA
 
 SPLITS = ("train", "dev", "test")
 
@@ -268,3 +270,136 @@ def test_cli_make_task_species_on_real_genomes(tmp_path, small_genomes):
     assert [len(task[s]) for s in SPLITS] == [100, 20, 20]
     assert sorted(set(task["train"].labels)) == ["0", "1"] and all(len(s) == 200 for s in task["test"].sequences)
     assert main(args) == 2  # an existing task is never overwritten
+
+
+# ---------------------------------------------------------------- variant task (one FASTA + label table)
+
+
+@pytest.fixture
+def variant_genomes(tmp_path):
+    """Genomes of four lineages in one gzipped FASTA, labelled by a Nextclade-style table: A (8
+    genomes), B (5), C (2, below the default --min-genomes 3), D (2). The table also lists a
+    genome that is not in the FASTA."""
+    rng = np.random.default_rng(11)
+    counts = {"A": 8, "B": 5, "C": 2, "D": 2}
+    genomes = {f"{lin}/{i}/2021": _random_dna(rng, int(rng.integers(520, 760))) for lin, n in counts.items() for i in range(n)}
+    lineage = {name: name.split("/")[0] for name in genomes}
+    fasta = _write_fasta(tmp_path / "genomes.fasta.gz", genomes)
+    table = tmp_path / "labels.tsv"
+    rows = [f"{name}\t{len(seq)}\t{lineage[name]}" for name, seq in genomes.items()] + ["Z/0/2020\t29903\tA"]
+    table.write_text("name\tlength\tvariant\n" + "\n".join(rows) + "\n")
+    return fasta, table, genomes, lineage
+
+
+def test_variant_task_splits_by_genome(variant_genomes, tmp_path):
+    fasta, table, genomes, lineage = variant_genomes
+    out = tmp_path / "task"
+    task = make_variant_task(fasta, table, out, label_column="variant", fragment_bp=100, dev_fraction=0.2, test_fraction=0.2, seed=3)
+    assert task["labels"] == ["A", "B"]
+    assert task["dropped_classes"] == {"C": 2, "D": 2} and task["merged_classes"] == []
+    assert task["table_rows_without_genome"] == 1
+    labels = json.loads((out / "labels.json").read_text())
+    loaded = read_task(out)
+    split_of: dict[str, str] = {}
+    for split in SPLITS:
+        for seq, label in zip(loaded[split].sequences, loaded[split].labels):
+            genome, start = _locate(seq, genomes)
+            assert lineage[genome] == task["labels"][int(label)]
+            assert start % 100 == 0 and len(seq) == 100  # consecutive fragments from the start
+            assert genome in labels[label]["splits"][split]
+            assert split_of.setdefault(genome, split) == split  # no genome in two splits
+    kept = [g for g in genomes if lineage[g] in ("A", "B")]
+    assert sorted(split_of) == sorted(kept)  # every genome of a kept class is used
+    assert sum(len(s) for s in loaded.values()) == sum(len(genomes[g]) // 100 for g in kept)
+    assert task["dropped_tail_bp"] == sum(len(genomes[g]) % 100 for g in kept)
+    assert {s: sum(task["genomes"][s].values()) for s in SPLITS} == {"train": 7, "dev": 3, "test": 3}  # A 8 → 4/2/2, B 5 → 3/1/1
+
+
+def test_variant_task_merges_rare_classes_and_subsamples(variant_genomes, tmp_path):
+    fasta, table, genomes, lineage = variant_genomes
+    out = tmp_path / "task"
+    task = make_variant_task(fasta, table, out, label_column="variant", fragment_bp=100, rare="merge", fragments_per_genome=2, seed=1)
+    assert task["labels"] == ["A", "B", "other"] and task["merged_classes"] == ["C", "D"] and task["dropped_classes"] == {}
+    labels = json.loads((out / "labels.json").read_text())
+    assert labels["2"]["merged_from"] == ["C", "D"]
+    loaded = read_task(out)
+    per_genome: dict[str, int] = {}
+    for split in SPLITS:
+        for seq, label in zip(loaded[split].sequences, loaded[split].labels):
+            genome, _ = _locate(seq, genomes)
+            assert (lineage[genome] if lineage[genome] in ("A", "B") else "other") == task["labels"][int(label)]
+            per_genome[genome] = per_genome.get(genome, 0) + 1
+    assert len(per_genome) == 17 and set(per_genome.values()) == {2}
+    assert task["subsampled_fragments"] == sum(len(genomes[g]) // 100 - 2 for g in genomes)
+    # the same arguments give byte-identical files
+    make_variant_task(fasta, table, tmp_path / "again", label_column="variant", fragment_bp=100, rare="merge", fragments_per_genome=2, seed=1)
+    for name in ("train.csv", "dev.csv", "test.csv", "labels.json"):
+        assert (out / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
+
+
+def test_variant_task_skips_n_heavy_fragments(tmp_path):
+    rng = np.random.default_rng(2)
+    genomes = {f"g{i}": _random_dna(rng, 300) for i in range(6)}
+    genomes["g0"] = genomes["g0"][:100] + "N" * 6 + genomes["g0"][106:]  # 6% N in its second fragment
+    fasta = _write_fasta(tmp_path / "g.fa", genomes)
+    table = tmp_path / "t.tsv"
+    table.write_text("id\tclade\n" + "".join(f"g{i}\t{'x' if i < 3 else 'y'}\n" for i in range(6)))
+    task = make_variant_task(fasta, table, tmp_path / "task", label_column="clade", fragment_bp=100)
+    assert task["dropped_n_fragments"] == 1
+    assert sum(len(s) for s in read_task(tmp_path / "task").values()) == 17
+
+
+def test_variant_task_errors_name_the_file_line_and_option(variant_genomes, tmp_path):
+    fasta, table, genomes, _ = variant_genomes
+    out = tmp_path / "task"
+    with pytest.raises(SequenceError, match=r"labels.tsv: --label-column 'clade' is not a column of the header line \(columns: name, length, variant\)"):
+        make_variant_task(fasta, table, out, label_column="clade")
+    missing = tmp_path / "missing.tsv"
+    missing.write_text("\n".join(table.read_text().splitlines()[:-3]) + "\n")  # drops two genomes and Z
+    with pytest.raises(SequenceError, match=r"genomes.fasta.gz: 2 genome\(s\) have no row in .*missing.tsv .*'D/0/2021', 'D/1/2021'"):
+        make_variant_task(fasta, missing, out, label_column="variant")
+    twice = tmp_path / "twice.tsv"
+    lines = table.read_text().splitlines()
+    twice.write_text("\n".join(lines + [lines[1]]) + "\n")
+    with pytest.raises(SequenceError, match=rf"twice.tsv: line {len(lines) + 1}: record 'A/0/2021' is listed twice \(first on line 2\)"):
+        make_variant_task(fasta, twice, out, label_column="variant")
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("name\tlength\tvariant\nA/0/2021\t600\t\n")
+    with pytest.raises(SequenceError, match=r"empty.tsv: line 2: record 'A/0/2021' has an empty 'variant'"):
+        make_variant_task(fasta, empty, out, label_column="variant")
+    with pytest.raises(SequenceError, match=r"only 1 class\(es\) of 'variant' have at least 6 genomes \(A: 8\)"):
+        make_variant_task(fasta, table, out, label_column="variant", min_genomes=6)
+    with pytest.raises(ValueError, match="--min-genomes must be an integer of at least 3"):
+        make_variant_task(fasta, table, out, label_column="variant", min_genomes=2)
+    assert not out.exists()
+
+
+def test_cli_make_task_variants(variant_genomes, tmp_path, capsys):
+    from vqdna.cli import main
+
+    fasta, table, _, _ = variant_genomes
+    out = tmp_path / "task"
+    args = ["make-task", "variants", "--fasta", str(fasta), "--labels", str(table), "--label-column", "variant",
+            "--fragment-bp", "100", "--output-dir", str(out)]
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert "note: class 'C' dropped: 2 genome(s), fewer than --min-genomes 3" in said
+    assert "variants task, 2 classes (A, B)" in said
+    assert main(args) == 2  # never overwritten
+    assert main(["make-task", "variants", "--fasta", str(fasta), "--output-dir", str(tmp_path / "x")]) == 2
+    assert "--labels TABLE.tsv and --label-column COLUMN are required" in capsys.readouterr().err
+    assert main(["make-task", "labeled", "--fasta", str(fasta), str(fasta), "--labels", str(table), "--output-dir", str(tmp_path / "y")]) == 2
+    assert "make-task labeled: --labels is an option of make-task variants" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "sars_cov_2").is_dir(),
+                    reason=f"{SHARED_DATA / 'sars_cov_2'} (real SARS-CoV-2 genomes with variant labels) is absent")
+def test_variant_task_on_real_sars_cov_2_genomes(tmp_path):
+    data = SHARED_DATA / "sars_cov_2"
+    task = make_variant_task(data / "nextclade_example_genomes.fasta.gz", data / "nextclade_example_genomes.labels.tsv", tmp_path / "t",
+                             label_column="who_variant", fragments_per_genome=3, seed=0)
+    assert len(task["labels"]) == 14 and "Omicron" in task["labels"]
+    labels = json.loads((tmp_path / "t" / "labels.json").read_text())
+    genomes = [set(sum((labels[k]["splits"][s] for k in labels), [])) for s in SPLITS]
+    assert not (genomes[0] & genomes[1] or genomes[0] & genomes[2] or genomes[1] & genomes[2])
+    assert sum(len(g) for g in genomes) == 360

@@ -205,9 +205,39 @@ def _probe(args) -> None:
 
 
 def _make_task(args) -> None:
-    from vqdna.tasks import make_labeled_task, make_species_task
+    from vqdna.tasks import make_labeled_task, make_species_task, make_variant_task
 
+    if args.kind != "variants":
+        for option in ("labels", "label_column", "id_column", "fragment_bp", "fragments_per_genome"):
+            if getattr(args, option) is not None:
+                raise ValueError(f"make-task {args.kind}: --{option.replace('_', '-')} is an option of make-task variants")
     names = args.names.split(",") if args.names else None
+    if args.kind == "variants":
+        if len(args.fasta) != 1:
+            raise ValueError(f"make-task variants: --fasta takes one FASTA of genomes (labelled by --labels), got {len(args.fasta)} files")
+        if args.labels is None or args.label_column is None:
+            raise ValueError("make-task variants: --labels TABLE.tsv and --label-column COLUMN are required")
+        if args.names or args.window_bp:
+            raise ValueError("make-task variants: class names come from --label-column and fragments from --fragment-bp; drop --names/--window-bp")
+        r = make_variant_task(args.fasta[0], args.labels, args.output_dir, label_column=args.label_column, id_column=args.id_column,
+                              fragment_bp=args.fragment_bp or 1000, fragments_per_genome=args.fragments_per_genome,
+                              min_genomes=args.min_genomes, rare=args.rare, seed=args.seed)
+        for name, n in r["dropped_classes"].items():
+            _say(args, f"note: class {name!r} dropped: {n} genome(s), fewer than --min-genomes {args.min_genomes}")
+        if r["merged_classes"]:
+            _say(args, f"note: classes {', '.join(r['merged_classes'])} (fewer than {args.min_genomes} genomes each) merged into 'other'")
+        if r["table_rows_without_genome"]:
+            _say(args, f"note: {r['table_rows_without_genome']} row(s) of {args.labels} name no genome of {args.fasta[0]}; ignored")
+        if r["dropped_n_fragments"]:
+            _say(args, f"note: {r['dropped_n_fragments']} fragment(s) with more than {r['arguments']['max_n_fraction']:.0%} N skipped")
+        same = r["rows_also_in_train"]
+        if any(same.values()):
+            _say(args, f"note: {same['dev']} dev and {same['test']} test fragments are identical to a train fragment (closely related "
+                 "genomes share most of their sequence); they stay, as in GUE's covid task, and are counted in task.json")
+        genomes = {s: sum(c.values()) for s, c in r["genomes"].items()}
+        _say(args, f"variants task, {len(r['labels'])} classes ({', '.join(r['labels'])}): "
+             + ", ".join(f"{s} {sum(c.values())} fragments of {genomes[s]} genomes" for s, c in r["counts"].items()) + f" -> {args.output_dir}")
+        return
     if args.kind == "species":
         if not args.window_bp:
             raise ValueError("make-task species: --window-bp is required")
@@ -415,9 +445,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", type=Path)
     p.set_defaults(func=_probe)
 
-    p = sub.add_parser("make-task", help="build a task folder from genomes: species classification, or one class per FASTA file")
-    p.add_argument("kind", choices=("species", "labeled"))
-    p.add_argument("--fasta", nargs="+", required=True, type=Path, help="one FASTA per species / class")
+    p = sub.add_parser("make-task", help="build a task folder from genomes: species classification, one class per FASTA file, "
+                       "or variants of genomes labelled by a table (split by genome)")
+    p.add_argument("kind", choices=("species", "labeled", "variants"))
+    p.add_argument("--fasta", nargs="+", required=True, type=Path, help="one FASTA per species / class (variants: one FASTA of all genomes)")
+    p.add_argument("--labels", type=Path, help="variants: tab-separated table with a header line, one row per genome")
+    p.add_argument("--label-column", help="variants: the table's column that holds the class (e.g. who_variant, nextstrain_clade)")
+    p.add_argument("--id-column", help="variants: the table's column that holds the genome id (first word of the FASTA header); default: the first")
+    p.add_argument("--fragment-bp", type=int, help="variants: fragment length, consecutive from each genome's start (default 1000, as GUE's covid task)")
+    p.add_argument("--fragments-per-genome", type=int, help="variants: keep a seeded random subset of each genome's fragments (default: all)")
+    p.add_argument("--min-genomes", type=int, default=3, help="variants: classes with fewer genomes are dropped or merged (at least 3: one per split)")
+    p.add_argument("--rare", choices=("drop", "merge"), default="drop", help="variants: drop classes below --min-genomes, or merge them into 'other'")
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--window-bp", type=int, help="window length (species: required; labeled: tile records, default whole records)")
     p.add_argument("--names", help="comma-separated label names (default: file names)")

@@ -11,6 +11,8 @@ Two kinds of task, both free of train/test leakage by construction:
   are sampled entirely inside one region, so no base of a test window is in a train window.
 * `make_labeled_task` (variant or strain classification): each FASTA file is a class; whole records
   are assigned to one split, so all windows of a record stay together.
+* `make_variant_task`: the same split by genome, from one FASTA of genomes and a tab-separated
+  table that labels them (e.g. Nextclade's clade or WHO variant column).
 
 Everything is computed before anything is written; every file is written atomically, and a folder
 that already holds a task is refused rather than overwritten.
@@ -292,6 +294,67 @@ def _assign_records(n: int, dev_fraction: float, test_fraction: float, rng: np.r
     return {"train": order[:n_train], "dev": order[n_train : n_train + n_dev], "test": order[n_train + n_dev :]}
 
 
+def _split_whole_records(
+    classes: list[tuple[str, str, list[FastaRecord]]],
+    *,
+    window_bp: int | None,
+    dev_fraction: float,
+    test_fraction: float,
+    max_n_fraction: float,
+    seed: int,
+    windows_per_record: int | None = None,
+) -> tuple[dict[str, list[tuple[np.ndarray, int]]], dict[str, dict], dict[str, int]]:
+    """Rows of a classification task whose records (genomes) are never split between train, dev
+    and test. `classes` is (name, source, records) per label id.
+
+    Each class's records go to the splits by a seeded shuffle (at least one record per split). A
+    record is one row, or (with `window_bp`) consecutive non-overlapping windows from its start,
+    a shorter tail dropped; `windows_per_record` keeps a seeded random subset of a record's
+    windows. A row with more than `max_n_fraction` N (any non-ACGT base) is dropped. Returns the
+    rows per split, labels.json's content and the dropped counts."""
+    rows: dict[str, list[tuple[np.ndarray, int]]] = {s: [] for s in TASK_SPLITS}
+    labels: dict[str, dict] = {}
+    dropped = {"tail_bp": 0, "n_rows": 0, "subsampled_rows": 0}
+    for label, (name, source, records) in enumerate(classes):
+        if len(records) < 3:
+            raise SequenceError(
+                f"{source}: class '{name}' has {len(records)} record(s); it needs at least 3, one for each of train, dev and test"
+            )
+        assignment = _assign_records(len(records), dev_fraction, test_fraction, np.random.default_rng([seed, 2, label]))
+        for split, indices in assignment.items():
+            kept = 0
+            for ri in indices:
+                ids = records[ri].ids
+                if window_bp is None:
+                    pieces = [ids]
+                else:
+                    usable = len(ids) - len(ids) % window_bp
+                    dropped["tail_bp"] += len(ids) - usable
+                    pieces = [ids[i : i + window_bp] for i in range(0, usable, window_bp)]
+                pieces = [p for p in pieces if n_fraction(p) <= max_n_fraction]
+                dropped["n_rows"] += (len(ids) // window_bp if window_bp else 1) - len(pieces)
+                if windows_per_record is not None and len(pieces) > windows_per_record:
+                    keep = np.random.default_rng([seed, 3, label, int(ri)]).choice(len(pieces), windows_per_record, replace=False)
+                    dropped["subsampled_rows"] += len(pieces) - windows_per_record
+                    pieces = [pieces[i] for i in sorted(keep)]
+                rows[split] += [(piece, label) for piece in pieces]
+                kept += len(pieces)
+            if kept == 0:
+                what = "record" if window_bp is None else f"{window_bp} bp window"
+                raise SequenceError(
+                    f"{source}: class '{name}' has no {split} rows: its {len(indices)} {split} record(s) "
+                    f"({', '.join(records[i].name for i in indices[:5])}) give no {what} with at most "
+                    f"{max_n_fraction:.0%} N; use a shorter window, raise max_n_fraction or add records"
+                )
+        labels[str(label)] = {
+            "name": name,
+            "source": source,
+            "records": len(records),
+            "splits": {split: [records[i].name for i in indices] for split, indices in assignment.items()},
+        }
+    return rows, labels, dropped
+
+
 def make_labeled_task(
     fasta_paths: Sequence[str | Path],
     output_dir: str | Path,
@@ -318,46 +381,11 @@ def make_labeled_task(
         raise ValueError(f"window_bp must be a positive integer or None, got {window_bp!r}")
     _check_output_dir(output_dir)
 
-    rows: dict[str, list[tuple[np.ndarray, int]]] = {s: [] for s in TASK_SPLITS}
-    labels: dict[str, dict] = {}
-    dropped_tail_bp = dropped_n_rows = 0
-    for label, (path, name) in enumerate(zip(paths, names)):
-        records = read_fasta(path)
-        if len(records) < 3:
-            raise SequenceError(
-                f"{path}: class '{name}' has {len(records)} record(s); it needs at least 3, one for each of train, dev and test"
-            )
-        assignment = _assign_records(len(records), dev_fraction, test_fraction, np.random.default_rng([seed, 2, label]))
-        for split, indices in assignment.items():
-            kept = 0
-            for ri in indices:
-                ids = records[ri].ids
-                if window_bp is None:
-                    pieces = [ids]
-                else:
-                    usable = len(ids) - len(ids) % window_bp
-                    dropped_tail_bp += len(ids) - usable
-                    pieces = [ids[i : i + window_bp] for i in range(0, usable, window_bp)]
-                for piece in pieces:
-                    if n_fraction(piece) > max_n_fraction:
-                        dropped_n_rows += 1
-                    else:
-                        rows[split].append((piece, label))
-                        kept += 1
-            if kept == 0:
-                what = "record" if window_bp is None else f"{window_bp} bp window"
-                raise SequenceError(
-                    f"{path}: class '{name}' has no {split} rows: its {len(indices)} {split} record(s) "
-                    f"({', '.join(records[i].name for i in indices[:5])}) give no {what} with at most "
-                    f"{max_n_fraction:.0%} N; use a shorter window, raise max_n_fraction or add records"
-                )
-        labels[str(label)] = {
-            "name": name,
-            "source": str(path),
-            "records": len(records),
-            "splits": {split: [records[i].name for i in indices] for split, indices in assignment.items()},
-        }
-
+    classes = [(name, str(path), read_fasta(path)) for path, name in zip(paths, names)]
+    rows, labels, dropped = _split_whole_records(
+        classes, window_bp=window_bp, dev_fraction=dev_fraction, test_fraction=test_fraction,
+        max_n_fraction=max_n_fraction, seed=seed,
+    )
     splits = {s: _shuffled(rows[s], seed, si) for si, s in enumerate(TASK_SPLITS)}
     task = {
         "kind": "labeled",
@@ -372,8 +400,172 @@ def make_labeled_task(
         "seed": int(seed),
         "labels": names,
         "counts": {s: _counts(splits[s], len(names)) for s in TASK_SPLITS},
-        "dropped_tail_bp": int(dropped_tail_bp),
-        "dropped_n_rows": int(dropped_n_rows),
+        "dropped_tail_bp": int(dropped["tail_bp"]),
+        "dropped_n_rows": int(dropped["n_rows"]),
+        "rows_also_in_train": _also_in_train(splits),
+    }
+    _write_task(output_dir, splits, labels, task)
+    return task
+
+
+# ---------------------------------------------------------------- variant task (one FASTA + a label table)
+
+RARE_CLASS_ACTIONS = ("drop", "merge")
+MERGED_CLASS = "other"
+
+
+def read_label_table(path: str | Path, *, label_column: str, id_column: str | None = None) -> tuple[dict[str, str], str]:
+    """{record id: label} from a tab-separated table with a header line (Nextstrain / Nextclade
+    metadata style); the id column defaults to the first. Returns the mapping and the id column.
+    Every problem names the file and line: a missing column, an empty id or label, a repeated id."""
+    path = Path(path)
+    if not path.is_file():
+        raise SequenceError(f"{path}: no such label table")
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t")
+        header = next(reader, None)
+        if not header or not any(h.strip() for h in header):
+            raise SequenceError(f"{path}: empty label table; expected a tab-separated header line such as 'name<TAB>{label_column}'")
+        header = [h.strip() for h in header]
+        id_column = id_column or header[0]
+        for option, column in (("--id-column", id_column), ("--label-column", label_column)):
+            if column not in header:
+                raise SequenceError(f"{path}: {option} {column!r} is not a column of the header line (columns: {', '.join(header)})")
+        ci, cl = header.index(id_column), header.index(label_column)
+        table: dict[str, str] = {}
+        first_line: dict[str, int] = {}
+        for lineno, row in enumerate(reader, start=2):
+            if not row or not any(c.strip() for c in row):
+                continue
+            if len(row) != len(header):
+                raise SequenceError(f"{path}: line {lineno}: {len(row)} tab-separated fields, the header has {len(header)}")
+            key, value = row[ci].strip(), row[cl].strip()
+            if not key:
+                raise SequenceError(f"{path}: line {lineno}: empty {id_column!r}")
+            if not value:
+                raise SequenceError(f"{path}: line {lineno}: record {key!r} has an empty {label_column!r}")
+            if key in table:
+                raise SequenceError(f"{path}: line {lineno}: record {key!r} is listed twice (first on line {first_line[key]})")
+            table[key], first_line[key] = value, lineno
+    if not table:
+        raise SequenceError(f"{path}: the label table has a header but no rows")
+    return table, id_column
+
+
+def make_variant_task(
+    fasta_path: str | Path,
+    labels_path: str | Path,
+    output_dir: str | Path,
+    *,
+    label_column: str,
+    id_column: str | None = None,
+    fragment_bp: int = 1000,
+    fragments_per_genome: int | None = None,
+    min_genomes: int = 3,
+    rare: str = "drop",
+    dev_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+    max_n_fraction: float = 0.05,
+    seed: int = 0,
+) -> dict:
+    """Variant (lineage, strain, clade) classification from one FASTA of genomes and a table that
+    labels them, split by genome: no genome has fragments in two splits.
+
+    Every genome of the FASTA must have a row in the table (its id = the first word of the FASTA
+    header); rows for genomes that are not in the FASTA are ignored and counted. A class with
+    fewer than `min_genomes` genomes (at least 3: one per split) is dropped (`rare="drop"`) or
+    pooled into one class named "other" (`rare="merge"`; the pool is dropped in turn if it is
+    still too small); task.json lists what was dropped or merged. Genomes are cut into
+    consecutive non-overlapping `fragment_bp` fragments from their start (GUE's covid task uses
+    1,000 bp), the shorter tail dropped; a fragment with more than `max_n_fraction` of non-ACGT
+    bases (N and other IUPAC codes) is skipped; `fragments_per_genome` keeps a seeded random
+    subset per genome. Writes the task folder and returns the content of task.json."""
+    output_dir, fasta_path, labels_path = Path(output_dir), Path(fasta_path), Path(labels_path)
+    if isinstance(fragment_bp, bool) or not isinstance(fragment_bp, (int, np.integer)) or fragment_bp < 1:
+        raise ValueError(f"--fragment-bp must be a positive integer, got {fragment_bp!r}")
+    if fragments_per_genome is not None and (isinstance(fragments_per_genome, bool) or not isinstance(fragments_per_genome, (int, np.integer)) or fragments_per_genome < 1):
+        raise ValueError(f"--fragments-per-genome must be a positive integer, got {fragments_per_genome!r}")
+    if isinstance(min_genomes, bool) or not isinstance(min_genomes, (int, np.integer)) or min_genomes < 3:
+        raise ValueError(f"--min-genomes must be an integer of at least 3 (one genome each for train, dev and test), got {min_genomes!r}")
+    if rare not in RARE_CLASS_ACTIONS:
+        raise ValueError(f"--rare must be one of {', '.join(RARE_CLASS_ACTIONS)}, got {rare!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {seed!r}")
+    if not 0 <= max_n_fraction <= 1:
+        raise ValueError(f"--max-n-fraction must be in [0, 1], got {max_n_fraction}")
+    _check_fractions(dev_fraction, test_fraction)
+    _check_output_dir(output_dir)
+
+    table, id_column = read_label_table(labels_path, label_column=label_column, id_column=id_column)
+    records = read_fasta(fasta_path)
+    seen: dict[str, int] = {}
+    for i, r in enumerate(records):
+        if r.name in seen:
+            raise SequenceError(f"{fasta_path}: record {r.name!r} occurs twice (records {seen[r.name] + 1} and {i + 1}); genome ids must be unique")
+        seen[r.name] = i
+    unlabeled = [r.name for r in records if r.name not in table]
+    if unlabeled:
+        shown = ", ".join(repr(n) for n in unlabeled[:5]) + (f" and {len(unlabeled) - 5} more" if len(unlabeled) > 5 else "")
+        raise SequenceError(
+            f"{fasta_path}: {len(unlabeled)} genome(s) have no row in {labels_path} (matched on its {id_column!r} column "
+            f"against the first word of each FASTA header): {shown}"
+        )
+    by_label: dict[str, list[FastaRecord]] = {}
+    for r in records:
+        by_label.setdefault(table[r.name], []).append(r)
+    rare_names = sorted(n for n, rs in by_label.items() if len(rs) < min_genomes)
+    merged: list[str] = []
+    dropped_classes = {n: len(by_label[n]) for n in rare_names}
+    if rare == "merge" and rare_names:
+        if MERGED_CLASS in by_label and MERGED_CLASS not in rare_names:
+            raise ValueError(f"{labels_path}: --rare merge pools rare classes into {MERGED_CLASS!r}, which is already a label; use --rare drop")
+        pool = [r for n in rare_names for r in by_label[n]]
+        if len(pool) >= min_genomes:
+            merged, dropped_classes = rare_names, {}
+            for n in rare_names:
+                del by_label[n]
+            by_label[MERGED_CLASS] = pool
+    for n in dropped_classes:
+        del by_label[n]
+    if len(by_label) < 2:
+        raise SequenceError(
+            f"{labels_path}: only {len(by_label)} class(es) of {label_column!r} have at least {min_genomes} genomes "
+            f"({', '.join(f'{n}: {len(rs)}' for n, rs in by_label.items()) or 'none'}); a classifier needs at least two"
+        )
+    names = sorted(by_label)
+    classes = [(n, str(fasta_path), by_label[n]) for n in names]
+    rows, labels, dropped = _split_whole_records(
+        classes, window_bp=fragment_bp, dev_fraction=dev_fraction, test_fraction=test_fraction,
+        max_n_fraction=max_n_fraction, seed=seed, windows_per_record=fragments_per_genome,
+    )
+    for label, name in enumerate(names):
+        labels[str(label)]["merged_from"] = merged if name == MERGED_CLASS and merged else None
+    splits = {s: _shuffled(rows[s], seed, si) for si, s in enumerate(TASK_SPLITS)}
+    task = {
+        "kind": "variants",
+        "arguments": {
+            "fasta_path": str(fasta_path),
+            "labels_path": str(labels_path),
+            "label_column": label_column,
+            "id_column": id_column,
+            "fragment_bp": int(fragment_bp),
+            "fragments_per_genome": None if fragments_per_genome is None else int(fragments_per_genome),
+            "min_genomes": int(min_genomes),
+            "rare": rare,
+            "dev_fraction": dev_fraction,
+            "test_fraction": test_fraction,
+            "max_n_fraction": max_n_fraction,
+        },
+        "seed": int(seed),
+        "labels": names,
+        "genomes": {s: {n: len(labels[str(i)]["splits"][s]) for i, n in enumerate(names)} for s in TASK_SPLITS},
+        "counts": {s: _counts(splits[s], len(names)) for s in TASK_SPLITS},
+        "dropped_classes": dropped_classes,  # name -> genomes, below min_genomes
+        "merged_classes": merged,  # pooled into "other"
+        "table_rows_without_genome": len(set(table) - set(seen)),
+        "dropped_tail_bp": int(dropped["tail_bp"]),
+        "dropped_n_fragments": int(dropped["n_rows"]),
+        "subsampled_fragments": int(dropped["subsampled_rows"]),
         "rows_also_in_train": _also_in_train(splits),
     }
     _write_task(output_dir, splits, labels, task)
