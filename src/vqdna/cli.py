@@ -217,7 +217,7 @@ def _make_task(args) -> None:
             raise ValueError(f"make-task {args.kind}: a built-in task reads its installed package; drop --fasta/--labels")
         if args.kind == "doench2016":
             r = make_doench2016_task(args.output_dir, seed=args.seed)
-            _say(args, f"doench2016 regression task (guide activity rank, split by gene): "
+            _say(args, "doench2016 regression task (guide activity rank, split by gene): "
                  + ", ".join(f"{s} {n} guides of {len(r['genes'][s])} genes" for s, n in r["rows"].items()) + f" -> {args.output_dir}")
         else:
             r = make_oct4_mafk_task(args.output_dir, seed=args.seed)
