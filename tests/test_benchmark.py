@@ -10,7 +10,7 @@ import pytest
 from vqdna.benchmark import average_gain, margins, pretraining_gains, results_markdown
 from vqdna.cli import main
 
-from helpers import SMALL, gc_task
+from helpers import SMALL, gc_regression_task, gc_task
 
 
 def _row(task, model, kind, per_seed, seeds=(1, 2, 3)):
@@ -79,6 +79,23 @@ def test_benchmark_runs_models_twins_and_baselines_and_resumes(tmp_path, kmer_mo
     other = [a if a != "6" else "7" for a in args]
     assert main(other) == 2
     assert "was run with other settings (config.max_steps: 6 then, 7 now)" in capsys.readouterr().err
+
+
+def test_benchmark_on_a_strand_specific_regression_task(tmp_path, kmer_model):
+    """Spearman rows for a regression task; the preset's reverse-complement copies are off for a task
+    declared strand_specific, and the finished cells are reused under that rule, not refused."""
+    task = gc_regression_task(tmp_path / "suite" / "guides", seed=4, sizes=(60, 20, 20))
+    (task / "task.json").write_text(json.dumps({"strand_specific": True}))
+    out = tmp_path / "bench"
+    args = ["-q", "benchmark", "--suite", str(task.parent), "--tokenizers", f"kmer={kmer_model}", "--output-dir", str(out), "--seeds", "1",
+            "--max-steps", "4", "--baselines", "kmer-lr", "--baseline-config", json.dumps({"kmer-lr": {"ks": [2], "c_grid": [1.0]}})]
+    assert main(args) == 0
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert [(r["model"], r["metric"]) for r in rows] == [("kmer-lr", "spearman"), ("kmer", "spearman"), ("kmer-scratch", "spearman")]
+    assert json.loads((out / "guides" / "kmer" / "finetune_config.json").read_text())["config"]["reverse_complement"] is False
+    stamp = (out / "guides" / "kmer" / "eval_results.json").stat().st_mtime
+    assert main(args) == 0
+    assert (out / "guides" / "kmer" / "eval_results.json").stat().st_mtime == stamp
 
 
 def test_benchmark_refuses_bad_names(tmp_path, kmer_model, capsys):
