@@ -81,7 +81,7 @@ def test_benchmark_runs_models_twins_and_baselines_and_resumes(tmp_path, kmer_mo
     assert "was run with other settings (config.max_steps: 6 then, 7 now)" in capsys.readouterr().err
 
 
-def test_benchmark_on_a_strand_specific_regression_task(tmp_path, kmer_model):
+def test_benchmark_on_a_strand_specific_regression_task(tmp_path, kmer_model, capsys):
     """Spearman rows for a regression task; the preset's reverse-complement copies are off for a task
     declared strand_specific, and the finished cells are reused under that rule, not refused."""
     task = gc_regression_task(tmp_path / "suite" / "guides", seed=4, sizes=(60, 20, 20))
@@ -96,6 +96,11 @@ def test_benchmark_on_a_strand_specific_regression_task(tmp_path, kmer_model):
     stamp = (out / "guides" / "kmer" / "eval_results.json").stat().st_mtime
     assert main(args) == 0
     assert (out / "guides" / "kmer" / "eval_results.json").stat().st_mtime == stamp
+    # an explicit --reverse-complement is refused before any cell trains
+    gc_task(task.parent / "a_first", seed=5, sizes=(20, 10, 10))
+    other = [x if x != str(out) else str(tmp_path / "bench2") for x in args] + ["--reverse-complement"]
+    assert main(other) == 2
+    assert "--reverse-complement: " in capsys.readouterr().err and not (tmp_path / "bench2" / "a_first").exists()
 
 
 def test_benchmark_refuses_bad_names(tmp_path, kmer_model, capsys):

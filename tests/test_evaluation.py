@@ -19,3 +19,38 @@ def test_tokenizer_metrics_are_hand_computed_and_skip_n_runs():
     assert r["perplexity"] == pytest.approx(math.exp(-(p * np.log(p)).sum()))
     assert r["reconstruction_accuracy"] == 1.0 and r["tokens_per_bp"] == 0.5
     assert r["n_fraction"] == pytest.approx(4 / 12) and r["bp"] == 12 and r["windows"] == 1
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_probe_logistic_regression_solves_the_multinomial_objective(classes):
+    """fit_logistic (scikit-learn underneath) returns the optimum of mean cross-entropy + l2·|w|²/2
+    over a (features, classes) weight matrix: the gradient there is zero, for two classes (sklearn's
+    one-logit form, mapped) as for more; and it predicts what sklearn predicts."""
+    import torch
+
+    from vqdna.evaluation.probe import fit_logistic
+
+    rng = np.random.default_rng(classes)
+    y = rng.integers(0, classes, size=300)
+    x = rng.normal(size=(300, 6)) + np.eye(classes, 6)[y] * 1.5
+    norms = []
+    for l2 in (1e-3, 1e-1):
+        w, b = fit_logistic(x, y, classes, l2)
+        norms.append(np.abs(w).sum())
+        assert w.shape == (6, classes) and b.shape == (classes,)
+        W, B = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+        X, Y = torch.tensor(x), torch.tensor(y)
+        loss = torch.nn.functional.cross_entropy(X @ W + B, Y) + l2 * (W * W).sum() / 2
+        loss.backward()
+        assert W.grad.abs().max() < 1e-4 and B.grad.abs().max() < 1e-4, (l2, W.grad, B.grad)
+    assert norms[1] < norms[0]  # a stronger penalty shrinks the weights
+
+
+def test_probe_never_predicts_a_class_absent_from_train():
+    from vqdna.evaluation.probe import fit_logistic
+
+    rng = np.random.default_rng(0)
+    y = np.array([0, 2] * 50)
+    x = rng.normal(size=(100, 3)) + y[:, None]
+    w, b = fit_logistic(x, y, 3, 1e-2)
+    assert np.isneginf(b[1]) and set((rng.normal(size=(50, 3)) * 5 @ w + b).argmax(-1)) <= {0, 2}

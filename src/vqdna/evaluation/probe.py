@@ -60,20 +60,23 @@ def _standardize(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, classes: int, l2: float, *, max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression minimising mean cross-entropy + l2·|w|²/2; returns
-    (weights (features, classes), bias (classes,)). scikit-learn's L-BFGS with C = 1 / (l2·n), the
-    same objective (for two classes, in sklearn's one-logit form): our earlier torch L-BFGS was 7-25x slower on 4k k-mer features, and far
-    slower when the cores were busy (many tiny multi-threaded ops)."""
+    """Multinomial logistic regression minimising mean cross-entropy + l2·|w|²/2 (bias free);
+    returns (weights (features, classes), bias (classes,)). Fitted by scikit-learn's L-BFGS: our
+    earlier torch L-BFGS was 7-25x slower on 4k k-mer features, and far slower when the cores
+    were busy (many tiny multi-threaded ops)."""
     from sklearn.linear_model import LogisticRegression
 
     present = np.unique(y)
-    model = LogisticRegression(C=1.0 / (l2 * len(x)), max_iter=max_iter).fit(x, y)
     w = np.zeros((x.shape[1], classes))
     b = np.full(classes, -np.inf)  # a class absent from train is never predicted
-    if len(present) == 2:  # sklearn fits one logit for two classes: the same model as ±logit/2
+    if len(present) == 2:
+        # sklearn fits one logit d for two classes, penalised |d|²/2 per C·n; the multinomial
+        # optimum is w = ±d/2, whose penalty l2·(|d/2|² + |d/2|²)/2 = l2·|d|²/4 means C = 2/(l2·n)
+        model = LogisticRegression(C=2.0 / (l2 * len(x)), max_iter=max_iter).fit(x, y)
         w[:, present[1]], w[:, present[0]] = model.coef_[0] / 2, -model.coef_[0] / 2
         b[present[1]], b[present[0]] = model.intercept_[0] / 2, -model.intercept_[0] / 2
     else:
+        model = LogisticRegression(C=1.0 / (l2 * len(x)), max_iter=max_iter).fit(x, y)
         w[:, present], b[present] = model.coef_.T, model.intercept_
     return w, b
 
