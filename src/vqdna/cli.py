@@ -244,9 +244,8 @@ def _make_task(args) -> None:
     if args.kind == "species":
         if not args.window_bp:
             raise ValueError("make-task species: --window-bp is required")
-        per_split = {split: 250 if n is None else n for split, n in (("dev", args.dev), ("test", args.test))}
-        r = make_species_task(args.fasta, args.output_dir, window_bp=args.window_bp, train_per_species=2000 if args.train is None else args.train,
-                              dev_per_species=per_split["dev"], test_per_species=per_split["test"], seed=args.seed, names=names)
+        counts = {f"{split}_per_species": n for split, n in (("train", args.train), ("dev", args.dev), ("test", args.test)) if n is not None}
+        r = make_species_task(args.fasta, args.output_dir, window_bp=args.window_bp, seed=args.seed, names=names, **counts)
     else:
         r = make_labeled_task(args.fasta, args.output_dir, window_bp=args.window_bp, seed=args.seed, names=names)
     _say(args, f"{args.kind} task with labels {r['labels']}: " + ", ".join(f"{s} {sum(c.values())}" for s, c in r["counts"].items()) + f" rows -> {args.output_dir}")
@@ -259,10 +258,11 @@ def _make_variant_task(args) -> None:
         raise ValueError(f"make-task variants: --fasta takes one FASTA of genomes (labelled by --labels), got {len(args.fasta)} files")
     if args.labels is None or args.label_column is None:
         raise ValueError("make-task variants: --labels TABLE.tsv and --label-column COLUMN are required")
-    min_genomes = 3 if args.min_genomes is None else args.min_genomes
+    # options not given keep make_variant_task's defaults (one place for them)
+    given = {k: getattr(args, k) for k in ("fragment_bp", "min_genomes", "rare") if getattr(args, k) is not None}
     r = make_variant_task(args.fasta[0], args.labels, args.output_dir, label_column=args.label_column, id_column=args.id_column,
-                          fragment_bp=1000 if args.fragment_bp is None else args.fragment_bp, fragments_per_genome=args.fragments_per_genome,
-                          min_genomes=min_genomes, rare=args.rare or "drop", seed=args.seed)
+                          fragments_per_genome=args.fragments_per_genome, seed=args.seed, **given)
+    min_genomes = r["arguments"]["min_genomes"]
     for name, n in r["dropped_classes"].items():
         _say(args, f"note: class {name!r} dropped: {n} genome(s), fewer than --min-genomes {min_genomes}")
     if r["merged_classes"]:
