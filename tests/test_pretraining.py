@@ -12,6 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from vqdna.cli import main
+from vqdna.errors import UserError
 from vqdna.training.pretrain import pretrain
 from vqdna.training.tokenizer import RunError, train_tokenizer
 
@@ -113,7 +114,7 @@ def test_learning_rate_schedule_is_the_one_asked(tmp_path, small_genomes, tokeni
     decay = (lambda k: (10 - k) / 8) if schedule == "linear" else (lambda k: 0.5 * (1 + math.cos(math.pi * (k - 2) / 8)))
     for step in (3, 5, 8):
         assert logged[step] == pytest.approx(1e-3 * decay(step - 1), rel=1e-6), step
-    with pytest.raises(RunError, match="lr_scheduler_type must be one of cosine, linear, got 'cosin'"):
+    with pytest.raises(UserError, match="pretrain config: lr_scheduler_type must be 'cosine' or 'linear', got 'cosin'"):
         pretrain(tokenizers / "kmer", [small_genomes[0]], tmp_path / "bad", config={**config, "lr_scheduler_type": "cosin"}, max_steps=10, quiet=True)
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vqdna.errors import UserError
+
 BASES = "ACGT"
 AMBIGUOUS = "NRYSWKMBDHV"
 N_ID = 4  # every ambiguous base
@@ -32,7 +34,7 @@ for _b in AMBIGUOUS:
 _TO_CHAR = np.frombuffer(b"ACGTN-", dtype=np.uint8)
 
 
-class SequenceError(ValueError):
+class SequenceError(UserError):
     """Bad sequence input. The message names the file, the record (or line) and the problem."""
 
 

@@ -27,6 +27,7 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 from vqdna.alphabet import N_ID, PAD_ID, to_ids
 from vqdna.config import CNNBaselineConfig, KmerLRBaselineConfig, resolve_section
+from vqdna.errors import UserError
 from vqdna.seqio import TASK_SPLITS
 from vqdna.storage import package_versions, read_json, save_tensors, write_json
 from vqdna.tasks import Task, load_task
@@ -218,7 +219,7 @@ def run_baseline(
 ) -> dict[str, Any]:
     """Run baseline `kind` on a task folder; returns (and writes) eval_results.json's content."""
     if kind not in KINDS:
-        raise ValueError(f"unknown baseline {kind!r}; choose one of {', '.join(KINDS)}")
+        raise UserError(f"unknown baseline {kind!r}; choose one of {', '.join(KINDS)}")
     output_dir = Path(output_dir)
     cfg = resolve_baseline_config(kind, preset, config, seeds)
     check_new_run(output_dir, resume)

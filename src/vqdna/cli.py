@@ -7,18 +7,19 @@ import csv
 import json
 import logging
 import sys
+import traceback
 from pathlib import Path
 
-from vqdna.alphabet import SequenceError
 from vqdna.config import POOLINGS, PRESETS
-from vqdna.storage import CheckpointError, atomic_path, write_json, write_text
+from vqdna.errors import BUG_REPORT, UserError
+from vqdna.storage import atomic_path, write_json, write_text
 from vqdna.tokenizers import KINDS
 
 
 def _train_tokenizer(args) -> None:
     from vqdna.training.tokenizer import train_tokenizer
 
-    weights = [float(w) for w in args.species_weights.split(",")] if args.species_weights else None
+    weights = _species_weights(args.species_weights)
     tok = train_tokenizer(
         args.kind, args.fasta, args.output_dir, preset=args.preset, config=args.config, max_steps=args.max_steps,
         seed=args.seed, species_weights=weights, resume=args.resume, quiet=args.quiet,
@@ -91,7 +92,7 @@ def _tokenize(args) -> None:
 def _pretrain(args) -> None:
     from vqdna.training.pretrain import pretrain
 
-    weights = [float(w) for w in args.species_weights.split(",")] if args.species_weights else None
+    weights = _species_weights(args.species_weights)
     from vqdna.config import json_option
 
     config = json_option(args.config) if args.config else None
@@ -110,13 +111,28 @@ def _config_option(args):
     return json_option(args.config) if getattr(args, "config", None) else None
 
 
+def _species_weights(text: str | None) -> list[float] | None:
+    if not text:
+        return None
+    try:
+        weights = [float(w) for w in text.split(",")]
+    except ValueError:
+        weights = []
+    if not weights or not all(0 <= w < float("inf") for w in weights) or not any(weights):
+        raise UserError(f"--species-weights: expected comma-separated non-negative numbers, one per FASTA file and not all zero, got {text!r}")
+    return weights
+
+
 def _seeds(text: str | None) -> list[int] | None:
     if not text:
         return None
     try:
-        return [int(s) for s in text.split(",") if s.strip()]
+        seeds = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
-        raise ValueError(f"--seeds: expected comma-separated integers such as 1,2,3, got {text!r}") from None
+        seeds = []
+    if not seeds or min(seeds) < 0:
+        raise UserError(f"--seeds: expected comma-separated non-negative integers such as 1,2,3, got {text!r}")
+    return seeds
 
 
 def _finetune(args) -> None:
@@ -225,7 +241,7 @@ def _make_task(args) -> None:
     for option in sorted({o for options in _MAKE_TASK_OPTIONS.values() for o in options} - set(allowed)):
         if getattr(args, option) is not None:
             takes = ", ".join(f"--{o.replace('_', '-')}" for o in allowed) or "only --output-dir and --seed (it reads its installed package)"
-            raise ValueError(f"make-task {args.kind}: --{option.replace('_', '-')} does not apply; it takes {takes}")
+            raise UserError(f"make-task {args.kind}: --{option.replace('_', '-')} does not apply; it takes {takes}")
     if args.kind == "doench2016":
         r = make_doench2016_task(args.output_dir, seed=args.seed)
         _say(args, "doench2016 regression task (guide activity rank, split by gene): "
@@ -236,14 +252,14 @@ def _make_task(args) -> None:
         _say(args, "oct4-mafk task: " + ", ".join(f"{s} {sum(c.values())}" for s, c in r["counts"].items()) + f" peaks -> {args.output_dir}")
         return
     if not args.fasta:
-        raise ValueError(f"make-task {args.kind}: --fasta is required")
+        raise UserError(f"make-task {args.kind}: --fasta is required")
     if args.kind == "variants":
         _make_variant_task(args)
         return
     names = args.names.split(",") if args.names else None
     if args.kind == "species":
         if not args.window_bp:
-            raise ValueError("make-task species: --window-bp is required")
+            raise UserError("make-task species: --window-bp is required")
         counts = {f"{split}_per_species": n for split, n in (("train", args.train), ("dev", args.dev), ("test", args.test)) if n is not None}
         r = make_species_task(args.fasta, args.output_dir, window_bp=args.window_bp, seed=args.seed, names=names, **counts)
     else:
@@ -255,9 +271,9 @@ def _make_variant_task(args) -> None:
     from vqdna.tasks import make_variant_task
 
     if len(args.fasta) != 1:
-        raise ValueError(f"make-task variants: --fasta takes one FASTA of genomes (labelled by --labels), got {len(args.fasta)} files")
+        raise UserError(f"make-task variants: --fasta takes one FASTA of genomes (labelled by --labels), got {len(args.fasta)} files")
     if args.labels is None or args.label_column is None:
-        raise ValueError("make-task variants: --labels TABLE.tsv and --label-column COLUMN are required")
+        raise UserError("make-task variants: --labels TABLE.tsv and --label-column COLUMN are required")
     # options not given keep make_variant_task's defaults (one place for them)
     given = {k: getattr(args, k) for k in ("fragment_bp", "min_genomes", "rare") if getattr(args, k) is not None}
     r = make_variant_task(args.fasta[0], args.labels, args.output_dir, label_column=args.label_column, id_column=args.id_column,
@@ -299,10 +315,10 @@ def _benchmark(args) -> None:
     baselines = parse_baselines(args.baselines)
     if baseline_config is not None:
         if not isinstance(baseline_config, dict) or not all(isinstance(v, dict) for v in baseline_config.values()):
-            raise ValueError('--baseline-config: expected {"cnn": {...}, "kmer-lr": {...}}')
+            raise UserError('--baseline-config: expected {"cnn": {...}, "kmer-lr": {...}}')
         unknown = sorted(set(baseline_config) - set(baselines))
         if unknown:
-            raise ValueError(f"--baseline-config: {', '.join(unknown)} is not among the baselines run ({', '.join(baselines) or 'none'})")
+            raise UserError(f"--baseline-config: {', '.join(unknown)} is not among the baselines run ({', '.join(baselines) or 'none'})")
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
     tokenizer_config = json_option(args.tokenizer_config, "--tokenizer-config") if args.tokenizer_config else None
     pretrain_config = json_option(args.pretrain_config, "--pretrain-config") if args.pretrain_config else None
@@ -363,6 +379,50 @@ def _say(args, text: str) -> None:
         print(text)
 
 
+def _number(kind, rule: str):
+    """An argparse type: `kind` (int or float) within `rule`, refused with the option's name by
+    argparse (exit 2, no traceback) rather than reaching a library as a zero or negative size."""
+    tests = {">=1": (lambda v: v >= 1, ">= 1"), ">=0": (lambda v: v >= 0, ">= 0"), ">0": (lambda v: v > 0, "> 0"),
+             "(0,1)": (lambda v: 0 < v < 1, "in (0, 1)")}
+    test, words = tests[rule]
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or value != value or value in (float("inf"), float("-inf")) or not test(value):
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} {words}, got {text!r}")
+        return value
+
+    parse.__name__ = f"{kind.__name__} {words}"
+    return parse
+
+
+COUNT = _number(int, ">=1")  # sizes, steps, windows, batch sizes
+NON_NEGATIVE = _number(int, ">=0")  # seeds, flanks
+POSITIVE = _number(float, ">0")  # learning rates, epochs
+
+
+def _device(text: str) -> str:
+    """--device: a torch device that exists here, checked before any work starts."""
+    import torch
+
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"expected a device such as cpu, cuda or cuda:0, got {text!r}") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count()
+        if count == 0 or (device.index or 0) >= count:
+            raise argparse.ArgumentTypeError(f"{text!r}: this machine has {count} CUDA device(s) (torch {torch.__version__})")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise argparse.ArgumentTypeError(f"{text!r}: no MPS device on this machine")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise argparse.ArgumentTypeError(f"{text!r}: vqdna runs on cpu, cuda or mps")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vqdna", description="Learned genome tokenization and genomic language modeling (VQDNA).")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or tables")
@@ -374,8 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--preset", choices=PRESETS, default="tiny")
     p.add_argument("--config", help="JSON file or inline JSON overriding the preset: {\"model\": {...}, \"training\": {...}, \"bpe\": {...}, \"kmer\": {...}}")
-    p.add_argument("--max-steps", type=int)
-    p.add_argument("--seed", type=int)
+    p.add_argument("--max-steps", type=COUNT)
+    p.add_argument("--seed", type=NON_NEGATIVE)
     p.add_argument("--species-weights", help="comma-separated sampling weight per FASTA file (default: equal)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUTPUT_DIR/checkpoints")
     p.set_defaults(func=_train_tokenizer)
@@ -385,8 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fasta", nargs="+", required=True)
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--plot", type=Path, help="write a code-usage PNG here")
-    p.add_argument("--window-bp", type=int, default=1024)
-    p.add_argument("--device", default=None, help="e.g. cpu, cuda (default: cpu)")
+    p.add_argument("--window-bp", type=COUNT, default=1024)
+    p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda (default: cpu)")
     p.set_defaults(func=_eval_tokenizer)
 
     p = sub.add_parser("tokenize", help="encode sequences to token ids (JSON lines)")
@@ -395,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--fasta", type=Path)
     src.add_argument("--csv", type=Path, help="a sequence,label CSV")
     p.add_argument("--output", required=True, type=Path)
-    p.add_argument("--device", default=None)
+    p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda (default: cpu)")
     p.set_defaults(func=_tokenize)
 
     p = sub.add_parser("pretrain", help="masked code modeling: pretrain an encoder on a tokenizer's output")
@@ -404,9 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--preset", choices=PRESETS, default="tiny")
     p.add_argument("--config", help="JSON file or inline JSON overriding the preset's pretrain values")
-    p.add_argument("--max-steps", type=int)
-    p.add_argument("--mask-ratio", type=float)
-    p.add_argument("--seed", type=int)
+    p.add_argument("--max-steps", type=COUNT)
+    p.add_argument("--mask-ratio", type=_number(float, "(0,1)"))
+    p.add_argument("--seed", type=NON_NEGATIVE)
     p.add_argument("--species-weights")
     p.add_argument("--resume", action="store_true")
     p.set_defaults(func=_pretrain)
@@ -416,15 +476,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", help="JSON file or inline JSON overriding the preset's finetune values")
         p.add_argument("--use-lora", action=argparse.BooleanOptionalAction, default=None,
                        help="LoRA on the encoder + a trained head; --no-use-lora fine-tunes every weight (default: the preset's; tiny fine-tunes every weight)")
-        p.add_argument("--lora-r", type=int)
-        p.add_argument("--lora-alpha", type=int)
+        p.add_argument("--lora-r", type=COUNT)
+        p.add_argument("--lora-alpha", type=COUNT)
         p.add_argument("--lora-target-modules", help="comma-separated module names (default query,key,value,dense)")
-        p.add_argument("--num-train-epochs", type=float, help="training length in epochs (the preset's default)")
-        p.add_argument("--max-steps", type=int, help="training length in steps; overrides --num-train-epochs")
-        p.add_argument("--step-budget", type=int,
+        p.add_argument("--num-train-epochs", type=POSITIVE, help="training length in epochs (the preset's default)")
+        p.add_argument("--max-steps", type=COUNT, help="training length in steps; overrides --num-train-epochs")
+        p.add_argument("--step-budget", type=COUNT,
                        help="at most this many steps when training by epochs (the preset's default; a large task then costs a bounded time)")
-        p.add_argument("--early-stopping-patience", type=int, help="stop after this many dev evaluations without improvement")
-        p.add_argument("--learning-rate", type=float)
+        p.add_argument("--early-stopping-patience", type=COUNT, help="stop after this many dev evaluations without improvement")
+        p.add_argument("--learning-rate", type=POSITIVE)
         p.add_argument("--pooling", choices=POOLINGS, help="how the head pools the encoder's tokens (the preset's default)")
         p.add_argument("--reverse-complement", action=argparse.BooleanOptionalAction, default=None,
                        help="also train on the reverse complement of every training sequence, same label (default: the preset's; tiny: on)")
@@ -454,8 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
         src = p.add_mutually_exclusive_group(required=True)
         src.add_argument("--csv", type=Path, help="CSV with header sequence[,label]")
         src.add_argument("--fasta", type=Path)
-        p.add_argument("--window-bp", type=int, help="FASTA: cut each record into consecutive windows of this length")
-        p.add_argument("--batch-size", type=int, default=64)
+        p.add_argument("--window-bp", type=COUNT, help="FASTA: cut each record into consecutive windows of this length")
+        p.add_argument("--batch-size", type=COUNT, default=64)
 
     p = sub.add_parser("predict", help="predict labels of sequences with a fine-tuned model (CSV out)")
     p.add_argument("--model", required=True, type=Path, help="a vqdna finetune output folder (its best seed) or a model folder")
@@ -485,17 +545,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", type=Path, help="variants: tab-separated table with a header line, one row per genome")
     p.add_argument("--label-column", help="variants: the table's column that holds the class (e.g. who_variant, nextstrain_clade)")
     p.add_argument("--id-column", help="variants: the table's column that holds the genome id (first word of the FASTA header); default: the first")
-    p.add_argument("--fragment-bp", type=int, help="variants: fragment length, consecutive from each genome's start (default 1000, as GUE's covid task)")
-    p.add_argument("--fragments-per-genome", type=int, help="variants: keep a seeded random subset of each genome's fragments (default: all)")
-    p.add_argument("--min-genomes", type=int, help="variants: classes with fewer genomes are dropped or merged (default 3, the least: one per split)")
+    p.add_argument("--fragment-bp", type=COUNT, help="variants: fragment length, consecutive from each genome's start (default 1000, as GUE's covid task)")
+    p.add_argument("--fragments-per-genome", type=COUNT, help="variants: keep a seeded random subset of each genome's fragments (default: all)")
+    p.add_argument("--min-genomes", type=COUNT, help="variants: classes with fewer genomes are dropped or merged (default 3, the least: one per split)")
     p.add_argument("--rare", choices=("drop", "merge"), help="variants: drop classes below --min-genomes (default), or merge them into 'other'")
     p.add_argument("--output-dir", required=True, type=Path)
-    p.add_argument("--window-bp", type=int, help="window length (species: required; labeled: tile records, default whole records)")
+    p.add_argument("--window-bp", type=COUNT, help="window length (species: required; labeled: tile records, default whole records)")
     p.add_argument("--names", help="comma-separated label names (default: file names)")
-    p.add_argument("--train", type=int, help="species: training windows per species (default 2000)")
-    p.add_argument("--dev", type=int, help="species: dev windows per species (default 250)")
-    p.add_argument("--test", type=int, help="species: test windows per species (default 250)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train", type=COUNT, help="species: training windows per species (default 2000)")
+    p.add_argument("--dev", type=COUNT, help="species: dev windows per species (default 250)")
+    p.add_argument("--test", type=COUNT, help="species: test windows per species (default 250)")
+    p.add_argument("--seed", type=NON_NEGATIVE, default=0)
     p.set_defaults(func=_make_task)
 
     p = sub.add_parser("benchmark", help="every model, its scratch twin and the baselines on every task of a suite; tables + chart")
@@ -520,14 +580,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokenizer", required=True, type=Path, help="a VQ or HRQ tokenizer folder")
     p.add_argument("--fasta", nargs="+", required=True, type=Path, help="two FASTA files, or one file with two records ('-' gaps allowed)")
     p.add_argument("--output-dir", type=Path, help="write diff.json and code_diff.png here")
-    p.add_argument("--flank", type=int, default=50, help="count changed codes within this many bp of a mutation")
-    p.add_argument("--max-rows", type=int, default=30)
+    p.add_argument("--flank", type=NON_NEGATIVE, default=50, help="count changed codes within this many bp of a mutation")
+    p.add_argument("--max-rows", type=NON_NEGATIVE, default=30)
     p.set_defaults(func=_diff)
 
     p = sub.add_parser("demo", help="run the pipeline on built-in real genomes and write a report")
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--quick", action="store_true", help="a short run (a few minutes)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=NON_NEGATIVE, default=0)
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("data", help="list the built-in real datasets, their sources and licences")
@@ -538,17 +598,31 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
-    from vqdna.training.tokenizer import RunError
-
     try:
         args.func(args)
-    except (SequenceError, CheckpointError, RunError, ValueError, FileNotFoundError) as exc:
+    except UserError as exc:
         print(f"vqdna {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a path that cannot be read or written: the user's to fix, not a bug
+        print(f"vqdna {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print(f"vqdna {args.command}: interrupted; earlier outputs are intact (train-tokenizer: rerun with --resume)", file=sys.stderr)
+        print(f"vqdna {args.command}: interrupted; finished outputs are intact (training commands "
+              "continue with --resume; benchmark and demo reuse what they finished)", file=sys.stderr)
         return 130
+    except Exception:  # anything else is a bug in vqdna: show where, and ask for a report
+        traceback.print_exc()
+        print(f"vqdna {args.command}: internal error: this is a bug in vqdna, not a problem with your input. Please report it to "
+              f"{BUG_REPORT} with the command line and the traceback above.", file=sys.stderr)
+        return 1
     return 0
+
+
+def os_error_message(exc: OSError) -> str:
+    """'PATH: No such file or directory' rather than '[Errno 2] No such file or directory: PATH'."""
+    path = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+    reason = exc.strerror or str(exc)
+    return f"{path}: {reason}" if path is not None else reason
 
 
 if __name__ == "__main__":

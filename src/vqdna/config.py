@@ -8,18 +8,94 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from vqdna.errors import UserError
+
 PRESETS = ("tiny", "fast", "base")
 INPUT_MODES = ("ids", "quantized")  # the encoder's input; see vqdna.modeling.Embeddings
+LR_SCHEDULES = ("cosine", "linear")  # both warm up linearly, then decay to 0 by max_steps
 POOLINGS = ("mean", "max")  # the sequence classifier's; see vqdna.modeling.POOLING
 
 
+class Config:
+    """Base of every config dataclass: each value is checked where it enters, against its field's
+    declared type (a JSON "false" string is not a bool, 0.5 is not an int) and against the class's
+    `RANGES` (sizes, steps and windows >= 1, rates > 0, fractions in their interval), so that a bad
+    value is an error naming the key, never a silently different run. `check()` adds the rules
+    that tie several values together."""
+
+    RANGES: dict[str, str] = {}
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, _typed(f.name, getattr(self, f.name), str(f.type), owner=name))
+        for key, rule in self.RANGES.items():
+            value = getattr(self, key)
+            for v in value if isinstance(value, list) else [value]:
+                if v is not None and not _in_range(v, rule):
+                    raise UserError(f"{key} must be {_RULE_WORDS[rule]}, got {value!r}")
+        self.check()
+
+    def check(self) -> None:
+        """Rules between values (override)."""
+
+
+_RULE_WORDS = {">=1": ">= 1", ">=0": ">= 0", ">0": "> 0", "[0,1)": "in [0, 1)", "(0,1)": "in (0, 1)", "[0,1]": "in [0, 1]",
+               "(0,1]": "in (0, 1]"}
+
+
+def _in_range(v: float, rule: str) -> bool:
+    return {">=1": v >= 1, ">=0": v >= 0, ">0": v > 0, "[0,1)": 0 <= v < 1, "(0,1)": 0 < v < 1, "[0,1]": 0 <= v <= 1,
+            "(0,1]": 0 < v <= 1}[rule]
+
+
+def _typed(name: str, value: Any, annotation: str, *, owner: str) -> Any:
+    """`value` as the annotated type (int, float, bool, str, list[...] and `X | None`), or a UserError
+    naming the key. Integral floats pass as ints (JSON writes 1e3 for 1000); nothing else is coerced."""
+    if annotation.endswith(" | None"):
+        return None if value is None else _typed(name, value, annotation[: -len(" | None")], owner=owner)
+    if annotation.startswith("list["):
+        if not isinstance(value, (list, tuple)):
+            raise UserError(f"{name} must be a list of {annotation[5:-1]}, got {value!r}")
+        return [_typed(f"{name}[{i}]", v, annotation[5:-1], owner=owner) for i, v in enumerate(value)]
+    if annotation == "bool":
+        if not isinstance(value, bool):
+            raise UserError(f"{name} must be true or false, got {value!r}")
+        return value
+    if annotation == "int":
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise UserError(f"{name} must be an integer, got {value!r}")
+        return value
+    if annotation == "float":
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise UserError(f"{name} must be a finite number, got {value!r}")
+        return float(value)
+    if annotation == "str":
+        if not isinstance(value, str):
+            raise UserError(f"{name} must be a string, got {value!r}")
+        return value
+    raise TypeError(f"{owner}.{name}: no check for the annotation {annotation!r}")  # a new field type: teach _typed about it
+
+
+
+# the ranges of the training-length settings shared by fine-tuning and the CNN baseline (null, where
+# allowed, means: train by epochs / no cap / once per epoch / never stop early)
+SCHEDULE_RANGES = {**dict.fromkeys(("batch_size", "max_steps", "step_budget", "eval_steps", "early_stopping_patience", "logging_steps",
+                                    "max_length_bp", "eval_batch_size"), ">=1"),
+                   "learning_rate": ">0", "num_train_epochs": ">0", "warmup_steps": ">=0", "weight_decay": ">=0", "seeds": ">=0"}
+
+
+
 @dataclass
-class VQVAEConfig:
+class VQVAEConfig(Config):
     """The tokenizer network: ConvNeXt-style 1-D encoder, one codebook per level, mirrored decoder.
 
     One level (`codebook_sizes=[512]`) is the VQ-VAE; several levels are HRQ, level n tapped
@@ -42,12 +118,12 @@ class VQVAEConfig:
     kmeans_init: bool = True
     threshold_ema_dead_code: float = 1.0
 
-    def __post_init__(self) -> None:
-        self.codebook_sizes = [int(k) for k in self.codebook_sizes]
-        self.tap_blocks = [int(b) for b in self.tap_blocks]
+    RANGES = {**dict.fromkeys(("stem_channels", "width", "depth", "kernel_size", "stride", "stem_kernel", "mlp_ratio", "code_dim",
+                               "codebook_sizes", "tap_blocks"), ">=1"),
+              "layer_scale_init": ">0", "decay": "[0,1)", "commitment_weight": ">=0", "threshold_ema_dead_code": ">=0"}
+
+    def check(self) -> None:
         problems = []
-        if self.stride < 1:
-            problems.append(f"stride must be >= 1, got {self.stride}")
         if self.stem_kernel < self.stride or (self.stem_kernel - self.stride) % 2:
             problems.append(
                 f"stem_kernel - stride must be even and >= 0 so that L bp give exactly L/stride tokens "
@@ -60,7 +136,7 @@ class VQVAEConfig:
         if sorted(set(self.tap_blocks)) != self.tap_blocks or any(not 1 <= b <= self.depth for b in self.tap_blocks):
             problems.append(f"tap_blocks must increase strictly within 1..depth={self.depth}, got {self.tap_blocks}")
         if problems:
-            raise ValueError("invalid VQ-VAE config: " + "; ".join(problems))
+            raise UserError("invalid VQ-VAE config: " + "; ".join(problems))
 
     @property
     def num_levels(self) -> int:
@@ -73,7 +149,7 @@ class VQVAEConfig:
 
 
 @dataclass
-class TokenizerTrainingConfig:
+class TokenizerTrainingConfig(Config):
     window_bp: int = 512
     batch_size: int = 32
     max_steps: int = 1200
@@ -85,9 +161,12 @@ class TokenizerTrainingConfig:
     logging_steps: int = 20
     seed: int = 0
 
+    RANGES = {**dict.fromkeys(("window_bp", "batch_size", "max_steps", "save_steps", "logging_steps"), ">=1"),
+              "learning_rate": ">0", "warmup_steps": ">=0", "weight_decay": ">=0", "max_n_fraction": "[0,1)", "seed": ">=0"}
+
 
 @dataclass
-class PretrainConfig:
+class PretrainConfig(Config):
     """Masked code modeling: the encoder's size and the training run."""
 
     hidden_size: int = 256
@@ -118,12 +197,20 @@ class PretrainConfig:
     logging_steps: int = 10
     seed: int = 0
 
-    def __post_init__(self) -> None:
+    RANGES = {**dict.fromkeys(("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "window_bp", "batch_size",
+                               "gradient_accumulation_steps", "max_steps", "span_tokens", "eval_windows", "save_steps", "logging_steps"), ">=1"),
+              "hidden_dropout_prob": "[0,1)", "alibi_direction": ">=0", "learning_rate": ">0", "warmup_steps": ">=0", "weight_decay": ">=0",
+              "mask_ratio": "(0,1)", "span_warmup_fraction": "[0,1)", "heldout_fraction": "(0,1)", "max_n_fraction": "[0,1)", "seed": ">=0"}
+
+    def check(self) -> None:
         check_choice("input_mode", self.input_mode, INPUT_MODES)
+        check_choice("lr_scheduler_type", self.lr_scheduler_type, LR_SCHEDULES)
+        if self.hidden_size % self.num_attention_heads:
+            raise UserError(f"hidden_size {self.hidden_size} is not a multiple of num_attention_heads {self.num_attention_heads}")
 
 
 @dataclass
-class FinetuneConfig:
+class FinetuneConfig(Config):
     """Stage 3: fine-tuning on a labeled task (GUE protocol: LoRA r=8, alpha=16, dropout 0.05 on
     query/key/value/dense; training counted in epochs, dev evaluated at least once per epoch, the
     best dev checkpoint tested, early stopping when dev stops improving)."""
@@ -153,14 +240,16 @@ class FinetuneConfig:
     # twice as many steps). Dev and test are left as they are.
     reverse_complement: bool = False
 
-    def __post_init__(self) -> None:
+    RANGES = {**SCHEDULE_RANGES, "lora_r": ">=1", "lora_alpha": ">=1", "lora_dropout": "[0,1)"}
+
+    def check(self) -> None:
         check_task_type(self.task_type)
         check_choice("pooling", self.pooling, POOLINGS)
         check_schedule(self)
 
 
 @dataclass
-class CNNBaselineConfig:
+class CNNBaselineConfig(Config):
     """The one-hot CNN baseline: `num_layers` × (conv `channels`, kernel `kernel_size`, batch norm,
     ReLU, max pool `pool_size`), global max pool over real positions, dropout, a linear layer.
     Trained on the same engine and schedule rules as fine-tuning (epochs, dev early stopping)."""
@@ -185,20 +274,17 @@ class CNNBaselineConfig:
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
     eval_batch_size: int = 256
 
-    def __post_init__(self) -> None:
+    RANGES = {**SCHEDULE_RANGES, "channels": ">=1", "kernel_size": ">=1", "num_layers": ">=1", "pool_size": ">=1", "dropout": "[0,1)"}
+
+    def check(self) -> None:
         check_task_type(self.task_type)
-        if self.kernel_size < 1 or self.kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd and >= 1, got {self.kernel_size}")
-        for name in ("channels", "num_layers", "pool_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.kernel_size % 2 == 0:
+            raise UserError(f"kernel_size must be odd, got {self.kernel_size}")
         check_schedule(self)
 
 
 @dataclass
-class KmerLRBaselineConfig:
+class KmerLRBaselineConfig(Config):
     """The k-mer baseline: overlapping k-mer frequencies (k-mers holding an N are skipped), scaled
     to unit variance, and logistic regression (regression tasks: ridge); k and the L2 strength are
     chosen together on dev. Deterministic, so one fit stands for every seed."""
@@ -210,59 +296,50 @@ class KmerLRBaselineConfig:
     max_length_bp: int = 100_000
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
 
-    def __post_init__(self) -> None:
+    RANGES = {"ks": ">=1", "c_grid": ">0", "max_iter": ">=1", "max_length_bp": ">=1", "seeds": ">=0"}
+
+    def check(self) -> None:
         check_task_type(self.task_type)
-        if not self.ks or any(not 1 <= int(k) <= 8 for k in self.ks):
-            raise ValueError(f"ks must be a non-empty list of k-mer sizes in 1..8, got {self.ks}")
-        if not self.c_grid or any(float(v) <= 0 for v in self.c_grid):
-            raise ValueError(f"c_grid must be a non-empty list of positive numbers, got {self.c_grid}")
-        self.ks, self.c_grid = [int(k) for k in self.ks], [float(v) for v in self.c_grid]
+        if not self.ks or any(k > 8 for k in self.ks):
+            raise UserError(f"ks must be a non-empty list of k-mer sizes in 1..8, got {self.ks}")
+        if not self.c_grid:
+            raise UserError("c_grid must be a non-empty list of positive numbers, got []")
         if not self.seeds:
-            raise ValueError("seeds: need at least one seed")
-        self.seeds = [int(s) for s in self.seeds]
+            raise UserError("seeds: need at least one seed")
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ValueError(f"{name} must be {' or '.join(repr(c) for c in choices)}, got {value!r}")
+        raise UserError(f"{name} must be {' or '.join(repr(c) for c in choices)}, got {value!r}")
 
 
 def check_task_type(value: str) -> None:
     if value not in ("auto", "classification", "regression"):
-        raise ValueError(f"task_type must be 'auto', 'classification' or 'regression', got {value!r}")
+        raise UserError(f"task_type must be 'auto', 'classification' or 'regression', got {value!r}")
 
 
 def check_schedule(cfg) -> None:
     """The training-length rules shared by fine-tuning and the CNN baseline."""
     if not cfg.seeds:
-        raise ValueError("seeds: need at least one seed")
-    cfg.seeds = [int(s) for s in cfg.seeds]
-    if cfg.max_steps is None and not cfg.num_train_epochs > 0:
-        raise ValueError(f"num_train_epochs must be > 0, got {cfg.num_train_epochs}")
-    if cfg.max_steps is not None and cfg.max_steps < 1:
-        raise ValueError(f"max_steps must be >= 1 (or null to train by epochs), got {cfg.max_steps}")
-    if cfg.step_budget is not None and cfg.step_budget < 1:
-        raise ValueError(f"step_budget must be >= 1 (or null: no cap on training by epochs), got {cfg.step_budget}")
-    if cfg.eval_steps is not None and cfg.eval_steps < 1:
-        raise ValueError(f"eval_steps must be >= 1 (or null: once per epoch), got {cfg.eval_steps}")
-    if cfg.early_stopping_patience is not None and cfg.early_stopping_patience < 1:
-        raise ValueError(f"early_stopping_patience must be >= 1 (or null: never stop early), got {cfg.early_stopping_patience}")
-    if cfg.batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {cfg.batch_size}")
+        raise UserError("seeds: need at least one seed")
 
 
 @dataclass
-class BPEConfig:
+class BPEConfig(Config):
     vocab_size: int = 4096
     chunk_bp: int = 1000  # training text is cut into chunks of this size (DNABERT-2 style)
     max_train_bp: int = 20_000_000
     seed: int = 0
 
+    RANGES = {"vocab_size": ">=1", "chunk_bp": ">=1", "max_train_bp": ">=1", "seed": ">=0"}
+
 
 @dataclass
-class KmerConfig:
+class KmerConfig(Config):
     k: int = 6
     overlapping: bool = False
+
+    RANGES = {"k": ">=1"}
 
 
 def json_option(value: str, flag: str = "--config") -> Any:
@@ -270,27 +347,37 @@ def json_option(value: str, flag: str = "--config") -> Any:
     text = value if value.lstrip().startswith(("{", "[")) else None  # inline JSON (too long a string for a path, too)
     if text is None:
         path = Path(value)
-        text = path.read_text() if path.is_file() else value
+        try:
+            is_file = path.is_file()
+        except OSError:  # e.g. longer than a file name may be: then it is not a file
+            is_file = False
+        text = path.read_text() if is_file else value
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{flag}: {value!r} is neither a JSON file nor valid JSON: {exc}") from exc
+        raise UserError(f"{flag}: {value!r} is neither a JSON file nor valid JSON: {exc}") from exc
 
 
 def from_dict(cls, data: dict[str, Any], *, what: str = "config"):
-    """Build a dataclass, rejecting unknown keys with a message that lists the known ones."""
+    """Build a dataclass, rejecting unknown keys with a message that lists the known ones, and
+    naming `what` (the option or file the values came from) in any error."""
+    if not isinstance(data, dict):
+        raise UserError(f"{what}: expected a JSON object of settings, got {type(data).__name__} {data!r}")
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"{what}: unknown keys {unknown}; known keys are {sorted(known)}")
-    return cls(**data)
+        raise UserError(f"{what}: unknown keys {unknown}; known keys are {sorted(known)}")
+    try:
+        return cls(**data)
+    except UserError as exc:
+        raise UserError(f"{what}: {exc}") from None
 
 
 def resolve_section(cls, preset: str, section: str, overrides: dict[str, Any] | None = None, **flags):
     """A preset's section as a config dataclass: the preset's values, then --config overrides, then
     command-line flags (a flag left at None was not given)."""
     if overrides is not None and not isinstance(overrides, dict):
-        raise ValueError(f"{section} config: expected a JSON object of settings, got {type(overrides).__name__} {overrides!r}")
+        raise UserError(f"{section} config: expected a JSON object of settings, got {type(overrides).__name__} {overrides!r}")
     data = {**load_preset(preset).get(section, {}), **(overrides or {})}
     data.update({key: value for key, value in flags.items() if value is not None})
     return from_dict(cls, data, what=f"{section} config")
@@ -298,5 +385,5 @@ def resolve_section(cls, preset: str, section: str, overrides: dict[str, Any] | 
 
 def load_preset(name: str) -> dict[str, Any]:
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        raise UserError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return json.loads(resources.files("vqdna.presets").joinpath(f"{name}.json").read_text())

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from vqdna.alphabet import SequenceError, n_fraction
+from vqdna.errors import UserError
 from vqdna.seqio import read_fasta
 
 
@@ -40,7 +41,7 @@ class Genome:
         file order, is held out, so the two parts never share a base. Cutting the concatenation
         (not every record) keeps whole records held out when a corpus is many short reads."""
         if not 0.0 < heldout_fraction < 1.0:
-            raise ValueError(f"heldout_fraction must be in (0, 1), got {heldout_fraction}")
+            raise UserError(f"heldout_fraction must be in (0, 1), got {heldout_fraction}")
         cut = int(round(self.num_bp * (1 - heldout_fraction)))
         train, held, start = [], [], 0
         for r in self.records:
@@ -74,7 +75,7 @@ class WindowSampler:
 
     def __init__(self, genomes: list[Genome], window_bp: int, *, seed: int = 0, max_n_fraction: float = 0.1):
         if not genomes:
-            raise ValueError("no genomes to sample windows from")
+            raise UserError("no genomes to sample windows from")
         self.genomes, self.window_bp, self.seed, self.max_n_fraction = genomes, window_bp, seed, max_n_fraction
         # Per genome: the cumulative number of valid window starts over its records, so that a
         # start drawn uniformly over the whole genome finds its record by binary search (a corpus
@@ -88,7 +89,7 @@ class WindowSampler:
             self._cumulative_starts.append(np.cumsum(starts))
         weights = np.array([g.weight for g in genomes], dtype=np.float64)
         if (weights < 0).any() or weights.sum() <= 0:
-            raise ValueError(f"species weights must be non-negative and not all zero, got {weights.tolist()}")
+            raise UserError(f"species weights must be non-negative and not all zero, got {weights.tolist()}")
         self.weights = weights / weights.sum()
 
     def window(self, index: int) -> tuple[np.ndarray, int]:

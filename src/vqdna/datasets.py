@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vqdna.corpus import Genome
+from vqdna.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ PRETRAINING_CORPUS = {"c_diphtheriae": "C. diphtheriae", "a_thaliana_chr1": "A. 
 
 def get_dataset(name: str) -> BuiltinDataset:
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; built-in datasets are {', '.join(DATASETS)}")
+        raise UserError(f"unknown dataset {name!r}; built-in datasets are {', '.join(DATASETS)}")
     return DATASETS[name]
 
 

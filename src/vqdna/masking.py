@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from vqdna.errors import UserError
 from vqdna.tokenizers import MASK_TOKEN_ID, GenomeTokenizer, KmerTokenizer, VQTokenizer
 
 
@@ -98,7 +99,7 @@ class MaskedCodeCollator:
     def __init__(self, tokenizer: GenomeTokenizer, mask_ratio: float = 0.25, span_tokens: int | None = None, seed: int = 0,
                  span_warmup_windows: int = 0):
         if not 0 < mask_ratio < 1:
-            raise ValueError(f"mask_ratio must be in (0, 1), got {mask_ratio}")
+            raise UserError(f"mask_ratio must be in (0, 1), got {mask_ratio}")
         # Not called `tokenizer`: the Trainer saves a collator's `tokenizer` into every checkpoint
         # folder, where it would overwrite the model's own files.
         self.genome_tokenizer, self.mask_ratio, self.seed = tokenizer, mask_ratio, seed

@@ -22,6 +22,7 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.utils import ModelOutput
 
 from vqdna.config import INPUT_MODES, POOLINGS, check_choice
+from vqdna.errors import UserError
 from vqdna.tokenizers import NUM_SPECIAL, PAD_TOKEN_ID
 
 
@@ -52,9 +53,9 @@ class VQDNAConfig(PretrainedConfig):
         self.level_vocab_sizes = list(level_vocab_sizes or [NUM_SPECIAL])
         check_choice("input_mode", input_mode, INPUT_MODES)
         if input_mode == "quantized" and code_dim <= 0:
-            raise ValueError("input_mode='quantized' needs the tokenizer's code_dim")
+            raise UserError("input_mode='quantized' needs the tokenizer's code_dim")
         if hidden_size % num_attention_heads:
-            raise ValueError(f"hidden_size {hidden_size} is not a multiple of num_attention_heads {num_attention_heads}")
+            raise UserError(f"hidden_size {hidden_size} is not a multiple of num_attention_heads {num_attention_heads}")
         self.input_mode, self.code_dim = input_mode, code_dim
         self.hidden_size, self.num_hidden_layers, self.num_attention_heads = hidden_size, num_hidden_layers, num_attention_heads
         self.intermediate_size = intermediate_size
@@ -62,7 +63,7 @@ class VQDNAConfig(PretrainedConfig):
         self.layer_norm_eps, self.initializer_range = layer_norm_eps, initializer_range
         self.tokenizer_kind, self.bp_per_token = tokenizer_kind, bp_per_token
         if alibi_direction < 0:
-            raise ValueError(f"alibi_direction must be >= 0, got {alibi_direction}")
+            raise UserError(f"alibi_direction must be >= 0, got {alibi_direction}")
         self.alibi_direction = alibi_direction
         check_choice("pooling", pooling, POOLINGS)
         self.pooling = pooling  # the sequence classifier's (see VQDNAForSequenceClassification)
@@ -322,7 +323,7 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
         super().__init__(config)
         config.problem_type = config.problem_type or "single_label_classification"
         if config.problem_type not in ("single_label_classification", "regression"):
-            raise ValueError(f"problem_type must be 'single_label_classification' or 'regression', got {config.problem_type!r}")
+            raise UserError(f"problem_type must be 'single_label_classification' or 'regression', got {config.problem_type!r}")
         self.vqdna = VQDNAModel(config)
         self.classifier = ClassificationHead(config)
         self.post_init()

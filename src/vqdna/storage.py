@@ -17,11 +17,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from vqdna.errors import UserError
+
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read the process umask (there is no getter), leaving it unchanged
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError):
     """A model folder that is missing, incomplete or corrupt."""
 
 

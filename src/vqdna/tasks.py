@@ -32,6 +32,7 @@ import numpy as np
 
 from vqdna.alphabet import SequenceError, n_fraction, to_text
 from vqdna.corpus import species_name
+from vqdna.errors import UserError
 from vqdna.seqio import CSV_HEADER, TASK_SPLITS, FastaRecord, LabeledSequences, check_lengths, read_fasta, read_task
 from vqdna.storage import write_json, write_text
 
@@ -46,10 +47,10 @@ _PERMUTE_LIMIT = 1 << 22  # below this many starts, draw them from a full permut
 def _check_output_dir(output_dir: Path) -> None:
     """Refuse a file, or a folder that already holds (part of) a task: nothing is overwritten."""
     if output_dir.exists() and not output_dir.is_dir():
-        raise ValueError(f"{output_dir}: exists and is not a folder")
+        raise UserError(f"{output_dir}: exists and is not a folder")
     present = [f for f in TASK_FILES if (output_dir / f).exists()]
     if present:
-        raise ValueError(
+        raise UserError(
             f"{output_dir}: already holds a task ({', '.join(present)}); refusing to overwrite it, "
             "choose a new output folder or delete the old one"
         )
@@ -57,7 +58,7 @@ def _check_output_dir(output_dir: Path) -> None:
 
 def _check_fractions(dev_fraction: float, test_fraction: float) -> None:
     if not (0 < dev_fraction < 1 and 0 < test_fraction < 1 and dev_fraction + test_fraction < 1):
-        raise ValueError(
+        raise UserError(
             f"dev_fraction ({dev_fraction}) and test_fraction ({test_fraction}) must each be in (0, 1) "
             "and sum to less than 1, leaving a train part"
         )
@@ -69,22 +70,22 @@ def _check_common(fasta_paths, names, seed: int, max_n_fraction: float) -> tuple
         fasta_paths = [fasta_paths]
     paths = [Path(p) for p in fasta_paths]
     if len(paths) < 2:
-        raise ValueError(f"a classification task needs at least 2 FASTA files (one per class), got {len(paths)}")
+        raise UserError(f"a classification task needs at least 2 FASTA files (one per class), got {len(paths)}")
     if names is None:
         names = [species_name(p) for p in paths]
     else:
         names = [str(n) for n in names]
         if len(names) != len(paths):
-            raise ValueError(f"got {len(names)} names for {len(paths)} FASTA files")
+            raise UserError(f"got {len(names)} names for {len(paths)} FASTA files")
         if not all(n.strip() for n in names):
-            raise ValueError(f"class names must not be empty: {names}")
+            raise UserError(f"class names must not be empty: {names}")
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise ValueError(f"class names must be unique, but {dupes} occur more than once; pass names=[...] to tell the files apart")
+        raise UserError(f"class names must be unique, but {dupes} occur more than once; pass names=[...] to tell the files apart")
     if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise UserError(f"seed must be a non-negative integer, got {seed!r}")
     if not 0 <= max_n_fraction <= 1:
-        raise ValueError(f"max_n_fraction must be in [0, 1], got {max_n_fraction}")
+        raise UserError(f"max_n_fraction must be in [0, 1], got {max_n_fraction}")
     return paths, names
 
 
@@ -223,11 +224,11 @@ def make_species_task(
     paths, names = _check_common(fasta_paths, names, seed, max_n_fraction)
     _check_fractions(dev_fraction, test_fraction)
     if not isinstance(window_bp, (int, np.integer)) or window_bp < 1:
-        raise ValueError(f"window_bp must be a positive integer, got {window_bp!r}")
+        raise UserError(f"window_bp must be a positive integer, got {window_bp!r}")
     per_split = {"train": train_per_species, "dev": dev_per_species, "test": test_per_species}
     for split, n in per_split.items():
         if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"{split}_per_species must be a positive integer, got {n!r}")
+            raise UserError(f"{split}_per_species must be a positive integer, got {n!r}")
     _check_output_dir(output_dir)
 
     rows: dict[str, list[tuple[np.ndarray, int]]] = {s: [] for s in TASK_SPLITS}
@@ -379,7 +380,7 @@ def make_labeled_task(
     paths, names = _check_common(fasta_paths, names, seed, max_n_fraction)
     _check_fractions(dev_fraction, test_fraction)
     if window_bp is not None and (not isinstance(window_bp, (int, np.integer)) or window_bp < 1):
-        raise ValueError(f"window_bp must be a positive integer or None, got {window_bp!r}")
+        raise UserError(f"window_bp must be a positive integer or None, got {window_bp!r}")
     _check_output_dir(output_dir)
 
     classes = [(name, str(path), read_fasta(path)) for path, name in zip(paths, names)]
@@ -489,17 +490,17 @@ def make_variant_task(
     subset per genome. Writes the task folder and returns the content of task.json."""
     output_dir, fasta_path, labels_path = Path(output_dir), Path(fasta_path), Path(labels_path)
     if isinstance(fragment_bp, bool) or not isinstance(fragment_bp, (int, np.integer)) or fragment_bp < 1:
-        raise ValueError(f"--fragment-bp must be a positive integer, got {fragment_bp!r}")
+        raise UserError(f"--fragment-bp must be a positive integer, got {fragment_bp!r}")
     if fragments_per_genome is not None and (isinstance(fragments_per_genome, bool) or not isinstance(fragments_per_genome, (int, np.integer)) or fragments_per_genome < 1):
-        raise ValueError(f"--fragments-per-genome must be a positive integer, got {fragments_per_genome!r}")
+        raise UserError(f"--fragments-per-genome must be a positive integer, got {fragments_per_genome!r}")
     if isinstance(min_genomes, bool) or not isinstance(min_genomes, (int, np.integer)) or min_genomes < 3:
-        raise ValueError(f"--min-genomes must be an integer of at least 3 (one genome each for train, dev and test), got {min_genomes!r}")
+        raise UserError(f"--min-genomes must be an integer of at least 3 (one genome each for train, dev and test), got {min_genomes!r}")
     if rare not in RARE_CLASS_ACTIONS:
-        raise ValueError(f"--rare must be one of {', '.join(RARE_CLASS_ACTIONS)}, got {rare!r}")
+        raise UserError(f"--rare must be one of {', '.join(RARE_CLASS_ACTIONS)}, got {rare!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"--seed must be a non-negative integer, got {seed!r}")
+        raise UserError(f"--seed must be a non-negative integer, got {seed!r}")
     if not 0 <= max_n_fraction <= 1:
-        raise ValueError(f"--max-n-fraction must be in [0, 1], got {max_n_fraction}")
+        raise UserError(f"--max-n-fraction must be in [0, 1], got {max_n_fraction}")
     _check_fractions(dev_fraction, test_fraction)
     _check_output_dir(output_dir)
 
@@ -527,7 +528,7 @@ def make_variant_task(
         pool = [r for n in rare_names for r in by_label[n]]
         if len(pool) >= min_genomes:
             if MERGED_CLASS in by_label and MERGED_CLASS not in rare_names:
-                raise ValueError(f"{labels_path}: --rare merge pools rare classes into {MERGED_CLASS!r}, which is already a label; use --rare drop")
+                raise UserError(f"{labels_path}: --rare merge pools rare classes into {MERGED_CLASS!r}, which is already a label; use --rare drop")
             merged, dropped_classes = rare_names, {}
             for n in rare_names:
                 del by_label[n]
@@ -605,9 +606,9 @@ def make_oct4_mafk_task(output_dir: str | Path, *, dev_fraction: float = 0.1, se
 
     output_dir = Path(output_dir)
     if not (isinstance(dev_fraction, (int, float)) and 0 < dev_fraction < 1):
-        raise ValueError(f"dev_fraction must be in (0, 1), got {dev_fraction!r}")
+        raise UserError(f"dev_fraction must be in (0, 1), got {dev_fraction!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise UserError(f"seed must be a non-negative integer, got {seed!r}")
     _check_output_dir(output_dir)
     paths = {name: get_dataset(name).path() for _, _, pool, test in _OCT4_MAFK for name in (pool, test)}
 
@@ -637,7 +638,7 @@ def make_oct4_mafk_task(output_dir: str | Path, *, dev_fraction: float = 0.1, se
             seen.add(s)
         n = len(kept)
         if n < 2:
-            raise ValueError(f"class {label}: {n} usable training peaks, too few to split into train and dev")
+            raise UserError(f"class {label}: {n} usable training peaks, too few to split into train and dev")
         n_dev = min(n - 1, max(1, int(round(n * dev_fraction))))
         order = rng.permutation(n)
         rows["dev"] += [(kept[i], label) for i in order[:n_dev]]
@@ -717,7 +718,7 @@ def make_doench2016_task(output_dir: str | Path, *, dev_fraction: float = 0.15, 
     output_dir = Path(output_dir)
     _check_fractions(dev_fraction, test_fraction)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise UserError(f"seed must be a non-negative integer, got {seed!r}")
     _check_output_dir(output_dir)
     path = get_dataset("doench2016").path()
     with open(path, encoding="utf-8", newline="") as fh:

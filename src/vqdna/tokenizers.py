@@ -21,6 +21,7 @@ import torch
 
 from vqdna.alphabet import N_ID, PAD_ID, to_ids, to_text
 from vqdna.config import BPEConfig, VQVAEConfig, from_dict
+from vqdna.errors import UserError
 from vqdna.networks import VQVAE
 from vqdna.storage import (
     CheckpointError,
@@ -121,7 +122,7 @@ class GenomeTokenizer:
 def _check_special(ids: Iterable[int], kind: str) -> None:
     bad = [i for i in ids if i < NUM_SPECIAL and i != PAD_TOKEN_ID]
     if bad:
-        raise ValueError(f"cannot decode special token {SPECIAL_TOKENS[bad[0]]} with a {kind} tokenizer")
+        raise UserError(f"cannot decode special token {SPECIAL_TOKENS[bad[0]]} with a {kind} tokenizer")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +275,7 @@ class KmerTokenizer(GenomeTokenizer):
     def __init__(self, k: int = 6, overlapping: bool = False, metadata: dict[str, Any] | None = None):
         super().__init__(metadata)
         if not 1 <= k <= 12:
-            raise ValueError(f"k must be in 1..12, got {k}")
+            raise UserError(f"k must be in 1..12, got {k}")
         self.k, self.overlapping = k, overlapping
         self._powers = 4 ** np.arange(k - 1, -1, -1, dtype=np.int64)
         self._first_kmer = NUM_SPECIAL + 5  # after the single bases A C G T N

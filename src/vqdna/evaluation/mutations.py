@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from vqdna.alphabet import N_ID, SequenceError, to_text
+from vqdna.errors import UserError
 from vqdna.seqio import FastaRecord, read_fasta
 from vqdna.tokenizers import GenomeTokenizer, VQTokenizer
 
@@ -110,7 +111,7 @@ def diff_codes(tokenizer: GenomeTokenizer, a: FastaRecord, b: FastaRecord, *, fl
     """Compare the codes of two aligned sequences; returns per-level summaries, the mutations with
     their code changes, and the per-column difference tracks (for plotting)."""
     if not isinstance(tokenizer, VQTokenizer):
-        raise ValueError(f"vqdna diff compares learned codes: needs a VQ or HRQ tokenizer, not {tokenizer.kind}")
+        raise UserError(f"vqdna diff compares learned codes: needs a VQ or HRQ tokenizer, not {tokenizer.kind}")
     al = align(a, b)
     ca, cb = _codes_per_base(tokenizer, a.ids), _codes_per_base(tokenizer, b.ids)
     both = (al.pos_a >= 0) & (al.pos_b >= 0)

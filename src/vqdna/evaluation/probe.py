@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from vqdna.errors import UserError
 from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.inference import batches, embed
 from vqdna.seqio import TASK_SPLITS
@@ -127,7 +128,7 @@ def probe(source: str | Path, data_path: str | Path, output_dir: str | Path | No
         features = {s: tokenizer_features(tok, task.splits[s].sequences) for s in TASK_SPLITS}
         kind = tok.kind
     else:
-        raise ValueError(f"what must be 'model' or 'tokenizer', got {what!r}")
+        raise UserError(f"what must be 'model' or 'tokenizer', got {what!r}")
     result = linear_probe(features, task.targets, task.task_type, task.num_labels)
     result.update(source=str(source), source_kind=kind, task=str(data_path), task_type=task.task_type,
                   feature_dim=int(features["train"].shape[1]), examples={s: len(task.splits[s]) for s in TASK_SPLITS},

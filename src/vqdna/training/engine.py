@@ -14,11 +14,12 @@ from transformers.trainer_utils import get_last_checkpoint
 from transformers.utils import logging as hf_logging
 
 from vqdna.corpus import WindowSampler
+from vqdna.errors import UserError
 
 logger = logging.getLogger(__name__)
 
 
-class RunError(ValueError):
+class RunError(UserError):
     """A run that cannot start as asked (e.g. an output folder that holds an earlier run)."""
 
 

@@ -26,6 +26,7 @@ from transformers import EarlyStoppingCallback
 
 from vqdna import alphabet
 from vqdna.config import FinetuneConfig, resolve_section
+from vqdna.errors import UserError
 from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.inference import load_config, load_model, load_model_tokenizer, resolve_model_dir
 from vqdna.modeling import VQDNAForSequenceClassification, VQDNAModel
@@ -214,7 +215,7 @@ def strand_rule(cfg: FinetuneConfig, data_path: str | Path, strand_specific: boo
     if not (cfg.reverse_complement and strand_specific):
         return cfg
     if explicit:
-        raise ValueError(f"--reverse-complement: {data_path}/task.json declares the task strand_specific (its label depends on the "
+        raise UserError(f"--reverse-complement: {data_path}/task.json declares the task strand_specific (its label depends on the "
                          "strand read), so a reverse complement is not an example of the same label; drop --reverse-complement")
     if not quiet:
         print(f"note: {data_path} is strand-specific (task.json); training without reverse-complement copies")

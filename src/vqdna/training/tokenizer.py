@@ -47,23 +47,28 @@ from vqdna.training.engine import (
 
 def parse_overrides(config: str | dict | None) -> dict[str, Any]:
     """`--config`: a JSON file or an inline JSON object, with optional sections
-    `model`, `training`, `bpe`, `kmer`."""
+    `model`, `training`, `bpe`, `kmer`, each an object of settings."""
     if config is None:
         return {}
     data = config if isinstance(config, dict) else json_option(config)
-    if not isinstance(data, dict) or set(data) - {"model", "training", "bpe", "kmer"}:
-        raise RunError(f"--config: expected an object with sections model, training, bpe, kmer; got keys {list(data) if isinstance(data, dict) else type(data).__name__}")
+    if not isinstance(data, dict) or set(data) - set(CONFIG_SECTIONS):
+        raise RunError(f"--config: expected an object with sections {', '.join(CONFIG_SECTIONS)}; "
+                       f"got {sorted(data) if isinstance(data, dict) else type(data).__name__}")
+    for section, values in data.items():
+        if not isinstance(values, dict):
+            raise RunError(f"--config: section {section!r} must be an object of settings, got {values!r}")
     return data
 
 
-def resolve_configs(kind: str, preset: str, overrides: dict[str, Any], max_steps: int | None = None, seed: int | None = None):
+CONFIG_SECTIONS = ("model", "training", "bpe", "kmer")
+
+
+def resolve_configs(kind: str, preset: str, overrides: dict[str, Any] | None, max_steps: int | None = None, seed: int | None = None):
     """(model or tokenizer config, training config) for a kind, from preset + overrides + flags."""
     p = load_preset(preset)
-    training = from_dict(TokenizerTrainingConfig, {**p["training"], **overrides.get("training", {})}, what="training config")
-    if max_steps is not None:
-        training.max_steps = max_steps
-    if seed is not None:
-        training.seed = seed
+    overrides = overrides or {}
+    flags = {key: value for key, value in (("max_steps", max_steps), ("seed", seed)) if value is not None}
+    training = from_dict(TokenizerTrainingConfig, {**p["training"], **overrides.get("training", {}), **flags}, what="training config")
     if kind in ("vq", "hrq"):
         model = from_dict(VQVAEConfig, {**p["vqvae"], **p["levels"][kind], **overrides.get("model", {})}, what="model config")
         if kind == "vq" and model.num_levels != 1:
@@ -72,9 +77,7 @@ def resolve_configs(kind: str, preset: str, overrides: dict[str, Any], max_steps
             raise RunError(f"an hrq tokenizer needs two or more levels; got codebook_sizes={model.codebook_sizes}")
         return model, training
     if kind == "bpe":
-        cfg = from_dict(BPEConfig, {**p["bpe"], **overrides.get("bpe", {})}, what="bpe config")
-        cfg.seed = training.seed
-        return cfg, training
+        return from_dict(BPEConfig, {**p["bpe"], **overrides.get("bpe", {}), "seed": training.seed}, what="bpe config"), training
     if kind == "kmer":
         return from_dict(KmerConfig, {**p["kmer"], **overrides.get("kmer", {})}, what="kmer config"), training
     raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
