@@ -78,7 +78,7 @@ def test_benchmark_runs_models_twins_and_baselines_and_resumes(tmp_path, kmer_mo
     # a cell finished with other settings is never mixed into the table
     other = [a if a != "6" else "7" for a in args]
     assert main(other) == 2
-    assert "was run with other settings (config.max_steps: 6 then, 7 now)" in capsys.readouterr().err
+    assert "gc_a/kmer holds a `vqdna finetune` run with other inputs or settings (config.max_steps: 6 -> 7)" in capsys.readouterr().err
 
 
 def test_benchmark_on_a_strand_specific_regression_task(tmp_path, kmer_model, capsys):

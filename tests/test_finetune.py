@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 
 from vqdna.alphabet import SequenceError, reverse_complement
 from vqdna.cli import main
+from vqdna.errors import UserError
 from vqdna.evaluation.metrics import classification_metrics
 from vqdna.evaluation.probe import probe
 from vqdna.inference import embed, predict
@@ -188,8 +189,12 @@ def test_bad_task_folders_give_clear_errors(tmp_path, kmer_model, gc_task):
 
 
 def test_finished_runs_are_never_overwritten_and_corrupt_models_are_named(tmp_path, finetuned, kmer_model, gc_task):
-    with pytest.raises(RunError, match="not empty"):
+    with pytest.raises(RunError, match="already holds finished `vqdna finetune` results for these inputs; pass --resume to reuse them"):
         finetune(kmer_model, gc_task, finetuned, config=FAST, seeds=[1], quiet=True)
+    # --resume with another task never reuses (and relabels) this task's results
+    other = _gc_task(tmp_path / "other", seed=5)
+    with pytest.raises(UserError, match=r"holds a `vqdna finetune` run with other inputs or settings \(task: .*/gc\" -> .*/other\""):
+        finetune(kmer_model, other, finetuned, config=FAST, seeds=[1], resume=True, quiet=True)
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "config.json").write_text((kmer_model / "config.json").read_text())

@@ -79,8 +79,8 @@ def test_resume_gives_the_uninterrupted_weights(tmp_path, small_genomes, tokeniz
     full, cut = tmp_path / "full", tmp_path / "cut"
     config = {**MCM, "span_tokens": None, "span_warmup_fraction": 0.8}  # leak-free spans, warmed up from 1 token
     pretrain(tokenizers / "hrq", [small_genomes[0]], full, config=config, max_steps=10, quiet=True)
-    shutil.copytree(full / "checkpoints" / "checkpoint-5", cut / "checkpoints" / "checkpoint-5")
-    with pytest.raises(RunError, match="pass --resume"):
+    shutil.copytree(full / "checkpoints" / "checkpoint-5", cut / "checkpoints" / "checkpoint-5")  # as a run from before run markers left it
+    with pytest.raises(UserError, match="holds a `vqdna pretrain` run from before run markers: pass --resume"):
         pretrain(tokenizers / "hrq", [small_genomes[0]], cut, config=config, max_steps=10, quiet=True)
     pretrain(tokenizers / "hrq", [small_genomes[0]], cut, config=config, max_steps=10, quiet=True, resume=True)
     a, b = load_file(full / "model.safetensors"), load_file(cut / "model.safetensors")
@@ -125,14 +125,22 @@ def test_two_process_torchrun_trains_checkpoints_and_resumes(tmp_path, small_gen
     base = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533", "-m", "vqdna.cli", "-q",
             "pretrain", "--tokenizer", str(tokenizers / "vq"), "--fasta", str(small_genomes[0]), "--output-dir", str(out), "--config", cfg]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    run = subprocess.run(base + ["--max-steps", "5"], env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(base + ["--max-steps", "10"], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     assert (out / "checkpoints" / "checkpoint-5").is_dir() and (out / "eval_results.json").is_file()
-    (out / "eval_results.json").unlink()  # let the same folder continue to step 10
+    # as if killed after the step-5 checkpoint: later outputs gone, the run marker not finished
+    shutil.rmtree(out / "checkpoints" / "checkpoint-10")
+    for name in ("eval_results.json", "model.safetensors", "config.json"):
+        (out / name).unlink()
+    marker = json.loads((out / "run.json").read_text())
+    (out / "run.json").write_text(json.dumps({**marker, "finished": False}))
+    run = subprocess.run(base + ["--max-steps", "10"], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0 and "pass --resume to continue it" in run.stderr  # torchrun exits 1 when a rank exits 2
     run = subprocess.run(base + ["--max-steps", "10", "--resume"], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     state = json.loads((out / "checkpoints" / "checkpoint-10" / "trainer_state.json").read_text())
     assert state["global_step"] == 10 and json.loads((out / "eval_results.json").read_text())["steps"] == 10
+    assert json.loads((out / "run.json").read_text())["finished"]
 
 
 def test_cli_pretrain_reports_masked_and_baseline_accuracy(tmp_path, small_genomes, tokenizers, capsys):
@@ -142,4 +150,4 @@ def test_cli_pretrain_reports_masked_and_baseline_accuracy(tmp_path, small_genom
     assert json.loads((out / "eval_results.json").read_text())["mask_ratio"] == 0.2
     assert json.loads((out / "config.json").read_text())["alibi_direction"] == 1.0  # --config reaches the model
     assert main(["-q", *args]) == 2
-    assert "already holds a pretrained model" in capsys.readouterr().err
+    assert "holds a `vqdna pretrain` run with other inputs or settings" in capsys.readouterr().err

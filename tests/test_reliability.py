@@ -145,3 +145,74 @@ def test_unreadable_paths_are_user_errors_naming_the_path(capsys, tmp_path):
     blocker.write_text("x")
     rc, err = run_cli(capsys, ["eval-tokenizer", "--tokenizer", str(blocker / "sub"), "--fasta", str(blocker)])
     assert_user_error(rc, err, str(blocker / "sub"))
+
+
+# -- nothing lost: folders say what wrote them; outputs never replace inputs ------------------------
+
+def test_no_command_writes_into_another_commands_folder(capsys, tmp_path, small_genomes):
+    tok = tmp_path / "tok"
+    assert main(["-q", "train-tokenizer", "--kind", "kmer", "--fasta", str(small_genomes[1]), "--output-dir", str(tok)]) == 0
+    before = {f.name: f.read_bytes() for f in tok.iterdir()}
+    for argv in (["pretrain", "--tokenizer", str(tok), "--fasta", str(small_genomes[1]), "--output-dir", str(tok), "--resume"],
+                 ["make-task", "labeled", "--fasta", str(small_genomes[0]), str(small_genomes[1]), "--window-bp", "100", "--output-dir", str(tok)],
+                 ["diff", "--tokenizer", str(tok), "--fasta", str(small_genomes[0]), str(small_genomes[1]), "--output-dir", str(tok)]):
+        rc, err = run_cli(capsys, argv)
+        assert_user_error(rc, err, str(tok))
+        assert "train-tokenizer" in err or "already holds files" in err, err
+    rc, err = run_cli(capsys, ["train-tokenizer", "--kind", "bpe", "--fasta", str(small_genomes[1]), "--output-dir", str(tok), "--resume"])
+    assert_user_error(rc, err, 'holds a `vqdna train-tokenizer` run with other inputs or settings (kind: "kmer" -> "bpe"')
+    assert {f.name: f.read_bytes() for f in tok.iterdir()} == before
+
+
+def test_a_folder_of_unknown_files_is_never_written_into(capsys, tmp_path, small_genomes):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    rc, err = run_cli(capsys, ["train-tokenizer", "--kind", "kmer", "--fasta", str(small_genomes[1]), "--output-dir", str(mine)])
+    assert_user_error(rc, err, f"{mine} is not empty (notes.txt) and holds no run.json of `vqdna train-tokenizer`")
+    assert [f.name for f in mine.iterdir()] == ["notes.txt"]
+
+
+def test_a_model_refuses_a_tokenizer_it_was_not_trained_on(tmp_path, kmer_model, capsys):
+    import shutil
+
+    from vqdna.inference import embed
+    from vqdna.storage import CheckpointError
+    from vqdna.tokenizers import KmerTokenizer
+
+    assert embed(kmer_model, ["ACGTACGTAC"]).shape[0] == 1
+    swapped = tmp_path / "model"
+    shutil.copytree(kmer_model, swapped)
+    shutil.rmtree(swapped / "tokenizer")
+    KmerTokenizer(k=3, overlapping=True).save_pretrained(swapped / "tokenizer")  # same vocabulary size, other tokens
+    with pytest.raises(CheckpointError, match=r"model/tokenizer: not the tokenizer this model was trained on"):
+        embed(swapped, ["ACGTACGTAC"])
+    fasta = tmp_path / "x.fa"
+    fasta.write_text(">x\nACGTACGTAC\n")
+    rc, err = run_cli(capsys, ["embed", "--model", str(swapped), "--fasta", str(fasta), "--output", str(tmp_path / "e.npy")])
+    assert_user_error(rc, err, "not the tokenizer this model was trained on")
+    assert not (tmp_path / "e.npy").exists()
+
+
+def test_fingerprints_follow_what_a_tokenizer_does(tmp_path, small_genomes):
+    from vqdna.tokenizers import KmerTokenizer, load_tokenizer
+    from vqdna.training.tokenizer import train_tokenizer
+
+    assert KmerTokenizer(k=3).fingerprint() == KmerTokenizer(k=3, metadata={"note": "other metadata"}).fingerprint()
+    assert KmerTokenizer(k=3).fingerprint() != KmerTokenizer(k=3, overlapping=True).fingerprint()
+    bpe = train_tokenizer("bpe", [small_genomes[1]], tmp_path / "bpe", config={"bpe": {"vocab_size": 40}}, quiet=True)
+    assert load_tokenizer(tmp_path / "bpe").fingerprint() == bpe.fingerprint()  # survives a save and a load
+
+
+@pytest.mark.parametrize("command", ["tokenize", "predict", "embed"])
+def test_outputs_never_replace_inputs_or_earlier_results(capsys, tmp_path, command):
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">x\nACGTACGTAC\n")
+    model_option = ["--tokenizer", str(tmp_path)] if command == "tokenize" else ["--model", str(tmp_path)]
+    rc, err = run_cli(capsys, [command, *model_option, "--fasta", str(fasta), "--output", str(fasta)])
+    assert_user_error(rc, err, f"--output {fasta}: is also the input file")
+    earlier = tmp_path / "earlier.out"
+    earlier.write_text("an earlier result")
+    rc, err = run_cli(capsys, [command, *model_option, "--fasta", str(fasta), "--output", str(earlier)])
+    assert_user_error(rc, err, f"--output {earlier}: already exists")
+    assert fasta.read_text() == ">x\nACGTACGTAC\n" and earlier.read_text() == "an earlier result"

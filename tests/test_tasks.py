@@ -3,6 +3,7 @@ window occurs once (a repeat has probability ~4^-40): a row's text locates its s
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -165,11 +166,30 @@ def test_existing_task_folder_is_never_overwritten(genomes, tmp_path):
     out = tmp_path / "task"
     out.mkdir()
     (out / "train.csv").write_text("sequence,label\nACGT,0\n")
-    with pytest.raises(ValueError, match="already holds a task \\(train.csv\\)"):
+    with pytest.raises(ValueError, match="already holds files \\(train.csv\\); refusing to overwrite them"):
         make_species_task(paths, out, seed=1, **SPECIES_ARGS)
-    with pytest.raises(ValueError, match="already holds a task"):
+    with pytest.raises(ValueError, match="already holds files"):
         make_labeled_task(paths, out)
     assert (out / "train.csv").read_text() == "sequence,label\nACGT,0\n"
+    # a finished task is never rewritten, nor continued by another make-task; an interrupted one is redone
+    done = tmp_path / "done"
+    make_species_task(paths, done, seed=1, **SPECIES_ARGS)
+    before = {f.name: f.read_bytes() for f in done.iterdir()}
+    for build in (lambda: make_species_task(paths, done, seed=1, **SPECIES_ARGS), lambda: make_species_task(paths, done, seed=2, **SPECIES_ARGS)):
+        with pytest.raises(ValueError, match="already holds files"):
+            build()
+    assert {f.name: f.read_bytes() for f in done.iterdir()} == before
+    cut = tmp_path / "cut"
+    shutil.copytree(done, cut)
+    (cut / "train.csv").unlink()
+    marker = json.loads((cut / "run.json").read_text())
+    (cut / "run.json").write_text(json.dumps({**marker, "finished": False}))
+    make_species_task(paths, cut, seed=1, **SPECIES_ARGS)
+    assert {f.name: f.read_bytes() for f in cut.iterdir() if f.name != "run.json"} == {k: v for k, v in before.items() if k != "run.json"}
+    (cut / "train.csv").unlink()
+    (cut / "run.json").write_text(json.dumps({**marker, "finished": False}))
+    with pytest.raises(ValueError, match="holds a `vqdna make-task` run with other inputs or settings"):
+        make_species_task(paths, cut, seed=2, **SPECIES_ARGS)
     assert sorted(p.name for p in out.iterdir()) == ["train.csv"]
 
 

@@ -9,6 +9,7 @@ from safetensors.torch import load_file
 
 from vqdna.cli import main
 from vqdna.corpus import Genome
+from vqdna.errors import UserError
 from vqdna.evaluation.tokenizer import evaluate_tokenizer
 from vqdna.tokenizers import load_tokenizer
 from vqdna.training.tokenizer import RunError, train_tokenizer
@@ -42,7 +43,9 @@ def test_resume_after_interruption_gives_the_uninterrupted_weights(tmp_path, sma
     # An interrupted run: the same command, killed after its step-4 checkpoint.
     cut = tmp_path / "cut"
     shutil.copytree(full / "checkpoints" / "checkpoint-4", cut / "checkpoints" / "checkpoint-4")
-    with pytest.raises(RunError, match="pass --resume"):
+    shutil.copy(full / "run.json", cut / "run.json")
+    (cut / "run.json").write_text((cut / "run.json").read_text().replace('"finished": true', '"finished": false'))
+    with pytest.raises(UserError, match="holds an interrupted `vqdna train-tokenizer` run with these inputs: pass --resume"):
         train_tokenizer("hrq", [train_fa], cut, config=SMALL_HRQ, max_steps=8, quiet=True)
     train_tokenizer("hrq", [train_fa], cut, config=SMALL_HRQ, max_steps=8, quiet=True, resume=True)
     a, b = load_file(full / "model.safetensors"), load_file(cut / "model.safetensors")
@@ -55,8 +58,13 @@ def test_finished_output_is_never_overwritten(tmp_path, small_genomes):
     out = tmp_path / "k"
     train_tokenizer("kmer", [small_genomes[0]], out)
     before = (out / "config.json").read_text()
-    with pytest.raises(RunError, match="already holds a trained tokenizer"):
+    with pytest.raises(UserError, match=r"holds a `vqdna train-tokenizer` run with other inputs or settings \(config.k: 6 -> 3\)"):
         train_tokenizer("kmer", [small_genomes[0]], out, config={"kmer": {"k": 3}})
+    for resume in (False, True):  # the same run again, resumed or not: nothing to do, nothing touched
+        with pytest.raises(RunError, match="already holds this kmer tokenizer"):
+            train_tokenizer("kmer", [small_genomes[0]], out, resume=resume)
+    with pytest.raises(UserError, match="holds a `vqdna train-tokenizer` run with other inputs or settings \\(kind: \"kmer\" -> \"bpe\""):
+        train_tokenizer("bpe", [small_genomes[0]], out, resume=True)
     assert (out / "config.json").read_text() == before
 
 

@@ -29,9 +29,9 @@ from vqdna.alphabet import N_ID, PAD_ID, to_ids
 from vqdna.config import CNNBaselineConfig, KmerLRBaselineConfig, resolve_section
 from vqdna.errors import UserError
 from vqdna.seqio import TASK_SPLITS
-from vqdna.storage import package_versions, read_json, save_tensors, write_json
+from vqdna.storage import finish_folder, package_versions, read_json, save_tensors, write_json
 from vqdna.tasks import Task, load_task
-from vqdna.training.finetune import (PRIMARY, SequenceDataset, check_new_run, check_same_run, run_seeds, summarize, task_metrics,
+from vqdna.training.finetune import (PRIMARY, SequenceDataset, claim_results, run_seeds, summarize, task_metrics,
                                     train_and_test)
 
 KINDS = ("kmer-lr", "cnn")
@@ -222,9 +222,8 @@ def run_baseline(
         raise UserError(f"unknown baseline {kind!r}; choose one of {', '.join(KINDS)}")
     output_dir = Path(output_dir)
     cfg = resolve_baseline_config(kind, preset, config, seeds)
-    check_new_run(output_dir, resume)
     record = baseline_record(kind, data_path, cfg)
-    check_same_run(output_dir / "baseline_config.json", record)
+    claim_results(output_dir, "baseline", record, resume=resume)
     task = load_task(data_path, cfg.task_type, cfg.max_length_bp)
     if not (output_dir / "baseline_config.json").is_file():
         write_json(output_dir / "baseline_config.json", {**record, "preset": preset, "versions": package_versions()})
@@ -245,4 +244,5 @@ def run_baseline(
     result.update(baseline=kind, deterministic=kind == "kmer-lr", task=str(data_path), task_type=task.task_type, label_names=task.label_names,
                   examples={s: len(task.splits[s]) for s in TASK_SPLITS}, config=dataclasses.asdict(cfg), versions=package_versions())
     write_json(output_dir / "eval_results.json", result)
+    finish_folder(output_dir)
     return result

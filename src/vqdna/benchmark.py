@@ -27,12 +27,12 @@ import numpy as np
 from vqdna.baselines import KINDS as BASELINES
 from vqdna.baselines import baseline_record, resolve_baseline_config, run_baseline
 from vqdna.evaluation.metrics import average_ranks
-from vqdna.storage import package_versions, read_json, write_json, write_text
+from vqdna.storage import claim_folder, package_versions, read_json, write_json, write_text
 from vqdna.tasks import declared_strand_specific
 from vqdna.training.engine import RunError
 from vqdna.inference import resolve_model_dir
 from vqdna.tokenizers import KINDS as TOKENIZER_KINDS
-from vqdna.training.finetune import check_same_run, finetune, resolve_finetune_config, run_record, strand_rule
+from vqdna.training.finetune import check_same_run, claim_results, finetune, resolve_finetune_config, run_record, strand_rule
 
 RESULT_COLUMNS = ("task", "model", "metric", "mean", "std", "seeds", "wall_seconds", "kind", "tokenizer", "per_seed", "seed_ids",
                   "test_accuracy", "deterministic", "source")
@@ -123,7 +123,6 @@ def train_models(
             continue
         if genomes is None:
             genomes = load_genomes(fasta) if fasta else pretraining_genomes()
-        write_json(model_dir / "recipe.json", {**record, "preset": preset, "versions": package_versions()})
         t0 = time.time()
         if (tok_dir / "config.json").is_file():
             tokenizer = load_tokenizer(tok_dir)
@@ -131,11 +130,11 @@ def train_models(
             if not quiet:
                 print(f"models [{n}/{len(names)}]: training the {name} tokenizer on {', '.join(g.name for g in genomes)} -> {tok_dir}", flush=True)
             tokenizer = train_tokenizer_on_genomes(name, genomes, tok_dir, preset=preset, config=tokenizer_config,
-                                                   resume=(tok_dir / "checkpoints").is_dir(), quiet=quiet)
+                                                   resume=True, quiet=quiet)  # the folder's run marker ensures the same inputs
         if not quiet:
             print(f"models [{n}/{len(names)}]: pretraining the encoder on {name} tokens ({pre_cfg.max_steps} steps) -> {model_dir}", flush=True)
-        pretrain_on_genomes(tokenizer, genomes, model_dir, pre_cfg, resume=(model_dir / "checkpoints").is_dir(), quiet=quiet,
-                            tokenizer_dir=str(tok_dir))
+        pretrain_on_genomes(tokenizer, genomes, model_dir, pre_cfg, resume=True, quiet=quiet, tokenizer_dir=str(tok_dir))
+        write_json(model_dir / "recipe.json", {**record, "preset": preset, "versions": package_versions()})
         if not quiet:
             print(f"models [{n}/{len(names)}]: {name} ready in {(time.time() - t0) / 60:.1f} min", flush=True)
     return models
@@ -176,6 +175,9 @@ def run_benchmark(
     task_dirs = find_tasks(suite, tasks)
     if not models and not baselines:
         raise RunError("nothing to benchmark: give --tokenizers and/or --baselines")
+    # A benchmark folder grows (more tasks, models or seeds in later runs): each cell checks its own
+    # inputs; here only a folder of another command, or of unknown files, is refused.
+    claim_folder(output_dir, "benchmark", {}, resume=True, legacy=("benchmark.json", "results.csv", "models", "tokenizers", "*/*/eval_results.json"))
     if models and config and config.get("reverse_complement"):  # refused now, not after hours of other tasks
         for task in task_dirs:
             strand_rule(resolve_finetune_config(preset, config), task, declared_strand_specific(task), explicit=True)
@@ -205,11 +207,14 @@ def run_benchmark(
             finished = cell / "eval_results.json"
             result = None
             if finished.is_file():
+                # a finished cell is reused only if it was run with these inputs (its task files and model weights included)
                 if kind == "baseline":
-                    check_same_run(cell / "baseline_config.json", baseline_record(name, task, baseline_settings[name]))
+                    record = baseline_record(name, task, baseline_settings[name])
+                    claim_results(cell, "baseline", record, resume=True)
                 else:
                     settings = strand_rule(finetune_settings, task, declared_strand_specific(task), explicit=bool(config and config.get("reverse_complement")), quiet=True)
-                    check_same_run(cell / "finetune_config.json", run_record(resolve_model_dir(model), task, kind == "scratch", settings))
+                    record = run_record(resolve_model_dir(model), task, kind == "scratch", settings)
+                    claim_results(cell, "finetune", record, resume=True, model_dir=resolve_model_dir(model))
                 result = read_json(finished, what="benchmark cell results")
                 wanted = (baseline_settings[name] if kind == "baseline" else finetune_settings).seeds
                 if not result.get("deterministic") and not set(wanted) <= {r["seed"] for r in result["per_seed"]}:

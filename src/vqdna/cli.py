@@ -12,7 +12,7 @@ from pathlib import Path
 
 from vqdna.config import POOLINGS, PRESETS
 from vqdna.errors import BUG_REPORT, UserError
-from vqdna.storage import atomic_path, write_json, write_text
+from vqdna.storage import atomic_path, claim_folder, file_identity, finish_folder, write_json, write_text
 from vqdna.tokenizers import KINDS
 
 
@@ -33,6 +33,9 @@ def _eval_tokenizer(args) -> None:
     from vqdna.evaluation.tokenizer import evaluate_tokenizer
     from vqdna.tokenizers import load_tokenizer
 
+    for option, path in (("--json", args.json), ("--plot", args.plot)):
+        if path is not None:
+            _check_output_file(path, *map(Path, args.fasta), option=option)
     tok = load_tokenizer(args.tokenizer, device=args.device)
     genomes = [Genome.from_fasta(f) for f in args.fasta]
     result = evaluate_tokenizer(tok, genomes, window_bp=args.window_bp)
@@ -69,6 +72,7 @@ def _print_table(result: dict) -> None:
 def _tokenize(args) -> None:
     from vqdna.tokenizers import load_tokenizer
 
+    _check_output_file(args.output, args.fasta, args.csv)
     tok = load_tokenizer(args.tokenizer, device=args.device)
     if args.fasta:
         from vqdna.seqio import read_fasta
@@ -87,6 +91,18 @@ def _tokenize(args) -> None:
                 row["label"] = label
             fh.write(json.dumps(row, separators=(",", ":")) + "\n")
     _say(args, f"{len(records)} sequences, {sum(len(e) for e in encodings):,} tokens -> {args.output}")
+
+
+def _check_output_file(output: Path, *inputs: Path | None, option: str = "--output") -> None:
+    """A command's output file never replaces one of its inputs, nor a file already there (an
+    earlier result): nothing is lost."""
+    for source in inputs:
+        if source is not None and output.resolve() == Path(source).resolve():
+            raise UserError(f"{option} {output}: is also the input file; write the output elsewhere")
+    if output.exists():
+        raise UserError(f"{option} {output}: already exists; choose another name or delete it (nothing was overwritten)")
+    if output.parent.exists() and not output.parent.is_dir():
+        raise UserError(f"{option} {output}: {output.parent} is a file, not a folder")
 
 
 def _pretrain(args) -> None:
@@ -180,6 +196,7 @@ def _read_inputs(args) -> tuple[list[str], list[str], list[str]]:
 def _predict(args) -> None:
     from vqdna.inference import predict
 
+    _check_output_file(args.output, args.fasta, args.csv)
     ids, seqs, labels = _read_inputs(args)
     p = predict(args.model, seqs, batch_size=args.batch_size)
     with atomic_path(args.output) as tmp, open(tmp, "w", newline="") as fh:
@@ -201,11 +218,13 @@ def _embed(args) -> None:
 
     from vqdna.inference import embed
 
+    ids_path = args.output.with_suffix(".ids.txt")
+    _check_output_file(args.output, args.fasta, args.csv)
+    _check_output_file(ids_path, args.fasta, args.csv, option="--output's row ids")
     ids, seqs, _ = _read_inputs(args)
     x = embed(args.model, seqs, batch_size=args.batch_size)
     with atomic_path(args.output) as tmp, open(tmp, "wb") as fh:
         np.save(fh, x)
-    ids_path = args.output.with_suffix(".ids.txt")
     write_text(ids_path, "\n".join(ids) + "\n")
     _say(args, f"{x.shape[0]} embeddings of size {x.shape[1]} -> {args.output} (row ids in {ids_path})")
 
@@ -333,13 +352,19 @@ def _diff(args) -> None:
     from vqdna.evaluation.mutations import diff_codes, load_pair, plot_code_diff
     from vqdna.tokenizers import load_tokenizer
 
+    tokenizer = load_tokenizer(args.tokenizer)
+    if args.output_dir:  # claimed up front; redone if interrupted (no checkpoints), a finished one is kept
+        inputs = {"tokenizer": tokenizer.fingerprint(), "fasta": [file_identity(f) for f in args.fasta], "flank": args.flank}
+        if claim_folder(args.output_dir, "diff", inputs, resume=True) == "finished":
+            raise UserError(f"--output-dir {args.output_dir}: already holds this comparison; choose another folder (nothing was overwritten)")
     a, b = load_pair(args.fasta)
-    result = diff_codes(load_tokenizer(args.tokenizer), a, b, flank=args.flank)
+    result = diff_codes(tokenizer, a, b, flank=args.flank)
     summary, mutations = result["summary"], result["mutations"]
     if args.output_dir:
         write_json(args.output_dir / "diff.json", {"sequences": result["names"], "lengths": result["lengths"], "tokenizer": str(args.tokenizer),
                                                    "summary": summary, "mutations": mutations})
         plot_code_diff(args.output_dir / "code_diff.png", result, title=f"codes of {result['names'][1]} vs {result['names'][0]}")
+        finish_folder(args.output_dir)
     if args.quiet:
         return
     from rich.console import Console

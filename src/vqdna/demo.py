@@ -35,7 +35,7 @@ from vqdna.corpus import Genome
 from vqdna.datasets import PRETRAINING_CORPUS, get_dataset
 from vqdna.evaluation.tokenizer import evaluate_tokenizer
 from vqdna.plots import code_usage_plot, pca_scatter_grid
-from vqdna.storage import package_versions, read_json, write_json, write_text
+from vqdna.storage import claim_folder, finish_folder, package_versions, read_json, write_json, write_text
 
 KINDS = ("vq", "hrq", "bpe", "kmer")
 TRAIN_SPECIES = PRETRAINING_CORPUS
@@ -110,7 +110,8 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
     from vqdna.training.tokenizer import train_tokenizer_on_genomes
 
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    # a rerun continues the same demo (finished steps are reused); another one's folder is refused
+    claim_folder(output_dir, "demo", {"quick": quick, "seed": seed}, resume=True, legacy=("tokenizers", "models", "report.md"))
     budget = QUICK if quick else FULL
     started = time.time()
     say = (lambda *_: None) if quiet else (lambda *a: print(*a, flush=True))
@@ -146,7 +147,7 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
             tokenizers[kind] = train_tokenizer_on_genomes(
                 kind, train_genomes, folder, preset="tiny", config={"training": budget.tokenizer_training},
                 max_steps=budget.tokenizer_steps if kind in ("vq", "hrq") else None, seed=seed, quiet=quiet,
-                resume=(folder / "checkpoints").is_dir(),
+                resume=True,  # an interrupted demo continues; the folder's run marker ensures the same inputs
             )
         tok_seconds[kind] = tokenizers[kind].metadata.get("wall_seconds", round(time.time() - t0, 1))
     clock("tokenizers", t_tok)
@@ -176,7 +177,7 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
         if not (folder / "eval_results.json").exists():
             say(f"  {kind}")
             cfg = resolve_pretrain_config("tiny", {**budget.encoder, "seed": seed}, max_steps=budget.pretrain_steps)
-            pretrain_on_genomes(tok, train_genomes, folder, cfg, resume=(folder / "checkpoints").is_dir(), quiet=quiet,
+            pretrain_on_genomes(tok, train_genomes, folder, cfg, resume=True, quiet=quiet,
                                 tokenizer_dir=str(output_dir / "tokenizers" / kind))
         models[kind] = folder
         mcm[kind] = read_json(folder / "eval_results.json", what="pretraining results")
@@ -187,12 +188,12 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
         + (", Cas9 guide activity (regression)" if guides else f"; Cas9 guide activity skipped: {get_dataset('doench2016').install}"))
     t0 = time.time()
     suite = output_dir / "tasks"
-    if not (suite / "oct4_mafk" / "task.json").exists():
+    if not (suite / "oct4_mafk" / "train.csv").exists():
         make_oct4_mafk_task(suite / "oct4_mafk", seed=seed, max_train=budget.oct4_train, dev_fraction=budget.oct4_dev_fraction)
-    if guides and not (suite / "doench2016" / "task.json").exists():
+    if guides and not (suite / "doench2016" / "train.csv").exists():
         make_doench2016_task(suite / "doench2016", seed=seed)
     species_names = list(SPECIES_TASK.values())
-    if not (suite / "species" / "task.json").exists():
+    if not (suite / "species" / "train.csv").exists():
         n_train, n_dev, n_test = budget.species_windows
         slices = [_write_fasta(loaded[key], output_dir / "genome_slices" / f"{key}.fa") for key in SPECIES_TASK]
         make_species_task(slices, suite / "species", window_bp=200, train_per_species=n_train, dev_per_species=n_dev,
@@ -230,6 +231,7 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
                                                  "variants": variants, "mutations": mutation["summary"], "versions": package_versions()})
     report = output_dir / "report.md"
     write_text(report, _report(quality, usage_figures, mcm, rows, variants, mutation, train_genomes, budget, quick, timings, seconds))
+    finish_folder(output_dir)
     say(f"report: {report} ({seconds / 60:.1f} min)")
     return report
 
@@ -244,7 +246,7 @@ def _variant_probes(shared: Path, output_dir: Path, models: dict[str, Path], bud
     from vqdna.tasks import make_variant_task
 
     task = output_dir / "tasks_variants" / "sars_cov_2"
-    if not (task / "task.json").exists():
+    if not (task / "train.csv").exists():  # written last: the mark of a finished task
         fasta, table = (shared / f for f in SARS_COV_2_VARIANTS)
         make_variant_task(fasta, table, task, label_column="who_variant", fragment_bp=1000, fragments_per_genome=budget.variant_fragments, seed=seed)
     info = read_json(task / "task.json", what="variant task")

@@ -73,10 +73,17 @@ def load_model(model_dir: str | Path, cls=None, **config_overrides) -> torch.nn.
 
 
 def load_model_tokenizer(model_dir: str | Path) -> GenomeTokenizer:
+    """The tokenizer saved beside a model, refused if it is not the one the model was trained on
+    (its fingerprint, recorded in the model's config.json, differs)."""
     model_dir = resolve_model_dir(model_dir)
     if not (model_dir / "tokenizer").is_dir():
         raise CheckpointError(f"{model_dir}: no tokenizer/ folder beside the model")
-    return load_tokenizer(model_dir / "tokenizer")
+    tokenizer = load_tokenizer(model_dir / "tokenizer")
+    expected = getattr(load_config(model_dir), "tokenizer_fingerprint", "")
+    if expected and tokenizer.fingerprint() != expected:
+        raise CheckpointError(f"{model_dir / 'tokenizer'}: not the tokenizer this model was trained on (fingerprint {tokenizer.fingerprint()[:12]}, "
+                              f"the model's config.json records {expected[:12]}); put the model's own tokenizer back")
+    return tokenizer
 
 
 def batches(n: int, size: int):

@@ -46,6 +46,7 @@ class VQDNAConfig(PretrainedConfig):
         bp_per_token: float = 1.0,
         alibi_direction: float = 0.0,
         pooling: str = "mean",
+        tokenizer_fingerprint: str = "",
         **kwargs,
     ):
         kwargs.setdefault("pad_token_id", PAD_TOKEN_ID)
@@ -67,6 +68,9 @@ class VQDNAConfig(PretrainedConfig):
         self.alibi_direction = alibi_direction
         check_choice("pooling", pooling, POOLINGS)
         self.pooling = pooling  # the sequence classifier's (see VQDNAForSequenceClassification)
+        # GenomeTokenizer.fingerprint() of the tokenizer the encoder was trained on ("": not
+        # recorded, a folder from before fingerprints); loading refuses any other tokenizer
+        self.tokenizer_fingerprint = tokenizer_fingerprint
 
     @property
     def num_levels(self) -> int:

@@ -3,7 +3,9 @@ every model and result (config, seed, package versions)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import platform
 import sys
@@ -11,13 +13,15 @@ import tempfile
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from vqdna.errors import UserError
+
+logger = logging.getLogger(__name__)
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read the process umask (there is no getter), leaving it unchanged
@@ -101,3 +105,106 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Output folders: every folder a command writes says what wrote it and for which inputs, so that no
+# command writes into another's folder, a rerun with other inputs never reuses or relabels earlier
+# results, and a finished run is never overwritten.
+RUN_MARKER = "run.json"
+
+
+def fingerprint(data: Any) -> str:
+    """sha256 of canonical JSON: the same inputs and settings give the same fingerprint."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def file_identity(path: str | Path) -> dict[str, Any]:
+    """How a run's input file is recorded: its absolute path and size (cheap for genome-sized
+    files; a file replaced in place by one of another size is seen as another input)."""
+    path = Path(path).resolve()
+    return {"path": str(path), "bytes": path.stat().st_size if path.is_file() else None}
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def claim_folder(folder: str | Path, command: str, inputs: dict[str, Any], *, resume: bool = False,
+                 legacy: Sequence[str] = (), legacy_finished: str | None = None) -> str:
+    """Make `folder` the output of this run of `command`, or refuse with a UserError that says what
+    is there (nothing is changed). Returns "new" (empty or missing: now claimed), "resumed" (an
+    interrupted run with the same inputs, and `resume`) or "finished" (a finished run with the same
+    inputs; the caller reuses it or refuses).
+
+    `legacy`: glob patterns of what `command` wrote before folders carried a marker; with `resume`
+    such a folder is adopted (marked with these inputs) so that older runs still resume; it counts
+    as finished if it holds `legacy_finished`. The caller compares what such a folder recorded."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder}: exists and is not a folder")
+    marker = folder / RUN_MARKER
+    digest = fingerprint(inputs)
+    if marker.exists():
+        run = read_json(marker, what="run marker")
+        if not isinstance(run, dict) or not {"command", "fingerprint", "inputs"} <= set(run):
+            raise CheckpointError(f"{marker}: not a vqdna run marker; choose another output folder (nothing was changed)")
+        if run["command"] != command:
+            raise UserError(f"{folder} holds the output of `vqdna {run['command']}`; `vqdna {command}` will not write into it "
+                            "(nothing was changed): choose another output folder")
+        if run["fingerprint"] != digest:
+            raise UserError(f"{folder} holds a `vqdna {command}` run with other inputs or settings ({differences(run['inputs'], inputs)}); "
+                            "it is neither reused nor overwritten: choose another output folder, or rerun with the same inputs")
+        if run.get("finished"):
+            return "finished"
+        if not resume:
+            raise UserError(f"{folder} holds an interrupted `vqdna {command}` run with these inputs: pass --resume to continue it, "
+                            "or choose another output folder")
+        return "resumed"
+    others = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    if others:
+        is_legacy = any(any(folder.glob(pattern)) for pattern in legacy)
+        if is_legacy and not resume:
+            raise UserError(f"{folder} holds a `vqdna {command}` run from before run markers: pass --resume to continue or reuse it "
+                            "(its recorded settings are compared), or choose another output folder")
+        if not is_legacy:
+            raise UserError(f"{folder} is not empty ({', '.join(others[:5])}{', ...' if len(others) > 5 else ''}) and holds no "
+                            f"{RUN_MARKER} of `vqdna {command}`; choose a new or empty output folder (nothing was changed)")
+        logger.warning("%s: a `vqdna %s` folder from before run markers; taken as a run with these inputs", folder, command)
+    finished = bool(others) and legacy_finished is not None and (folder / legacy_finished).is_file()
+    write_json(marker, {"command": command, "fingerprint": digest, "finished": finished, "inputs": inputs, "versions": package_versions()})
+    return "finished" if finished else "resumed" if others else "new"
+
+
+def finish_folder(folder: str | Path) -> None:
+    """Mark the run in `folder` finished (after all its outputs are written)."""
+    marker = Path(folder) / RUN_MARKER
+    write_json(marker, {**read_json(marker, what="run marker"), "finished": True})
+
+
+def differences(old: Any, new: Any, prefix: str = "", limit: int = 4) -> str:
+    """'key: old -> new' for the first few settings that differ between two runs' inputs."""
+    found: list[str] = []
+
+    def walk(a, b, key):
+        if len(found) >= limit or a == b:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            # plain values before nested settings: a changed kind or path says more than its consequences
+            keys = sorted(set(a) | set(b), key=lambda k: (isinstance(a.get(k), dict) or isinstance(b.get(k), dict), str(k)))
+            for k in keys:
+                walk(a.get(k), b.get(k), f"{key}.{k}" if key else str(k))
+        else:
+            found.append(f"{key or 'inputs'}: {_short(a)} -> {_short(b)}")
+
+    walk(old, new, prefix)
+    return "; ".join(found) or "the fingerprint differs"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."

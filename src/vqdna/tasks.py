@@ -34,7 +34,7 @@ from vqdna.alphabet import SequenceError, n_fraction, to_text
 from vqdna.corpus import species_name
 from vqdna.errors import UserError
 from vqdna.seqio import CSV_HEADER, TASK_SPLITS, FastaRecord, LabeledSequences, check_lengths, read_fasta, read_task
-from vqdna.storage import write_json, write_text
+from vqdna.storage import RUN_MARKER, claim_folder, file_identity, finish_folder, read_json, write_json, write_text
 
 TASK_FILES = tuple(f"{s}.csv" for s in TASK_SPLITS) + ("labels.json", "task.json")
 _MAX_N_REJECTIONS = 1000  # high-N windows tolerated per species and split (beyond 10 per window asked)
@@ -45,13 +45,20 @@ _PERMUTE_LIMIT = 1 << 22  # below this many starts, draw them from a full permut
 
 
 def _check_output_dir(output_dir: Path) -> None:
-    """Refuse a file, or a folder that already holds (part of) a task: nothing is overwritten."""
+    """Refuse, before any work, a file, a folder of another command, a finished task, or a folder
+    with files of unknown origin: nothing is overwritten. (An interrupted make-task of the same
+    inputs is rewritten: `_write_task` claims the folder.)"""
     if output_dir.exists() and not output_dir.is_dir():
         raise UserError(f"{output_dir}: exists and is not a folder")
-    present = [f for f in TASK_FILES if (output_dir / f).exists()]
+    marker = output_dir / RUN_MARKER
+    if marker.is_file():
+        run = read_json(marker, what="run marker")
+        if isinstance(run, dict) and run.get("command") == "make-task" and not run.get("finished"):
+            return
+    present = [f.name for f in output_dir.iterdir()] if output_dir.is_dir() else []
     if present:
         raise UserError(
-            f"{output_dir}: already holds a task ({', '.join(present)}); refusing to overwrite it, "
+            f"{output_dir}: already holds files ({', '.join(sorted(present)[:5])}); refusing to overwrite them, "
             "choose a new output folder or delete the old one"
         )
 
@@ -112,13 +119,15 @@ def _also_in_train(splits: dict[str, list[tuple[str, int]]]) -> dict[str, int]:
 
 def _write_task(output_dir: Path, splits: dict[str, list[tuple[str, int]]], labels: dict, task: dict) -> None:
     _check_output_dir(output_dir)  # again: the folder may have been filled while we were sampling
-    output_dir.mkdir(parents=True, exist_ok=True)
+    if claim_folder(output_dir, "make-task", task, resume=True) == "finished":
+        raise UserError(f"{output_dir}: already holds this task; choose a new output folder")
     # train.csv last: an interrupted run leaves no train.csv, the file that marks a finished task
     for name in ("dev", "test"):
         write_text(output_dir / f"{name}.csv", _csv_text(splits[name]))
     write_json(output_dir / "labels.json", labels)
     write_json(output_dir / "task.json", task)
     write_text(output_dir / "train.csv", _csv_text(splits["train"]))
+    finish_folder(output_dir)
 
 
 def _counts(rows: list[tuple[str, int]], num_labels: int) -> dict[str, int]:
@@ -784,6 +793,12 @@ def _is_float(text: str) -> bool:
         return math.isfinite(float(text))
     except ValueError:
         return False
+
+
+def task_files(folder: str | Path) -> dict[str, Any]:
+    """A task folder's files as a run records them (path and size): a run reused or resumed on a
+    task whose files changed is then a run with other inputs."""
+    return {name: file_identity(Path(folder) / name) for name in TASK_FILES if (Path(folder) / name).exists()}
 
 
 def load_task(folder: str | Path, task_type: str = "auto", max_length_bp: int | None = None) -> Task:

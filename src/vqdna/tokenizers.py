@@ -12,6 +12,8 @@ level (coarse, …, fine), so its `input_ids` have shape (batch, tokens, levels)
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -109,6 +111,18 @@ class GenomeTokenizer:
         return True
 
     def save_pretrained(self, directory: str | Path) -> None:
+        raise NotImplementedError
+
+    def fingerprint(self) -> str:
+        """sha256 of what makes this tokenizer map sequences to ids (its kind, settings and weights
+        or vocabulary; not its training metadata): a model records its tokenizer's fingerprint and
+        refuses to run with any other."""
+        digest = hashlib.sha256(self.kind.encode())
+        for chunk in self._identity():
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def _identity(self) -> Iterable[bytes]:
         raise NotImplementedError
 
     def _config(self) -> dict[str, Any]:
@@ -240,6 +254,12 @@ class VQTokenizer(GenomeTokenizer):
     def decode(self, ids: Sequence) -> str:
         return self.decode_batch([ids])[0]
 
+    def _identity(self) -> Iterable[bytes]:
+        yield json.dumps(dataclasses.asdict(self.config), sort_keys=True).encode()
+        for name, tensor in sorted(self.model.state_dict().items()):
+            yield name.encode()
+            yield tensor.detach().cpu().contiguous().numpy().tobytes()
+
     def save_pretrained(self, directory: str | Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -329,6 +349,9 @@ class KmerTokenizer(GenomeTokenizer):
             return texts[0] + "".join(t[-1] for t in texts[1:])
         return "".join(texts)
 
+    def _identity(self) -> Iterable[bytes]:
+        yield json.dumps({"k": self.k, "overlapping": self.overlapping}, sort_keys=True).encode()
+
     def save_pretrained(self, directory: str | Path) -> None:
         write_json(Path(directory) / "config.json", {**self._config(), "k": self.k, "overlapping": self.overlapping})
 
@@ -380,6 +403,9 @@ class BPETokenizer(GenomeTokenizer):
         ids = [int(i) for i in ids if int(i) != PAD_TOKEN_ID]
         _check_special(ids, self.kind)
         return "".join(self.tokenizer.id_to_token(i) for i in ids)
+
+    def _identity(self) -> Iterable[bytes]:
+        yield self.tokenizer.to_str().encode()
 
     def save_pretrained(self, directory: str | Path) -> None:
         directory = Path(directory)

@@ -11,6 +11,7 @@ features; its L2 strength is chosen on the dev split, and the test split is scor
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -22,8 +23,8 @@ from vqdna.errors import UserError
 from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.inference import batches, embed
 from vqdna.seqio import TASK_SPLITS
-from vqdna.storage import package_versions, write_json
-from vqdna.tasks import load_task
+from vqdna.storage import claim_folder, finish_folder, package_versions, write_json
+from vqdna.tasks import load_task, task_files
 from vqdna.tokenizers import NUM_SPECIAL, PAD_TOKEN_ID, GenomeTokenizer, VQTokenizer, load_tokenizer
 
 L2_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -117,6 +118,12 @@ def probe(source: str | Path, data_path: str | Path, output_dir: str | Path | No
     on a task folder; writes eval_results.json to `output_dir` when given."""
     started = time.time()
     task = load_task(data_path, "auto", max_length_bp)
+    if output_dir is not None:  # claimed before the work: a folder of another run is refused up front
+        inputs = {"what": what, "source": os.path.realpath(source), "task": os.path.realpath(data_path), "task_files": task_files(data_path),
+                  "max_length_bp": max_length_bp}
+        # resume=True: an interrupted probe is simply redone (it has no checkpoints)
+        if claim_folder(output_dir, "probe", inputs, resume=True) == "finished":
+            raise UserError(f"{output_dir} already holds this probe's results; choose another --output-dir (nothing was overwritten)")
     if what == "model":
         # One call, so the model is loaded once for all three splits.
         every = embed(source, [x for s in TASK_SPLITS for x in task.splits[s].sequences], max_length_bp=max_length_bp)
@@ -135,4 +142,5 @@ def probe(source: str | Path, data_path: str | Path, output_dir: str | Path | No
                   wall_seconds=round(time.time() - started, 1), versions=package_versions())
     if output_dir is not None:
         write_json(Path(output_dir) / "eval_results.json", result)
+        finish_folder(output_dir)
     return result

@@ -4,7 +4,9 @@ batch statistics in the logs."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -13,8 +15,9 @@ from transformers import PrinterCallback, Trainer, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
 from transformers.utils import logging as hf_logging
 
-from vqdna.corpus import WindowSampler
+from vqdna.corpus import Genome, WindowSampler
 from vqdna.errors import UserError
+from vqdna.storage import claim_folder, file_identity
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +26,18 @@ class RunError(UserError):
     """A run that cannot start as asked (e.g. an output folder that holds an earlier run)."""
 
 
-def check_output_dir(output_dir: Path, resume: bool, *, finished_marker: str, what: str) -> None:
-    """Never overwrite a finished run, nor silently restart an interrupted one."""
-    if resume:
-        return
-    if (output_dir / finished_marker).exists():
-        raise RunError(f"{output_dir} already holds {what}; choose another --output-dir (nothing was overwritten)")
-    if (output_dir / "checkpoints").is_dir() and get_last_checkpoint(str(output_dir / "checkpoints")):
-        raise RunError(f"{output_dir} holds checkpoints of an interrupted run: pass --resume to continue it, or choose another --output-dir")
+def claim_run(output_dir: Path, command: str, inputs: dict[str, Any], *, resume: bool, legacy: Sequence[str] = (),
+              legacy_finished: str | None = None) -> str:
+    """`storage.claim_folder` on the main process only: the other ranks of a torchrun run write
+    nothing and follow it. Returns "new", "resumed" or "finished"."""
+    if int(os.environ.get("RANK", "0")) != 0:
+        return "resumed" if resume else "new"
+    return claim_folder(output_dir, command, inputs, resume=resume, legacy=legacy, legacy_finished=legacy_finished)
+
+
+def genome_inputs(genomes: Sequence[Genome]) -> list[dict[str, Any]]:
+    """How a run records its genomes: species, files (path and size), bp and sampling weight."""
+    return [{"species": g.name, "files": [file_identity(s) for s in g.sources], "bp": g.num_bp, "weight": g.weight} for g in genomes]
 
 
 def finish_distributed() -> None:

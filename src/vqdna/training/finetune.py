@@ -31,8 +31,8 @@ from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.inference import load_config, load_model, load_model_tokenizer, resolve_model_dir
 from vqdna.modeling import VQDNAForSequenceClassification, VQDNAModel
 from vqdna.seqio import TASK_SPLITS
-from vqdna.storage import package_versions, read_json, write_json
-from vqdna.tasks import Task, load_task
+from vqdna.storage import RUN_MARKER, claim_folder, file_sha256, finish_folder, package_versions, read_json, write_json
+from vqdna.tasks import Task, load_task, task_files
 from vqdna.tokenizers import GenomeTokenizer, VQTokenizer
 from vqdna.training.engine import RunError, StatsTrainer, last_checkpoint, training_arguments
 from vqdna.training.token_cache import TokenCache
@@ -174,12 +174,11 @@ def finetune(
     scratch twin). Token ids are cached in `cache_dir` (default OUTPUT_DIR/token_cache)."""
     output_dir = Path(output_dir)
     cfg = resolve_finetune_config(preset, config, seeds=list(seeds) if seeds else None, use_lora=use_lora)
-    check_new_run(output_dir, resume)
     model_dir = resolve_model_dir(model_dir)
     task = load_task(data_path, cfg.task_type, cfg.max_length_bp)
     cfg = strand_rule(cfg, data_path, task.strand_specific, explicit=bool(config and config.get("reverse_complement")), quiet=quiet)
     record = run_record(model_dir, data_path, from_scratch, cfg)
-    check_same_run(output_dir / "finetune_config.json", record)
+    claim_results(output_dir, "finetune", record, resume=resume, model_dir=model_dir)
     tokenizer = load_model_tokenizer(model_dir)
     if isinstance(tokenizer, VQTokenizer) and torch.cuda.is_available():
         tokenizer.to(torch.device("cuda", torch.cuda.current_device()))
@@ -206,6 +205,7 @@ def finetune(
                   examples={s: len(task.splits[s]) for s in TASK_SPLITS}, use_lora=cfg.use_lora,
                   config=dataclasses.asdict(cfg), versions=package_versions())
     write_json(output_dir / "eval_results.json", result)
+    finish_folder(output_dir)
     return result
 
 
@@ -222,9 +222,20 @@ def strand_rule(cfg: FinetuneConfig, data_path: str | Path, strand_specific: boo
     return dataclasses.replace(cfg, reverse_complement=False)
 
 
-def check_new_run(output_dir: Path, resume: bool) -> None:
-    if not resume and output_dir.exists() and any(output_dir.iterdir()):
-        raise RunError(f"{output_dir} is not empty (an earlier run?); choose another --output-dir, or pass --resume to continue it (nothing was overwritten)")
+def claim_results(output_dir: Path, command: str, record: dict[str, Any], *, resume: bool, model_dir: Path | None = None) -> None:
+    """Claim `output_dir` for a fine-tuning or baseline run (storage.claim_folder): its inputs are
+    the run record (seeds left out: a resumed run may add seeds), the task's files and the model's
+    weights. A finished run is reused only with --resume."""
+    inputs = {**record, "config": {k: v for k, v in record["config"].items() if k != "seeds"},
+              "task": os.path.realpath(record["task"]), "task_files": task_files(record["task"])}
+    if model_dir is not None:
+        inputs.update(model=os.path.realpath(model_dir), model_weights_sha256=file_sha256(Path(model_dir) / "model.safetensors"))
+    legacy = ("finetune_config.json",) if command == "finetune" else ("baseline_config.json",)
+    if not (output_dir / RUN_MARKER).is_file():  # a folder from before run markers: compare what it recorded
+        check_same_run(output_dir / legacy[0], record)
+    if claim_folder(output_dir, command, inputs, resume=resume, legacy=legacy, legacy_finished="eval_results.json") == "finished" and not resume:
+        raise RunError(f"{output_dir} already holds finished `vqdna {command}` results for these inputs; pass --resume to reuse them "
+                       "(new seeds are trained), or choose another --output-dir (nothing was overwritten)")
 
 
 def run_record(model_dir: str | Path, data_path: str | Path, from_scratch: bool, cfg: FinetuneConfig) -> dict[str, Any]:

@@ -21,19 +21,19 @@ from vqdna.config import PretrainConfig, resolve_section
 from vqdna.corpus import Genome, WindowSampler
 from vqdna.masking import MaskedCodeCollator
 from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling
-from vqdna.storage import package_versions, write_json
+from vqdna.storage import finish_folder, package_versions, write_json
 from vqdna.tokenizers import GenomeTokenizer, VQTokenizer, load_tokenizer
 from vqdna.training.engine import (
     RunError,
     StatsTrainer,
     WindowDataset,
-    check_output_dir,
+    claim_run,
     finish_distributed,
+    genome_inputs,
     last_checkpoint,
     training_arguments,
 )
 from vqdna.training.tokenizer import load_genomes
-
 
 
 def resolve_pretrain_config(preset: str, overrides: dict[str, Any] | None = None, **flags) -> PretrainConfig:
@@ -51,6 +51,7 @@ def build_model(tokenizer: GenomeTokenizer, cfg: PretrainConfig) -> VQDNAForMask
         hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
         intermediate_size=cfg.intermediate_size, hidden_dropout_prob=cfg.hidden_dropout_prob,
         tokenizer_kind=tokenizer.kind, bp_per_token=tokenizer.stride if learned else 1.0, alibi_direction=cfg.alibi_direction,
+        tokenizer_fingerprint=tokenizer.fingerprint(),
     )
     model = VQDNAForMaskedCodeModeling(config)
     if cfg.input_mode == "quantized":
@@ -129,7 +130,6 @@ def pretrain(
     """Pretrain a masked code model; returns (and writes) eval_results.json's content."""
     output_dir = Path(output_dir)
     cfg = resolve_pretrain_config(preset, config, max_steps=max_steps, mask_ratio=mask_ratio, seed=seed)
-    check_output_dir(output_dir, resume, finished_marker="eval_results.json", what="a pretrained model")
     tokenizer = load_tokenizer(tokenizer_dir)
     genomes = load_genomes(fasta, species_weights)
     return pretrain_on_genomes(tokenizer, genomes, output_dir, cfg, resume=resume, quiet=quiet, tokenizer_dir=str(tokenizer_dir))
@@ -138,6 +138,11 @@ def pretrain(
 def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], output_dir: Path, cfg: PretrainConfig, *, resume: bool = False, quiet: bool = False, tokenizer_dir: str = "") -> dict[str, Any]:
     started = time.time()
     output_dir = Path(output_dir)
+    inputs = {"tokenizer": tokenizer.fingerprint(), "config": dataclasses.asdict(cfg), "genomes": genome_inputs(genomes)}
+    state = claim_run(output_dir, "pretrain", inputs, resume=resume, legacy=("checkpoints",), legacy_finished="eval_results.json")
+    if state == "finished":
+        raise RunError(f"{output_dir} already holds this model, pretrained on these genomes with this tokenizer and settings; "
+                       "nothing to do (choose another --output-dir to pretrain another)")
     splits = [g.split(cfg.heldout_fraction) for g in genomes]
     train = WindowSampler([s[0] for s in splits], cfg.window_bp, seed=cfg.seed, max_n_fraction=cfg.max_n_fraction)
     held = WindowSampler([s[1] for s in splits], cfg.window_bp, seed=cfg.seed + 10_000, max_n_fraction=cfg.max_n_fraction)
@@ -163,7 +168,7 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
         train_sampling_strategy="sequential",  # windows are random draws already; in order, index ↔ step
     )
     trainer = _MCMTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator, quiet=quiet)
-    checkpoint = last_checkpoint(output_dir, resume)
+    checkpoint = last_checkpoint(output_dir, state == "resumed")
     trainer.train(resume_from_checkpoint=checkpoint)
     if not trainer.is_world_process_zero():
         finish_distributed()
@@ -185,6 +190,7 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
     write_json(output_dir / "training_log.json", trainer.state.log_history)
     _plot(trainer.state.log_history, output_dir / "training_curves.png", levels, result)
     write_json(output_dir / "eval_results.json", result)
+    finish_folder(output_dir)
     finish_distributed()
     return result
 

@@ -25,7 +25,7 @@ from vqdna.config import (
 )
 from vqdna.corpus import Genome, WindowSampler
 from vqdna.networks import VQVAE
-from vqdna.storage import package_versions, write_json
+from vqdna.storage import finish_folder, package_versions, write_json
 from vqdna.tokenizers import (
     KINDS,
     BPETokenizer,
@@ -38,8 +38,9 @@ from vqdna.training.engine import (
     RunError,
     StatsTrainer,
     WindowDataset,
-    check_output_dir,
+    claim_run,
     finish_distributed,
+    genome_inputs,
     last_checkpoint,
     training_arguments,
 )
@@ -113,10 +114,6 @@ class _VQVAETrainer(StatsTrainer):
         return (out.loss, out) if return_outputs else out.loss
 
 
-def _check_output_dir(output_dir: Path, resume: bool) -> None:
-    check_output_dir(output_dir, resume, finished_marker="config.json", what="a trained tokenizer")
-
-
 def train_tokenizer(
     kind: str,
     fasta: Sequence[str | Path],
@@ -130,7 +127,6 @@ def train_tokenizer(
     `train_tokenizer_on_genomes`."""
     if kind not in KINDS:
         raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
-    _check_output_dir(Path(output_dir), options.get("resume", False))
     # a bad --config or preset fails before the genomes are read
     resolve_configs(kind, options.get("preset", "tiny"), parse_overrides(options.get("config")))
     return train_tokenizer_on_genomes(kind, load_genomes(fasta, species_weights), output_dir, **options)
@@ -153,8 +149,12 @@ def train_tokenizer_on_genomes(
     if kind not in KINDS:
         raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
     output_dir = Path(output_dir)
-    _check_output_dir(output_dir, resume)
     model_config, training = resolve_configs(kind, preset, parse_overrides(config), max_steps, seed)
+    inputs = {"kind": kind, "config": dataclasses.asdict(model_config), "training": dataclasses.asdict(training), "genomes": genome_inputs(genomes)}
+    state = claim_run(output_dir, "train-tokenizer", inputs, resume=resume, legacy=("checkpoints",), legacy_finished="config.json")
+    if state == "finished":
+        raise RunError(f"{output_dir} already holds this {kind} tokenizer, trained on these genomes with these settings; "
+                       "nothing to do (choose another --output-dir to train another)")
     started = time.time()
     metadata: dict[str, Any] = {
         "kind": kind,
@@ -163,7 +163,7 @@ def train_tokenizer_on_genomes(
         "corpus": [{"species": g.name, "files": g.sources, "bp": g.num_bp, "weight": g.weight} for g in genomes],
     }
     if kind in ("vq", "hrq"):
-        tokenizer = _train_vqvae(kind, model_config, training, genomes, output_dir, resume, quiet, metadata)
+        tokenizer = _train_vqvae(kind, model_config, training, genomes, output_dir, state == "resumed", quiet, metadata)
         if tokenizer is None:  # a non-zero rank of a multi-process run: rank 0 saves
             return None
     elif kind == "bpe":
@@ -174,6 +174,7 @@ def train_tokenizer_on_genomes(
     metadata["trained_with"] = package_versions()
     tokenizer.metadata = metadata
     tokenizer.save_pretrained(output_dir)
+    finish_folder(output_dir)
     finish_distributed()
     return tokenizer
 
