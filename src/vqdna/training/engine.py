@@ -3,8 +3,12 @@ batch statistics in the logs."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
+import shutil
+import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -12,7 +16,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from transformers import PrinterCallback, Trainer, TrainingArguments
-from transformers.trainer_utils import get_last_checkpoint
+from safetensors.torch import load_file
 from transformers.utils import logging as hf_logging
 
 from vqdna.corpus import Genome, WindowSampler
@@ -50,13 +54,52 @@ def finish_distributed() -> None:
 
 
 def last_checkpoint(output_dir: Path, resume: bool) -> str | None:
+    """The newest complete checkpoint under OUTPUT_DIR/checkpoints when resuming. A checkpoint left
+    incomplete by a kill in the middle of its save (the Trainer writes trainer_state.json last) is
+    removed, with a message, and the one before it is used: a crash while saving never blocks
+    --resume."""
     if not resume:
         return None
     folder = output_dir / "checkpoints"
-    checkpoint = get_last_checkpoint(str(folder)) if folder.is_dir() else None
-    if checkpoint is None:
-        logger.warning("--resume: no checkpoint in %s, starting from scratch", folder)
-    return checkpoint
+    found = sorted(((int(m.group(1)), p) for p in folder.glob("checkpoint-*") if p.is_dir() and (m := _CHECKPOINT.fullmatch(p.name))),
+                   reverse=True) if folder.is_dir() else []
+    for _, path in found:
+        problem = checkpoint_problem(path)
+        if problem is None:
+            return str(path)
+        logger.warning("%s: incomplete checkpoint (%s; interrupted while saving?): removed, resuming from the one before", path, problem)
+        shutil.rmtree(path)
+    logger.warning("--resume: no complete checkpoint in %s, starting from the beginning", folder)
+    return None
+
+
+_CHECKPOINT = re.compile(r"checkpoint-(\d+)")
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """Why a Trainer checkpoint folder cannot be resumed from, or None if it is complete: its
+    trainer_state.json (written last) parses, and every weights and state file in it is whole
+    (safetensors headers and sizes, torch zip archives)."""
+    state = path / "trainer_state.json"
+    try:
+        if not isinstance(json.loads(state.read_text()).get("global_step"), int):
+            return "trainer_state.json has no global_step"
+    except (OSError, ValueError, AttributeError) as exc:
+        return f"trainer_state.json unreadable: {exc.__class__.__name__}"
+    for f in path.iterdir():
+        if f.suffix == ".safetensors":
+            try:
+                load_file(str(f))
+            except Exception as exc:  # safetensors raises several types for a damaged file
+                return f"{f.name} damaged: {exc.__class__.__name__}"
+        elif f.suffix in (".pt", ".pth", ".bin"):
+            try:
+                with zipfile.ZipFile(f) as archive:
+                    if archive.testzip() is not None:
+                        return f"{f.name} damaged"
+            except (OSError, zipfile.BadZipFile) as exc:
+                return f"{f.name} damaged: {exc.__class__.__name__}"
+    return None
 
 
 def training_arguments(
