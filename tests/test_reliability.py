@@ -1,9 +1,13 @@
 """Fault injection: every bad option, config value, file and folder gets exit status 2 and a
 message that names it (never a traceback); only a genuine bug shows a traceback, and says so."""
 
+import gzip
 import json
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from vqdna import cli
 from vqdna.cli import main
@@ -216,3 +220,124 @@ def test_outputs_never_replace_inputs_or_earlier_results(capsys, tmp_path, comma
     rc, err = run_cli(capsys, [command, *model_option, "--fasta", str(fasta), "--output", str(earlier)])
     assert_user_error(rc, err, f"--output {earlier}: already exists")
     assert fasta.read_text() == ">x\nACGTACGTAC\n" and earlier.read_text() == "an earlier result"
+
+
+# -- labels and degenerate data --------------------------------------------------------------------
+
+def _task(folder, train: str, dev: str = "sequence,label\nACGTAC,0\nTTGACA,1\n", test: str | None = None):
+    folder.mkdir()
+    for name, text in (("train", train), ("dev", dev), ("test", test or dev)):
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+def test_numeric_labels_are_classes_by_value(tmp_path):
+    from vqdna.tasks import load_task
+
+    task = load_task(_task(tmp_path / "t", "sequence,label\nACGTAC,1\nACGTAA,1.0\nTTGACA,0\nTTGACC,00\n", "sequence,label\nACGTAC,1.0\nTTGACA,0\n"))
+    assert task.task_type == "classification" and task.label_names == ["0", "1"]
+    assert task.targets["train"].tolist() == [1, 1, 0, 0] and task.targets["dev"].tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("label", ["nan", "NaN", "NA", "inf", "null"])
+def test_missing_labels_are_refused_with_file_and_line(tmp_path, label):
+    from vqdna.alphabet import SequenceError
+    from vqdna.tasks import load_task
+
+    folder = _task(tmp_path / "t", f"sequence,label\nACGTAC,1\nACGTAA,{label}\nTTGACA,0\n")
+    with pytest.raises(SequenceError, match=rf"train.csv: line 3: label '{label}' marks a missing value"):
+        load_task(folder)
+
+
+def test_a_csv_with_a_byte_order_mark_is_read(tmp_path):
+    from vqdna.seqio import read_labeled_csv
+
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffsequence,label\nACGT,1\n".encode("utf-8"))
+    data = read_labeled_csv(path)
+    assert data.sequences == ["ACGT"] and data.labels == ["1"]
+
+
+def test_a_single_class_task_is_refused(tmp_path):
+    from vqdna.alphabet import SequenceError
+    from vqdna.tasks import load_task
+
+    with pytest.raises(SequenceError, match=r"train.csv: only one label \('1'\) in the training set"):
+        load_task(_task(tmp_path / "t", "sequence,label\nACGTAC,1\nACGTAA,1.0\n"))
+
+
+@pytest.mark.parametrize("kind", ["vq", "bpe", "kmer"])
+def test_a_genome_without_bases_is_refused_before_training(capsys, tmp_path, kind):
+    fasta = tmp_path / "blank.fa"
+    fasta.write_text(">all_n\n" + "N" * 5000 + "\n")
+    out = tmp_path / "tok"
+    rc, err = run_cli(capsys, ["train-tokenizer", "--kind", kind, "--fasta", str(fasta), "--output-dir", str(out)])
+    assert_user_error(rc, err, f"blank ({fasta}): no A, C, G or T in its 5,000 bp (all N): nothing to learn from")
+    assert not out.exists()
+
+
+def test_bpe_that_learns_no_merge_is_refused(tmp_path):
+    from vqdna.corpus import Genome
+    from vqdna.training.engine import RunError
+    from vqdna.training.tokenizer import train_tokenizer_on_genomes
+
+    one_base = Genome("poly_a", [np.zeros(3000, dtype=np.uint8)])  # learns the merges of A-runs: fine
+    assert train_tokenizer_on_genomes("bpe", [one_base], tmp_path / "a", config={"bpe": {"vocab_size": 30}}, quiet=True).vocab_size > 10
+    mostly_n = Genome("mostly_n", [np.array([4] * 990 + [0] * 10, dtype=np.uint8)])  # every chunk is 99% N
+    with pytest.raises(RunError, match="no 1000 bp chunk of mostly_n has at most 10% N: nothing for BPE to learn from"):
+        train_tokenizer_on_genomes("bpe", [mostly_n], tmp_path / "b", quiet=True)
+
+
+# -- fuzzing the readers: any file gives a result or a named refusal, never a traceback ------------
+
+FASTA_PIECES = st.lists(st.one_of(st.sampled_from([">", ">rec", "> ", ";comment", "", "ACGT", "acgtn", "NNNN", "RYKM", "ACGX", "AC-GT",
+                                                   "\x00", "é", "\t", "ACGT ACGT", ">a b c"]),
+                                  st.text(alphabet=">;ACGTNacgtnRYX-. \t\x00é,\"", max_size=20)), max_size=10).map("\n".join)
+CSV_PIECES = st.lists(st.one_of(st.sampled_from(["sequence,label", "\ufeffsequence,label", "sequence", "seq,label", "ACGT,1", "ACGT,", ",1",
+                                                 "ACGT,1,2", "\"ACGT\",\"0\"", "ACGT,nan", "acgtn,0", "ACGU,1", "ACGT,1.0", "\"AC,GT\",1"]),
+                                st.text(alphabet="ACGTN,\"01 \t\x00é\r", max_size=20)), max_size=8).map("\n".join)
+
+
+def _tokenize_file(capsys, folder, name: str, content: bytes, tokenizer) -> None:
+    source = folder / name
+    source.write_bytes(content)
+    out = folder / "tokens.jsonl"
+    option = "--csv" if name.endswith(".csv") else "--fasta"
+    rc, err = run_cli(capsys, ["-q", "tokenize", "--tokenizer", str(tokenizer), option, str(source), "--output", str(out)])
+    try:
+        if rc == 0:
+            rows = [json.loads(line) for line in out.read_text().splitlines()]
+            assert rows and all(len(r["input_ids"]) == r["length_bp"] for r in rows)  # 1-mers: one token per base
+        else:
+            assert_user_error(rc, err, str(source))
+            assert not out.exists()  # nothing that looks finished
+    finally:
+        out.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def one_mer(tmp_path_factory):
+    from vqdna.tokenizers import KmerTokenizer
+
+    folder = tmp_path_factory.mktemp("one_mer")
+    KmerTokenizer(k=1).save_pretrained(folder)
+    return folder
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=FASTA_PIECES, gz=st.booleans())
+def test_fuzzed_fasta(capsys, tmp_path, one_mer, text, gz):
+    content = text.encode("utf-8")
+    _tokenize_file(capsys, tmp_path, "in.fa.gz" if gz else "in.fa", gzip.compress(content) if gz else content, one_mer)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=CSV_PIECES)
+def test_fuzzed_csv(capsys, tmp_path, one_mer, text):
+    _tokenize_file(capsys, tmp_path, "in.csv", text.encode("utf-8"), one_mer)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.binary(max_size=200), name=st.sampled_from(["in.fa", "in.fa.gz", "in.csv"]))
+def test_fuzzed_bytes(capsys, tmp_path, one_mer, content, name):
+    _tokenize_file(capsys, tmp_path, name, content, one_mer)

@@ -68,6 +68,13 @@ def species_name(path: Path) -> str:
     return name
 
 
+def check_usable(genome: Genome) -> None:
+    """A genome without a single A, C, G or T (all N, or empty records) has nothing to learn from."""
+    if not any(np.count_nonzero(r < 4) for r in genome.records):
+        where = f" ({', '.join(genome.sources)})" if genome.sources else ""
+        raise SequenceError(f"{genome.name}{where}: no A, C, G or T in its {genome.num_bp:,} bp (all N): nothing to learn from")
+
+
 class WindowSampler:
     """Draws windows of `window_bp` from several genomes: a genome by weight, then a start
     uniformly over all its valid start positions (so a record by its number of starts). Windows
@@ -82,6 +89,7 @@ class WindowSampler:
         # of 100,000 short reads costs no more per window than one chromosome).
         self._cumulative_starts = []
         for g in genomes:
+            check_usable(g)
             starts = np.array([max(len(r) - window_bp + 1, 0) for r in g.records], dtype=np.int64)
             if starts.sum() == 0:
                 longest = max((len(r) for r in g.records), default=0)

@@ -112,6 +112,11 @@ def read_fasta(path: str | Path, *, gaps: bool = False) -> list[FastaRecord]:
     return records
 
 
+# label texts that stand for a missing value (pandas' and R's spellings, and non-finite numbers):
+# refused rather than learned as a class or a target
+MISSING_LABELS = frozenset({"nan", "-nan", "na", "n/a", "null", "inf", "-inf", "+inf", "infinity", "-infinity"})
+
+
 def read_labeled_csv(path: str | Path, *, require_label: bool = True) -> LabeledSequences:
     """A `sequence,label` CSV (the GUE / DNABERT-2 format). With `require_label=False` a CSV
     of sequences only (header `sequence`) is accepted too, for prediction; its labels are ""."""
@@ -122,7 +127,8 @@ def read_labeled_csv(path: str | Path, *, require_label: bool = True) -> Labeled
     labels: list[str] = []
     lines: list[int] = []
     expected = "'sequence,label'" if require_label else "'sequence,label' or 'sequence'"
-    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+    # utf-8-sig: a byte-order mark (as spreadsheet programs write) is not part of the header
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.reader(fh)
         try:
             header = next(reader)
@@ -142,6 +148,8 @@ def read_labeled_csv(path: str | Path, *, require_label: bool = True) -> Labeled
                 raise SequenceError(f"{path}: line {lineno}: empty sequence")
             if len(columns) > 1 and not label:
                 raise SequenceError(f"{path}: line {lineno}: empty label")
+            if len(columns) > 1 and label.lower() in MISSING_LABELS:
+                raise SequenceError(f"{path}: line {lineno}: label {label!r} marks a missing value; drop the row or give its label")
             sequences.append(to_text(to_ids(seq, source=str(path), record=f"line {lineno}")))
             labels.append(label)
             lines.append(lineno)

@@ -788,6 +788,12 @@ class Task:
         return len(self.label_names) if self.task_type == "classification" else 1
 
 
+def _number_name(text: str) -> str:
+    """A numeric class label's one spelling: "1.0" and "01" → "1", "0.50" → "0.5"."""
+    value = float(text)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 def _is_float(text: str) -> bool:
     try:
         return math.isfinite(float(text))
@@ -818,17 +824,18 @@ def load_task(folder: str | Path, task_type: str = "auto", max_length_bp: int | 
                     raise SequenceError(f"{split.where(i)}: label {v!r} is not a number (regression task)")
             targets[name] = np.array([float(v) for v in split.labels], dtype=np.float32)
     else:
-        distinct = set(train.labels)
-        numeric = all(v.lstrip("-").isdigit() for v in distinct)
-        names = sorted(distinct, key=(lambda v: int(v)) if numeric else str)
+        # numeric labels are classes by value: "1", "1.0" and "01" are one class, named "1"
+        numeric = all(_is_float(v) for v in train.labels)
+        key = _number_name if numeric else str
+        names = sorted({key(v) for v in train.labels}, key=float if numeric else str)
         if len(names) < 2:
             raise SequenceError(f"{train.path}: only one label ({names[0]!r}) in the training set; a classifier needs at least two")
         index = {v: i for i, v in enumerate(names)}
         for name, split in splits.items():
             for i, v in enumerate(split.labels):
-                if v not in index:
+                if (key(v) if not numeric or _is_float(v) else v) not in index:
                     raise SequenceError(f"{split.where(i)}: label {v!r} does not occur in {train.path} (its labels: {', '.join(names)})")
-            targets[name] = np.array([index[v] for v in split.labels], dtype=np.int64)
+            targets[name] = np.array([index[key(v)] for v in split.labels], dtype=np.int64)
     if max_length_bp:
         for split in splits.values():
             check_lengths(split.sequences, max_length_bp, where=split.where)

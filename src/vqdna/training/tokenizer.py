@@ -23,11 +23,12 @@ from vqdna.config import (
     json_option,
     load_preset,
 )
-from vqdna.corpus import Genome, WindowSampler
+from vqdna.corpus import Genome, WindowSampler, check_usable
 from vqdna.networks import VQVAE
 from vqdna.storage import finish_folder, package_versions, write_json
 from vqdna.tokenizers import (
     KINDS,
+    NUM_SPECIAL,
     BPETokenizer,
     GenomeTokenizer,
     HRQTokenizer,
@@ -150,6 +151,8 @@ def train_tokenizer_on_genomes(
         raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
     output_dir = Path(output_dir)
     model_config, training = resolve_configs(kind, preset, parse_overrides(config), max_steps, seed)
+    for g in genomes:
+        check_usable(g)
     inputs = {"kind": kind, "config": dataclasses.asdict(model_config), "training": dataclasses.asdict(training), "genomes": genome_inputs(genomes)}
     state = claim_run(output_dir, "train-tokenizer", inputs, resume=resume, legacy=("checkpoints",), legacy_finished="config.json")
     if state == "finished":
@@ -193,8 +196,14 @@ def _train_bpe(config: BPEConfig, genomes: list[Genome], max_n_fraction: float, 
             if n_fraction(chunk) <= max_n_fraction:
                 texts.append(to_text(chunk))
                 taken += len(chunk)
+    if not texts:
+        raise RunError(f"no {config.chunk_bp} bp chunk of {', '.join(g.name for g in genomes)} has at most {max_n_fraction:.0%} N: "
+                       "nothing for BPE to learn from")
     metadata["bpe"] = dataclasses.asdict(config) | {"train_bp": sum(len(t) for t in texts)}
-    return BPETokenizer.train(texts, config, metadata)
+    tokenizer = BPETokenizer.train(texts, config, metadata)
+    if tokenizer.vocab_size <= NUM_SPECIAL + 5:  # the special tokens and A C G T N: not one merge learned
+        raise RunError(f"BPE learned no merges from {metadata['bpe']['train_bp']:,} bp; give it more sequence (or check the genomes)")
+    return tokenizer
 
 
 def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingConfig, genomes, output_dir: Path, resume, quiet, metadata) -> VQTokenizer | None:
@@ -214,6 +223,12 @@ def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingCon
     if not trainer.is_world_process_zero():
         finish_distributed()
         return None
+    last = [h for h in trainer.state.log_history if "batch_code_usage_level0" in h][-1:]
+    for n, size in enumerate(model_config.codebook_sizes):
+        used = round(last[0][f"batch_code_usage_level{n}"] * size) if last else size
+        if used < 2:
+            raise RunError(f"the tokenizer learned nothing: its last training batches use {used} of the {size} codes of level {n} "
+                           "(every window maps to one code); check the genomes, or lower the learning rate; nothing was saved")
     metadata["model"] = dataclasses.asdict(model_config)
     metadata["training"] = dataclasses.asdict(training)
     metadata["steps"] = trainer.state.global_step
