@@ -7,12 +7,14 @@ import csv
 import json
 import logging
 import sys
+import tempfile
 import traceback
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from vqdna.config import POOLINGS, PRESETS
 from vqdna.errors import BUG_REPORT, UserError
-from vqdna.storage import atomic_path, claim_folder, file_identity, finish_folder, write_json, write_text
+from vqdna.storage import atomic_path, claim_folder, file_identity, finish_folder, write_json
 from vqdna.tokenizers import KINDS
 
 
@@ -74,23 +76,17 @@ def _tokenize(args) -> None:
 
     _check_output_file(args.output, args.fasta, args.csv)
     tok = load_tokenizer(args.tokenizer, device=args.device)
-    if args.fasta:
-        from vqdna.seqio import read_fasta
-
-        records = [(r.name, r.sequence, None) for r in read_fasta(args.fasta)]
-    else:
-        from vqdna.seqio import read_labeled_csv
-
-        data = read_labeled_csv(args.csv)
-        records = [(f"line{n}", s, lab) for n, s, lab in zip(data.lines, data.sequences, data.labels)]
-    encodings = tok.encode_batch([r[1] for r in records])
+    sequences = tokens = 0
+    # streamed: a batch of records in memory at a time, written to the output as it is encoded
     with atomic_path(args.output) as tmp, open(tmp, "w") as fh:
-        for (name, seq, label), enc in zip(records, encodings):
-            row = {"id": name, "length_bp": len(seq), "input_ids": enc.ids}
-            if label is not None:
-                row["label"] = label
-            fh.write(json.dumps(row, separators=(",", ":")) + "\n")
-    _say(args, f"{len(records)} sequences, {sum(len(e) for e in encodings):,} tokens -> {args.output}")
+        for batch in _batches(_iter_inputs(args), args.batch_size):
+            for (name, seq, label), enc in zip(batch, tok.encode_batch([seq for _, seq, _ in batch])):
+                row = {"id": name, "length_bp": len(seq), "input_ids": enc.ids}
+                if label:
+                    row["label"] = label
+                fh.write(json.dumps(row, separators=(",", ":")) + "\n")
+                sequences, tokens = sequences + 1, tokens + len(enc)
+    _say(args, f"{sequences} sequences, {tokens:,} tokens -> {args.output}")
 
 
 def _check_output_file(output: Path, *inputs: Path | None, option: str = "--output") -> None:
@@ -172,61 +168,88 @@ def _finetune_overrides(args) -> dict | None:
     return config or None
 
 
-def _read_inputs(args) -> tuple[list[str], list[str], list[str]]:
-    """(ids, sequences, labels) from --csv or --fasta (records, or windows with --window-bp)."""
-    from vqdna.seqio import read_fasta, read_labeled_csv
+def _iter_inputs(args) -> Iterator[tuple[str, str, str]]:
+    """(id, sequence, label) from --csv or --fasta (records, or windows with --window-bp), one at a
+    time: memory holds the record being read, not the file."""
+    from vqdna.seqio import iter_fasta, iter_labeled_csv
 
     if args.csv:
-        data = read_labeled_csv(args.csv, require_label=False)
-        return [f"line{n}" for n in data.lines], data.sequences, data.labels
-    ids, seqs = [], []
-    for r in read_fasta(args.fasta):
+        for lineno, seq, label in iter_labeled_csv(args.csv, require_label=False):
+            yield f"line{lineno}", seq, label
+        return
+    window = getattr(args, "window_bp", None)
+    for r in iter_fasta(args.fasta):
         text = r.sequence
-        if args.window_bp:
-            for start in range(0, len(text), args.window_bp):
-                piece = text[start : start + args.window_bp]
-                ids.append(f"{r.name}:{start + 1}-{start + len(piece)}")
-                seqs.append(piece)
-        else:
-            ids.append(r.name)
-            seqs.append(text)
-    return ids, seqs, [""] * len(seqs)
+        if not window:
+            yield r.name, text, ""
+            continue
+        for start in range(0, len(text), window):
+            piece = text[start : start + window]
+            yield f"{r.name}:{start + 1}-{start + len(piece)}", piece, ""
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _predict(args) -> None:
-    from vqdna.inference import predict
+    from vqdna.inference import LoadedModel
 
     _check_output_file(args.output, args.fasta, args.csv)
-    ids, seqs, labels = _read_inputs(args)
-    p = predict(args.model, seqs, batch_size=args.batch_size)
+    loaded = LoadedModel(args.model)
+    if not loaded.is_classifier:
+        raise UserError(f"--model {args.model}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)")
+    count = 0
     with atomic_path(args.output) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.writer(fh)
-        has_labels = any(labels)
-        if p.probabilities is None:
-            w.writerow(["id"] + (["label"] if has_labels else []) + ["prediction"])
-            for i, (sid, value) in enumerate(zip(ids, p.predictions)):
-                w.writerow([sid] + ([labels[i]] if has_labels else []) + [f"{value:.6g}"])
-        else:
-            w.writerow(["id"] + (["label"] if has_labels else []) + ["predicted_label"] + [f"prob_{n}" for n in p.label_names])
-            for i, (sid, pred) in enumerate(zip(ids, p.predictions)):
-                w.writerow([sid] + ([labels[i]] if has_labels else []) + [pred] + [f"{x:.6f}" for x in p.probabilities[i]])
-    _say(args, f"{len(seqs)} predictions -> {args.output}")
+        for batch in _batches(_iter_inputs(args), args.batch_size):
+            p = loaded.predict([seq for _, seq, _ in batch], batch_size=args.batch_size)
+            if count == 0:  # the header, once the first rows say whether the input has labels
+                has_labels = bool(batch[0][2])
+                w.writerow(["id"] + (["label"] if has_labels else [])
+                           + (["prediction"] if p.probabilities is None else ["predicted_label"] + [f"prob_{n}" for n in p.label_names]))
+            for i, (sid, _, label) in enumerate(batch):
+                values = [f"{p.predictions[i]:.6g}"] if p.probabilities is None else [p.predictions[i]] + [f"{x:.6f}" for x in p.probabilities[i]]
+                w.writerow([sid] + ([label] if has_labels else []) + values)
+            count += len(batch)
+    _say(args, f"{count} predictions -> {args.output}")
 
 
 def _embed(args) -> None:
     import numpy as np
 
-    from vqdna.inference import embed
+    from vqdna.inference import LoadedModel
 
     ids_path = args.output.with_suffix(".ids.txt")
     _check_output_file(args.output, args.fasta, args.csv)
     _check_output_file(ids_path, args.fasta, args.csv, option="--output's row ids")
-    ids, seqs, _ = _read_inputs(args)
-    x = embed(args.model, seqs, batch_size=args.batch_size)
-    with atomic_path(args.output) as tmp, open(tmp, "wb") as fh:
-        np.save(fh, x)
-    write_text(ids_path, "\n".join(ids) + "\n")
-    _say(args, f"{x.shape[0]} embeddings of size {x.shape[1]} -> {args.output} (row ids in {ids_path})")
+    loaded = LoadedModel(args.model, max_length_bp=100_000)
+    width = loaded.model.config.hidden_size
+    count = 0
+    # rows go to an anonymous temporary file batch by batch, then into the .npy (whose header needs
+    # the row count): memory holds one batch, and an interruption leaves no partial output
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=args.output.parent) as rows, atomic_path(ids_path) as ids_tmp, open(ids_tmp, "w") as ids_fh:
+        for batch in _batches(_iter_inputs(args), args.batch_size):
+            rows.write(loaded.embed([seq for _, seq, _ in batch], batch_size=args.batch_size).tobytes())
+            ids_fh.write("".join(f"{sid}\n" for sid, _, _ in batch))
+            count += len(batch)
+        rows.seek(0)
+        with atomic_path(args.output) as tmp:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(count, width))
+            for start in range(0, count, 16384):
+                n = min(16384, count - start)
+                out[start : start + n] = np.frombuffer(rows.read(n * width * 4), dtype=np.float32).reshape(n, width)
+            out.flush()
+            del out
+    _say(args, f"{count} embeddings of size {width} -> {args.output} (row ids in {ids_path})")
 
 
 def _probe(args) -> None:
@@ -480,6 +503,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--fasta", type=Path)
     src.add_argument("--csv", type=Path, help="a sequence,label CSV")
     p.add_argument("--output", required=True, type=Path)
+    p.add_argument("--window-bp", type=COUNT, help="FASTA: cut each record into consecutive windows of this length (default: whole records)")
+    p.add_argument("--batch-size", type=COUNT, default=64, help="sequences encoded (and held in memory) at a time")
     p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda (default: cpu)")
     p.set_defaults(func=_tokenize)
 

@@ -105,14 +105,44 @@ def encode_hidden(model: torch.nn.Module, tokenizer: GenomeTokenizer, sequences:
         yield sl, pooled.float().cpu(), (None if logits is None else logits.float().cpu())
 
 
+class LoadedModel:
+    """A model folder loaded once (the model and its own tokenizer), to embed sequences or predict
+    their labels batch by batch: a caller streaming a large input keeps one batch in memory."""
+
+    def __init__(self, model_dir: str | Path, *, max_length_bp: int | None = None):
+        self.model_dir = resolve_model_dir(model_dir)
+        self.model = load_model(self.model_dir)
+        self.tokenizer = load_model_tokenizer(self.model_dir)
+        self.is_classifier = isinstance(self.model, VQDNAForSequenceClassification)
+        self.max_length_bp = max_length_bp or getattr(self.model.config, "max_length_bp", None) or 100_000
+
+    def embed(self, sequences: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """Mean-pooled last-layer embeddings, (len(sequences), hidden_size) float32."""
+        check_lengths(sequences, self.max_length_bp)
+        out = np.zeros((len(sequences), self.model.config.hidden_size), dtype=np.float32)
+        for sl, pooled, _ in encode_hidden(self.model, self.tokenizer, sequences, batch_size):
+            out[sl] = pooled.numpy()
+        return out
+
+    def predict(self, sequences: Sequence[str], *, batch_size: int = 64) -> "Predictions":
+        """Predicted label and class probabilities (or the regression value) of each sequence."""
+        if not self.is_classifier:
+            raise CheckpointError(f"{self.model_dir}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)")
+        check_lengths(sequences, self.max_length_bp)
+        config = self.model.config
+        logits = torch.zeros(len(sequences), config.num_labels)
+        for sl, _, lg in encode_hidden(self.model, self.tokenizer, sequences, batch_size):
+            logits[sl] = lg
+        if config.problem_type == "regression":
+            return Predictions([], logits[:, 0].tolist(), None)
+        names = [config.id2label[i] for i in range(config.num_labels)]
+        probs = logits.softmax(-1).numpy()
+        return Predictions(names, [names[i] for i in probs.argmax(-1)], probs)
+
+
 def embed(model_dir: str | Path, sequences: Sequence[str], *, batch_size: int = 64, max_length_bp: int = 100_000) -> np.ndarray:
     """Mean-pooled last-layer embeddings, (len(sequences), hidden_size) float32."""
-    check_lengths(sequences, max_length_bp)
-    model, tokenizer = load_model(model_dir), load_model_tokenizer(model_dir)
-    out = np.zeros((len(sequences), model.config.hidden_size), dtype=np.float32)
-    for sl, pooled, _ in encode_hidden(model, tokenizer, sequences, batch_size):
-        out[sl] = pooled.numpy()
-    return out
+    return LoadedModel(model_dir, max_length_bp=max_length_bp).embed(sequences, batch_size=batch_size)
 
 
 @dataclass
@@ -124,17 +154,7 @@ class Predictions:
 
 def predict(model_dir: str | Path, sequences: Sequence[str], *, batch_size: int = 64, max_length_bp: int | None = None) -> Predictions:
     """Predicted label and class probabilities (or the regression value) of each sequence."""
-    model = load_model(model_dir)
-    if not isinstance(model, VQDNAForSequenceClassification):
+    loaded = LoadedModel(model_dir, max_length_bp=max_length_bp)
+    if not loaded.is_classifier:  # before any sequence is checked
         raise CheckpointError(f"{model_dir}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)")
-    max_bp = max_length_bp or getattr(model.config, "max_length_bp", None) or 100_000
-    check_lengths(sequences, max_bp)
-    tokenizer = load_model_tokenizer(model_dir)
-    logits = torch.zeros(len(sequences), model.config.num_labels)
-    for sl, _, lg in encode_hidden(model, tokenizer, sequences, batch_size):
-        logits[sl] = lg
-    if model.config.problem_type == "regression":
-        return Predictions([], logits[:, 0].tolist(), None)
-    names = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    probs = logits.softmax(-1).numpy()
-    return Predictions(names, [names[i] for i in probs.argmax(-1)], probs)
+    return loaded.predict(sequences, batch_size=batch_size)

@@ -11,7 +11,7 @@ import gzip
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -61,21 +61,24 @@ def _open_text(path: Path):
 
 
 def read_fasta(path: str | Path, *, gaps: bool = False) -> list[FastaRecord]:
-    """All records of a FASTA file. Raises SequenceError for a missing or empty file, text before
-    the first header, an empty header, a record without sequence, or a bad character. With
-    `gaps=True` (aligned FASTA) '-' and '.' are alignment gaps: `ids` holds the bases without
-    them and `gaps` marks the gap columns."""
+    """All records of a FASTA file (see `iter_fasta`)."""
+    return list(iter_fasta(path, gaps=gaps))
+
+
+def iter_fasta(path: str | Path, *, gaps: bool = False) -> Iterator[FastaRecord]:
+    """The records of a FASTA file, one at a time (memory: the record being read). Raises
+    SequenceError for a missing or empty file, text before the first header, an empty header, a
+    record without sequence, or a bad character. With `gaps=True` (aligned FASTA) '-' and '.' are
+    alignment gaps: `ids` holds the bases without them and `gaps` marks the gap columns."""
     path = Path(path)
     if not path.is_file():
         raise SequenceError(f"{path}: no such FASTA file")
-    records: list[FastaRecord] = []
     header: str | None = None
     header_line = 0
     chunks: list[str] = []
+    count = 0
 
-    def finish() -> None:
-        if header is None:
-            return
+    def record() -> FastaRecord:
         name = header.split()[0]
         if not chunks:
             raise SequenceError(f"{path}: record '{name}' (line {header_line}): empty record, no sequence after the header")
@@ -85,7 +88,7 @@ def read_fasta(path: str | Path, *, gaps: bool = False) -> list[FastaRecord]:
             raw = np.frombuffer(text.encode("ascii", "replace"), dtype=np.uint8)
             gap_mask = (raw == ord("-")) | (raw == ord("."))
             text = text.replace("-", "").replace(".", "")
-        records.append(FastaRecord(name, header, to_ids(text, source=str(path), record=name), gap_mask))
+        return FastaRecord(name, header, to_ids(text, source=str(path), record=name), gap_mask)
 
     try:
         with _open_text(path) as fh:
@@ -94,7 +97,9 @@ def read_fasta(path: str | Path, *, gaps: bool = False) -> list[FastaRecord]:
                 if not line:
                     continue
                 if line.startswith(">"):
-                    finish()
+                    if header is not None:
+                        yield record()
+                        count += 1
                     header, header_line, chunks = line[1:].strip(), lineno, []
                     if not header:
                         raise SequenceError(f"{path}: line {lineno}: malformed header, '>' without a name")
@@ -104,12 +109,13 @@ def read_fasta(path: str | Path, *, gaps: bool = False) -> list[FastaRecord]:
                     raise SequenceError(f"{path}: line {lineno}: sequence text before the first '>' header; is this a FASTA file?")
                 else:
                     chunks.append(line)
-            finish()
+            if header is not None:
+                yield record()
+                count += 1
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise SequenceError(f"{path}: cannot read: {exc}") from exc
-    if not records:
+    if not count:
         raise SequenceError(f"{path}: empty FASTA file, no records")
-    return records
 
 
 # label texts that stand for a missing value (pandas' and R's spellings, and non-finite numbers):
@@ -120,13 +126,24 @@ MISSING_LABELS = frozenset({"nan", "-nan", "na", "n/a", "null", "inf", "-inf", "
 def read_labeled_csv(path: str | Path, *, require_label: bool = True) -> LabeledSequences:
     """A `sequence,label` CSV (the GUE / DNABERT-2 format). With `require_label=False` a CSV
     of sequences only (header `sequence`) is accepted too, for prediction; its labels are ""."""
-    path = Path(path)
-    if not path.is_file():
-        raise SequenceError(f"{path}: no such CSV file")
     sequences: list[str] = []
     labels: list[str] = []
     lines: list[int] = []
+    for lineno, seq, label in iter_labeled_csv(path, require_label=require_label):
+        sequences.append(seq)
+        labels.append(label)
+        lines.append(lineno)
+    return LabeledSequences(sequences, labels, str(path), lines)
+
+
+def iter_labeled_csv(path: str | Path, *, require_label: bool = True) -> Iterator[tuple[int, str, str]]:
+    """(line number, sequence as canonical ACGTN text, label) of each row, one at a time."""
+    path = Path(path)
+    if not path.is_file():
+        raise SequenceError(f"{path}: no such CSV file")
     expected = "'sequence,label'" if require_label else "'sequence,label' or 'sequence'"
+    count = 0
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # the default 128 kB would refuse a long sequence
     # utf-8-sig: a byte-order mark (as spreadsheet programs write) is not part of the header
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.reader(fh)
@@ -134,10 +151,18 @@ def read_labeled_csv(path: str | Path, *, require_label: bool = True) -> Labeled
             header = next(reader)
         except StopIteration:
             raise SequenceError(f"{path}: empty file, expected the header {expected}") from None
+        except csv.Error as exc:
+            raise SequenceError(f"{path}: line 1: {exc}") from None
         columns = [h.strip().lower() for h in header]
         if columns != CSV_HEADER and (require_label or columns != CSV_HEADER[:1]):
             raise SequenceError(f"{path}: line 1: header is {','.join(header)!r}, expected {expected}")
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise SequenceError(f"{path}: line {reader.line_num}: {exc}") from None
             lineno = reader.line_num
             if not row or all(not c.strip() for c in row):
                 continue
@@ -150,12 +175,10 @@ def read_labeled_csv(path: str | Path, *, require_label: bool = True) -> Labeled
                 raise SequenceError(f"{path}: line {lineno}: empty label")
             if len(columns) > 1 and label.lower() in MISSING_LABELS:
                 raise SequenceError(f"{path}: line {lineno}: label {label!r} marks a missing value; drop the row or give its label")
-            sequences.append(to_text(to_ids(seq, source=str(path), record=f"line {lineno}")))
-            labels.append(label)
-            lines.append(lineno)
-    if not sequences:
+            count += 1
+            yield lineno, to_text(to_ids(seq, source=str(path), record=f"line {lineno}")), label
+    if not count:
         raise SequenceError(f"{path}: no rows after the header")
-    return LabeledSequences(sequences, labels, str(path), lines)
 
 
 def read_task(folder: str | Path) -> dict[str, LabeledSequences]:

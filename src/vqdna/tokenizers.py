@@ -12,11 +12,11 @@ level (coarse, …, fine), so its `input_ids` have shape (batch, tokens, levels)
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -41,13 +41,26 @@ NUM_SPECIAL = len(SPECIAL_TOKENS)
 KINDS = ("vq", "hrq", "kmer", "bpe")
 
 
-@dataclass
 class Encoding:
-    ids: list  # ints, or tuples of ints (one per level) for HRQ
-    offsets: list[tuple[int, int]]  # [start, end) in bp of each token
+    """Token ids of one sequence and each token's [start, end) in bp. Fixed-stride tokenizers give
+    their offsets as a function, computed only when read: a 20 Mbp record's 20 million offset
+    tuples would cost far more memory than its ids."""
+
+    def __init__(self, ids: list, offsets: list[tuple[int, int]] | Callable[[], list[tuple[int, int]]]):
+        self.ids = ids  # ints, or tuples of ints (one per level) for HRQ
+        self._offsets = offsets
+
+    @property
+    def offsets(self) -> list[tuple[int, int]]:
+        if callable(self._offsets):
+            self._offsets = self._offsets()
+        return self._offsets
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def __repr__(self) -> str:
+        return f"Encoding(ids={self.ids!r}, offsets={self.offsets!r})"
 
 
 class GenomeTokenizer:
@@ -233,7 +246,7 @@ class VQTokenizer(GenomeTokenizer):
         for ids, codes in zip(base_ids, self.encode_codes(base_ids)):
             tok = codes + NUM_SPECIAL
             token_ids = tok[:, 0].tolist() if self.num_levels == 1 else [tuple(row) for row in tok.tolist()]
-            encs.append(Encoding(token_ids, self.offsets(len(ids))))
+            encs.append(Encoding(token_ids, functools.partial(self.offsets, len(ids))))
         return encs
 
     @torch.no_grad()
@@ -331,7 +344,7 @@ class KmerTokenizer(GenomeTokenizer):
         return np.concatenate([head, NUM_SPECIAL + ids[full * k :].astype(np.int64)])
 
     def encode_base_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
-        return [Encoding(self._encode_one(ids).tolist(), self.offsets(len(ids))) for ids in base_ids]
+        return [Encoding(self._encode_one(ids).tolist(), functools.partial(self.offsets, len(ids))) for ids in base_ids]
 
     def token_text(self, token_id: int) -> str:
         if token_id < NUM_SPECIAL:
