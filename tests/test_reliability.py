@@ -88,6 +88,7 @@ BAD_VALUES = [
     (TokenizerTrainingConfig, {"window_bp": -512}, "window_bp must be >= 1, got -512"),
     (VQVAEConfig, {"codebook_sizes": [512, 0], "tap_blocks": [2, 4]}, "codebook_sizes must be >= 1, got [512, 0]"),
     (VQVAEConfig, {"decay": 1.5}, "decay must be in [0, 1), got 1.5"),
+    (VQVAEConfig, {"codebook_sizes": [1]}, "invalid VQ-VAE config: every codebook needs at least 2 codes (one code carries no information), got codebook_sizes=[1]"),
 ]
 
 
@@ -341,3 +342,41 @@ def test_fuzzed_csv(capsys, tmp_path, one_mer, text):
 @given(content=st.binary(max_size=200), name=st.sampled_from(["in.fa", "in.fa.gz", "in.csv"]))
 def test_fuzzed_bytes(capsys, tmp_path, one_mer, content, name):
     _tokenize_file(capsys, tmp_path, name, content, one_mer)
+
+
+@pytest.mark.parametrize("edit,expected", [
+    ({"hidden_size": "32"}, "config.json: invalid model config"),
+    ({"model_type": "bert"}, "config.json: not a vqdna model config"),
+])
+def test_a_model_config_with_wrong_values_is_named(capsys, tmp_path, kmer_model, edit, expected):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(kmer_model, model)
+    config = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps({**config, **edit}))
+    fasta = tmp_path / "x.fa"
+    fasta.write_text(">x\nACGTACGTAC\n")
+    rc, err = run_cli(capsys, ["embed", "--model", str(model), "--fasta", str(fasta), "--output", str(tmp_path / "e.npy")])
+    assert_user_error(rc, err, str(model / "config.json"), expected)
+
+
+def test_a_tokenizer_config_with_a_text_boolean_is_named(capsys, tmp_path):
+    from vqdna.tokenizers import KmerTokenizer
+
+    KmerTokenizer(k=3).save_pretrained(tmp_path / "tok")
+    config = json.loads((tmp_path / "tok" / "config.json").read_text())
+    (tmp_path / "tok" / "config.json").write_text(json.dumps({**config, "overlapping": "false"}))
+    fasta = tmp_path / "x.fa"
+    fasta.write_text(">x\nACGTACGTAC\n")
+    rc, err = run_cli(capsys, ["tokenize", "--tokenizer", str(tmp_path / "tok"), "--fasta", str(fasta), "--output", str(tmp_path / "t.jsonl")])
+    assert_user_error(rc, err, "tok/config.json: invalid k-mer config: k-mer settings: overlapping must be true or false, got 'false'")
+
+
+def test_a_sequence_too_long_for_the_model_names_its_record(capsys, tmp_path, kmer_model):
+    fasta = tmp_path / "x.fa"
+    fasta.write_text(">short\nACGTACGTAC\n>long one\n" + "ACGT" * 30_000 + "\n")
+    rc, err = run_cli(capsys, ["embed", "--model", str(kmer_model), "--fasta", str(fasta), "--output", str(tmp_path / "e.npy")])
+    assert_user_error(rc, err, f"{fasta}: record 'long': 120,000 bp is longer than the 100,000 bp this model takes; cut it into windows")
+    assert not (tmp_path / "e.npy").exists() and not (tmp_path / "e.ids.txt").exists()
+

@@ -188,6 +188,17 @@ def _iter_inputs(args) -> Iterator[tuple[str, str, str]]:
             yield f"{r.name}:{start + 1}-{start + len(piece)}", piece, ""
 
 
+def _check_batch_lengths(args, batch: list[tuple[str, str, str]], max_bp: int) -> None:
+    """A sequence longer than the model takes is an error naming the input and the record (FASTA)
+    or line (CSV), never truncated."""
+    for sid, seq, _ in batch:
+        if len(seq) > max_bp:
+            source = args.csv or args.fasta
+            what = f"line {sid.removeprefix('line')}" if args.csv else f"record {sid!r}"
+            raise UserError(f"{source}: {what}: {len(seq):,} bp is longer than the {max_bp:,} bp this model takes; "
+                            "cut it into windows with --window-bp")
+
+
 def _batches(items: Iterable, size: int) -> Iterator[list]:
     batch = []
     for item in items:
@@ -210,6 +221,7 @@ def _predict(args) -> None:
     with atomic_path(args.output) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.writer(fh)
         for batch in _batches(_iter_inputs(args), args.batch_size):
+            _check_batch_lengths(args, batch, loaded.max_length_bp)
             p = loaded.predict([seq for _, seq, _ in batch], batch_size=args.batch_size)
             if count == 0:  # the header, once the first rows say whether the input has labels
                 has_labels = bool(batch[0][2])
@@ -238,6 +250,7 @@ def _embed(args) -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=args.output.parent) as rows, atomic_path(ids_path) as ids_tmp, open(ids_tmp, "w") as ids_fh:
         for batch in _batches(_iter_inputs(args), args.batch_size):
+            _check_batch_lengths(args, batch, loaded.max_length_bp)
             rows.write(loaded.embed([seq for _, seq, _ in batch], batch_size=args.batch_size).tobytes())
             ids_fh.write("".join(f"{sid}\n" for sid, _, _ in batch))
             count += len(batch)

@@ -124,6 +124,8 @@ class VQVAEConfig(Config):
 
     def check(self) -> None:
         problems = []
+        if any(k < 2 for k in self.codebook_sizes):
+            problems.append(f"every codebook needs at least 2 codes (one code carries no information), got codebook_sizes={self.codebook_sizes}")
         if self.stem_kernel < self.stride or (self.stem_kernel - self.stride) % 2:
             problems.append(
                 f"stem_kernel - stride must be even and >= 0 so that L bp give exactly L/stride tokens "

