@@ -80,7 +80,17 @@ def test_gapped_alignment_and_difflib_agree_on_a_deletion(hrq, window, tmp_path)
 def test_diff_errors(hrq, window, tmp_path):
     one = tmp_path / "one.fa"
     one.write_text(f">only\n{window}\n")
-    with pytest.raises(SequenceError, match="one record"):
+    with pytest.raises(SequenceError, match=r"one.fa: 1 record\(s\); give one file with exactly two records"):
         load_pair([one])
+    three = tmp_path / "three.fa"
+    three.write_text(f">a\n{window}\n>b\n{window}\n>c\n{window}\n")
+    with pytest.raises(SequenceError, match=r"three.fa: 3 record\(s\)"):
+        load_pair([three])
+    with pytest.raises(SequenceError, match="three.fa: 3 records; with two files, each holds one sequence"):
+        load_pair([one, three])
+    gaps = tmp_path / "gaps.fa"
+    gaps.write_text(f">a\n{window}\n>b\n{'-' * len(window)}\n")
+    with pytest.raises(SequenceError, match="gaps.fa: record 'b': only alignment gaps"):
+        load_pair([gaps])
     with pytest.raises(ValueError, match="needs a VQ or HRQ tokenizer"):
         diff_codes(KmerTokenizer(3), _record("a", window), _record("b", window))

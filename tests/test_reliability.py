@@ -36,7 +36,7 @@ def assert_user_error(rc: int, err: str, *expected: str) -> None:
 
 BAD_OPTIONS = [
     (["train-tokenizer", "--kind", "vq", "--fasta", "g.fa", "--output-dir", "o", "--max-steps", "0"], "argument --max-steps: expected an integer >= 1, got '0'"),
-    (["train-tokenizer", "--kind", "vq", "--fasta", "g.fa", "--output-dir", "o", "--seed", "-1"], "argument --seed: expected an integer >= 0, got '-1'"),
+    (["train-tokenizer", "--kind", "vq", "--fasta", "g.fa", "--output-dir", "o", "--seed", "-1"], "argument --seed: expected an integer in 0..4294967295, got '-1'"),
     (["train-tokenizer", "--kind", "vq", "--fasta", "g.fa", "--output-dir", "o", "--species-weights", "1,x"], "--species-weights: expected comma-separated"),
     (["train-tokenizer", "--kind", "vq", "--fasta", "g.fa", "--output-dir", "o", "--species-weights", "0,0"], "not all zero"),
     (["eval-tokenizer", "--tokenizer", "t", "--fasta", "g.fa", "--window-bp", "0"], "argument --window-bp: expected an integer >= 1, got '0'"),
@@ -48,8 +48,10 @@ BAD_OPTIONS = [
     (["finetune", "--model", "m", "--data-path", "d", "--output-dir", "o", "--learning-rate=-1e-4"], "argument --learning-rate: expected a number > 0"),
     (["finetune", "--model", "m", "--data-path", "d", "--output-dir", "o", "--num-train-epochs", "0"], "argument --num-train-epochs: expected a number > 0"),
     (["finetune", "--model", "m", "--data-path", "d", "--output-dir", "o", "--lora-r", "0"], "argument --lora-r: expected an integer >= 1"),
-    (["finetune", "--model", "m", "--data-path", "d", "--output-dir", "o", "--seeds", "1,a"], "--seeds: expected comma-separated non-negative integers"),
-    (["finetune", "--model", "m", "--data-path", "d", "--output-dir", "o", "--seeds", "-1"], "--seeds: expected comma-separated non-negative integers"),
+    (["finetune", "--model", "m", "--data-path", "d", "--output-dir", "o", "--seeds", "1,a"], "--seeds: expected comma-separated integers in 0..4294967295"),
+    (["finetune", "--model", "m", "--data-path", "d", "--output-dir", "o", "--seeds", "-1"], "--seeds: expected comma-separated integers in 0..4294967295"),
+    (["finetune", "--model", "m", "--data-path", "d", "--output-dir", "o", "--seeds", "1,99999999999"], "--seeds: expected comma-separated integers in 0..4294967295"),
+    (["pretrain", "--tokenizer", "t", "--fasta", "g.fa", "--output-dir", "o", "--seed", "4294967296"], "argument --seed: expected an integer in 0..4294967295"),
     (["predict", "--model", "m", "--fasta", "g.fa", "--output", "p.csv", "--batch-size", "-4"], "argument --batch-size: expected an integer >= 1, got '-4'"),
     (["embed", "--model", "m", "--fasta", "g.fa", "--output", "e.npy", "--window-bp", "0"], "argument --window-bp: expected an integer >= 1, got '0'"),
     (["make-task", "species", "--fasta", "g.fa", "--output-dir", "o", "--window-bp", "-5"], "argument --window-bp: expected an integer >= 1, got '-5'"),
@@ -78,6 +80,7 @@ BAD_VALUES = [
     (FinetuneConfig, {"learning_rate": "1e-4"}, "learning_rate must be a finite number, got '1e-4'"),
     (FinetuneConfig, {"seeds": [1, 2.5]}, "seeds[1] must be an integer, got 2.5"),
     (FinetuneConfig, {"seeds": []}, "seeds: need at least one seed"),
+    (FinetuneConfig, {"seeds": [2**40]}, "seeds must be an integer in 0..4294967295 (numpy's seed range), got [1099511627776]"),
     (FinetuneConfig, {"lora_target_modules": "query"}, "lora_target_modules must be a list of str, got 'query'"),
     (CNNBaselineConfig, {"dropout": 1.0}, "dropout must be in [0, 1), got 1.0"),
     (CNNBaselineConfig, {"kernel_size": 4}, "kernel_size must be odd, got 4"),
@@ -347,6 +350,10 @@ def test_fuzzed_bytes(capsys, tmp_path, one_mer, content, name):
 @pytest.mark.parametrize("edit,expected", [
     ({"hidden_size": "32"}, "config.json: invalid model config"),
     ({"model_type": "bert"}, "config.json: not a vqdna model config"),
+    ({"num_hidden_layers": "2"}, "config.json: invalid model config: num_hidden_layers must be an integer, got '2'"),
+    ({"intermediate_size": None}, "config.json: invalid model config: intermediate_size must be an integer, got None"),
+    ({"num_hidden_layers": 1}, "model.safetensors: weights that config.json has no place for"),
+    ({"level_vocab_sizes": [10]}, "model.safetensors: weights whose shape differs from config.json's"),
 ])
 def test_a_model_config_with_wrong_values_is_named(capsys, tmp_path, kmer_model, edit, expected):
     import shutil
@@ -358,7 +365,7 @@ def test_a_model_config_with_wrong_values_is_named(capsys, tmp_path, kmer_model,
     fasta = tmp_path / "x.fa"
     fasta.write_text(">x\nACGTACGTAC\n")
     rc, err = run_cli(capsys, ["embed", "--model", str(model), "--fasta", str(fasta), "--output", str(tmp_path / "e.npy")])
-    assert_user_error(rc, err, str(model / "config.json"), expected)
+    assert_user_error(rc, err, str(model), expected)
 
 
 def test_a_tokenizer_config_with_a_text_boolean_is_named(capsys, tmp_path):
@@ -380,3 +387,57 @@ def test_a_sequence_too_long_for_the_model_names_its_record(capsys, tmp_path, km
     assert_user_error(rc, err, f"{fasta}: record 'long': 120,000 bp is longer than the 100,000 bp this model takes; cut it into windows")
     assert not (tmp_path / "e.npy").exists() and not (tmp_path / "e.ids.txt").exists()
 
+
+
+@pytest.mark.parametrize("train,expected", [
+    ("sequence,label\nACGTAC,1\nACGTAA,cat\nTTGACA,0\n", r"train.csv: labels mix numbers \('1' at line 2\) and names \('cat' at line 3\)"),
+    ("sequence,label\n" + "ACGTAC,1\nTTGACA,0\n" * 20 + "ACGTAA,0.5\n", r"train.csv: line 42: label '0.5' is not an integer while 40 of 41 labels are"),
+    ("sequence,label\nACGTAC,1\nACGTAA,1\x00\nTTGACA,0\n", r"train.csv: line 3: label '1\\x00' holds a control character"),
+])
+def test_labels_that_are_most_likely_typos_are_refused(tmp_path, train, expected):
+    from vqdna.alphabet import SequenceError
+    from vqdna.tasks import load_task
+
+    with pytest.raises(SequenceError, match=expected):
+        load_task(_task(tmp_path / "t", train))
+
+
+def test_an_input_edited_in_place_is_another_input(capsys, tmp_path, small_genomes):
+    genome = tmp_path / "g.fa"
+    text = small_genomes[1].read_text()
+    genome.write_text(text)
+    out = tmp_path / "tok"
+    assert main(["-q", "train-tokenizer", "--kind", "bpe", "--fasta", str(genome), "--output-dir", str(out), "--config",
+                 '{"bpe": {"vocab_size": 40}}']) == 0
+    genome.write_text(text.replace("ACGT", "TGCA"))  # same size, other sequence
+    rc, err = run_cli(capsys, ["train-tokenizer", "--kind", "bpe", "--fasta", str(genome), "--output-dir", str(out), "--config",
+                               '{"bpe": {"vocab_size": 40}}', "--resume"])
+    assert_user_error(rc, err, "holds a `vqdna train-tokenizer` run with other inputs or settings", "sha256")
+
+
+def test_a_run_that_failed_before_writing_anything_leaves_its_folder_free(capsys, tmp_path, small_genomes):
+    out = tmp_path / "tok"
+    out.mkdir()
+    (out / "run.json").write_text(json.dumps({"command": "pretrain", "fingerprint": "x", "finished": False, "inputs": {}}))
+    assert main(["-q", "train-tokenizer", "--kind", "kmer", "--fasta", str(small_genomes[1]), "--output-dir", str(out)]) == 0
+    assert json.loads((out / "run.json").read_text())["command"] == "train-tokenizer"
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["train-tokenizer", "--kind", "kmer", "--output-dir", "o", "--fasta", "{a}", "{a}"], "--fasta: {a} is given twice"),
+    (["make-task", "labeled", "--window-bp", "100", "--output-dir", "o", "--fasta", "{a}", "{a}"], "--fasta: {a} is given twice"),
+    (["tokenize", "--tokenizer", "t", "--csv", "{c}", "--window-bp", "10", "--output", "x.jsonl"], "--window-bp cuts the records of --fasta"),
+    (["eval-tokenizer", "--tokenizer", "{k}", "--fasta", "{a}", "--json", "s.x", "--plot", "s.x"], "--json and --plot name the same file"),
+    (["train-tokenizer", "--kind", "bpe", "--output-dir", "o", "--fasta", "{a}", "--config", '{{"bpe": {{"vocab_size": 3}}}}'],
+     "bpe config: vocab_size must be more than 10"),
+])
+def test_inputs_that_cannot_mean_what_they_say(capsys, tmp_path, monkeypatch, small_genomes, argv, expected):
+    from vqdna.tokenizers import KmerTokenizer
+
+    monkeypatch.chdir(tmp_path)
+    KmerTokenizer(k=3).save_pretrained(tmp_path / "k")
+    (tmp_path / "c.csv").write_text("sequence\nACGTACGT\n")
+    names = {"a": str(small_genomes[1]), "c": str(tmp_path / "c.csv"), "k": str(tmp_path / "k")}
+    rc, err = run_cli(capsys, [a.format(**names) for a in argv])
+    assert_user_error(rc, err, expected.format(**names))
+    assert not (tmp_path / "o").exists() and not (tmp_path / "x.jsonl").exists() and not (tmp_path / "s.x").exists()

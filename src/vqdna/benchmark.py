@@ -30,7 +30,7 @@ from vqdna.evaluation.metrics import average_ranks
 from vqdna.storage import claim_folder, package_versions, read_json, write_json, write_text
 from vqdna.tasks import declared_strand_specific
 from vqdna.training.engine import RunError
-from vqdna.inference import resolve_model_dir
+from vqdna.inference import load_config, resolve_model_dir
 from vqdna.tokenizers import KINDS as TOKENIZER_KINDS
 from vqdna.training.finetune import check_same_run, claim_results, finetune, resolve_finetune_config, run_record, strand_rule
 
@@ -78,6 +78,7 @@ def parse_models(spec: str | None, models_dir: str | Path | None) -> dict[str, P
             path = str(Path(models_dir) / name)
         if not Path(path).is_dir():
             raise RunError(f"--tokenizers {name}: no model folder {path}")
+        load_config(path)  # a tokenizer folder, or a folder that is no model, is named now, not after the first tasks
         models[name] = Path(path)
     return models
 

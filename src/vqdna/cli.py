@@ -38,6 +38,8 @@ def _eval_tokenizer(args) -> None:
     for option, path in (("--json", args.json), ("--plot", args.plot)):
         if path is not None:
             _check_output_file(path, *map(Path, args.fasta), option=option)
+    if args.json is not None and args.plot is not None and args.json.resolve() == args.plot.resolve():
+        raise UserError(f"--json and --plot name the same file {args.json}; give each its own")
     tok = load_tokenizer(args.tokenizer, device=args.device)
     genomes = [Genome.from_fasta(f) for f in args.fasta]
     result = evaluate_tokenizer(tok, genomes, window_bp=args.window_bp)
@@ -74,7 +76,7 @@ def _print_table(result: dict) -> None:
 def _tokenize(args) -> None:
     from vqdna.tokenizers import load_tokenizer
 
-    _check_output_file(args.output, args.fasta, args.csv)
+    _check_inputs(args)
     tok = load_tokenizer(args.tokenizer, device=args.device)
     sequences = tokens = 0
     # streamed: a batch of records in memory at a time, written to the output as it is encoded
@@ -87,6 +89,14 @@ def _tokenize(args) -> None:
                 fh.write(json.dumps(row, separators=(",", ":")) + "\n")
                 sequences, tokens = sequences + 1, tokens + len(enc)
     _say(args, f"{sequences} sequences, {tokens:,} tokens -> {args.output}")
+
+
+def _check_inputs(args) -> None:
+    """tokenize / predict / embed: options that cannot go together, and the output file, checked
+    before any model is loaded."""
+    if args.csv and getattr(args, "window_bp", None):
+        raise UserError("--window-bp cuts the records of --fasta; a --csv is read row by row as it is")
+    _check_output_file(args.output, args.fasta, args.csv)
 
 
 def _check_output_file(output: Path, *inputs: Path | None, option: str = "--output") -> None:
@@ -142,8 +152,8 @@ def _seeds(text: str | None) -> list[int] | None:
         seeds = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
         seeds = []
-    if not seeds or min(seeds) < 0:
-        raise UserError(f"--seeds: expected comma-separated non-negative integers such as 1,2,3, got {text!r}")
+    if not seeds or min(seeds) < 0 or max(seeds) >= 2**32:
+        raise UserError(f"--seeds: expected comma-separated integers in 0..4294967295 such as 1,2,3, got {text!r}")
     return seeds
 
 
@@ -213,7 +223,7 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 def _predict(args) -> None:
     from vqdna.inference import LoadedModel
 
-    _check_output_file(args.output, args.fasta, args.csv)
+    _check_inputs(args)
     loaded = LoadedModel(args.model)
     if not loaded.is_classifier:
         raise UserError(f"--model {args.model}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)")
@@ -240,7 +250,7 @@ def _embed(args) -> None:
     from vqdna.inference import LoadedModel
 
     ids_path = args.output.with_suffix(".ids.txt")
-    _check_output_file(args.output, args.fasta, args.csv)
+    _check_inputs(args)
     _check_output_file(ids_path, args.fasta, args.csv, option="--output's row ids")
     loaded = LoadedModel(args.model, max_length_bp=100_000)
     width = loaded.model.config.hidden_size
@@ -444,7 +454,7 @@ def _number(kind, rule: str):
     """An argparse type: `kind` (int or float) within `rule`, refused with the option's name by
     argparse (exit 2, no traceback) rather than reaching a library as a zero or negative size."""
     tests = {">=1": (lambda v: v >= 1, ">= 1"), ">=0": (lambda v: v >= 0, ">= 0"), ">0": (lambda v: v > 0, "> 0"),
-             "(0,1)": (lambda v: 0 < v < 1, "in (0, 1)")}
+             "(0,1)": (lambda v: 0 < v < 1, "in (0, 1)"), "seed": (lambda v: 0 <= v < 2**32, "in 0..4294967295")}
     test, words = tests[rule]
 
     def parse(text: str):
@@ -461,7 +471,8 @@ def _number(kind, rule: str):
 
 
 COUNT = _number(int, ">=1")  # sizes, steps, windows, batch sizes
-NON_NEGATIVE = _number(int, ">=0")  # seeds, flanks
+NON_NEGATIVE = _number(int, ">=0")  # flanks, row counts
+SEED = _number(int, "seed")  # numpy's seed range, which the Trainer's seeding needs
 POSITIVE = _number(float, ">0")  # learning rates, epochs
 
 
@@ -496,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=PRESETS, default="tiny")
     p.add_argument("--config", help="JSON file or inline JSON overriding the preset: {\"model\": {...}, \"training\": {...}, \"bpe\": {...}, \"kmer\": {...}}")
     p.add_argument("--max-steps", type=COUNT)
-    p.add_argument("--seed", type=NON_NEGATIVE)
+    p.add_argument("--seed", type=SEED)
     p.add_argument("--species-weights", help="comma-separated sampling weight per FASTA file (default: equal)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUTPUT_DIR/checkpoints")
     p.set_defaults(func=_train_tokenizer)
@@ -529,7 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="JSON file or inline JSON overriding the preset's pretrain values")
     p.add_argument("--max-steps", type=COUNT)
     p.add_argument("--mask-ratio", type=_number(float, "(0,1)"))
-    p.add_argument("--seed", type=NON_NEGATIVE)
+    p.add_argument("--seed", type=SEED)
     p.add_argument("--species-weights")
     p.add_argument("--resume", action="store_true")
     p.set_defaults(func=_pretrain)
@@ -618,7 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", type=COUNT, help="species: training windows per species (default 2000)")
     p.add_argument("--dev", type=COUNT, help="species: dev windows per species (default 250)")
     p.add_argument("--test", type=COUNT, help="species: test windows per species (default 250)")
-    p.add_argument("--seed", type=NON_NEGATIVE, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.set_defaults(func=_make_task)
 
     p = sub.add_parser("benchmark", help="every model, its scratch twin and the baselines on every task of a suite; tables + chart")
@@ -650,7 +661,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the pipeline on built-in real genomes and write a report")
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--quick", action="store_true", help="a short run (a few minutes)")
-    p.add_argument("--seed", type=NON_NEGATIVE, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("data", help="list the built-in real datasets, their sources and licences")

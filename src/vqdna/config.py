@@ -46,13 +46,23 @@ class Config:
         """Rules between values (override)."""
 
 
-_RULE_WORDS = {">=1": ">= 1", ">=0": ">= 0", ">0": "> 0", "[0,1)": "in [0, 1)", "(0,1)": "in (0, 1)", "[0,1]": "in [0, 1]",
+_RULE_WORDS = {"seed": "an integer in 0..4294967295 (numpy's seed range)", ">=1": ">= 1", ">=0": ">= 0", ">0": "> 0", "[0,1)": "in [0, 1)", "(0,1)": "in (0, 1)", "[0,1]": "in [0, 1]",
                "(0,1]": "in (0, 1]"}
 
 
 def _in_range(v: float, rule: str) -> bool:
-    return {">=1": v >= 1, ">=0": v >= 0, ">0": v > 0, "[0,1)": 0 <= v < 1, "(0,1)": 0 < v < 1, "[0,1]": 0 <= v <= 1,
+    return {"seed": 0 <= v < 2**32, ">=1": v >= 1, ">=0": v >= 0, ">0": v > 0, "[0,1)": 0 <= v < 1, "(0,1)": 0 < v < 1, "[0,1]": 0 <= v <= 1,
             "(0,1]": 0 < v <= 1}[rule]
+
+
+def check_value(name: str, value: Any, annotation: str, rule: str | None = None) -> Any:
+    """One value checked as a config field would be (`annotation` as in a dataclass, `rule` a key of
+    `_RULE_WORDS`): for settings that live outside the dataclasses, e.g. a model's config.json."""
+    value = _typed(name, value, annotation, owner="config")
+    for v in value if isinstance(value, list) else [value]:
+        if rule is not None and v is not None and not _in_range(v, rule):
+            raise UserError(f"{name} must be {_RULE_WORDS[rule]}, got {value!r}")
+    return value
 
 
 def _typed(name: str, value: Any, annotation: str, *, owner: str) -> Any:
@@ -90,7 +100,7 @@ def _typed(name: str, value: Any, annotation: str, *, owner: str) -> Any:
 # allowed, means: train by epochs / no cap / once per epoch / never stop early)
 SCHEDULE_RANGES = {**dict.fromkeys(("batch_size", "max_steps", "step_budget", "eval_steps", "early_stopping_patience", "logging_steps",
                                     "max_length_bp", "eval_batch_size"), ">=1"),
-                   "learning_rate": ">0", "num_train_epochs": ">0", "warmup_steps": ">=0", "weight_decay": ">=0", "seeds": ">=0"}
+                   "learning_rate": ">0", "num_train_epochs": ">0", "warmup_steps": ">=0", "weight_decay": ">=0", "seeds": "seed"}
 
 
 
@@ -164,7 +174,7 @@ class TokenizerTrainingConfig(Config):
     seed: int = 0
 
     RANGES = {**dict.fromkeys(("window_bp", "batch_size", "max_steps", "save_steps", "logging_steps"), ">=1"),
-              "learning_rate": ">0", "warmup_steps": ">=0", "weight_decay": ">=0", "max_n_fraction": "[0,1)", "seed": ">=0"}
+              "learning_rate": ">0", "warmup_steps": ">=0", "weight_decay": ">=0", "max_n_fraction": "[0,1)", "seed": "seed"}
 
 
 @dataclass
@@ -202,7 +212,7 @@ class PretrainConfig(Config):
     RANGES = {**dict.fromkeys(("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "window_bp", "batch_size",
                                "gradient_accumulation_steps", "max_steps", "span_tokens", "eval_windows", "save_steps", "logging_steps"), ">=1"),
               "hidden_dropout_prob": "[0,1)", "alibi_direction": ">=0", "learning_rate": ">0", "warmup_steps": ">=0", "weight_decay": ">=0",
-              "mask_ratio": "(0,1)", "span_warmup_fraction": "[0,1)", "heldout_fraction": "(0,1)", "max_n_fraction": "[0,1)", "seed": ">=0"}
+              "mask_ratio": "(0,1)", "span_warmup_fraction": "[0,1)", "heldout_fraction": "(0,1)", "max_n_fraction": "[0,1)", "seed": "seed"}
 
     def check(self) -> None:
         check_choice("input_mode", self.input_mode, INPUT_MODES)
@@ -298,7 +308,7 @@ class KmerLRBaselineConfig(Config):
     max_length_bp: int = 100_000
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
 
-    RANGES = {"ks": ">=1", "c_grid": ">0", "max_iter": ">=1", "max_length_bp": ">=1", "seeds": ">=0"}
+    RANGES = {"ks": ">=1", "c_grid": ">0", "max_iter": ">=1", "max_length_bp": ">=1", "seeds": "seed"}
 
     def check(self) -> None:
         check_task_type(self.task_type)
@@ -333,7 +343,11 @@ class BPEConfig(Config):
     max_train_bp: int = 20_000_000
     seed: int = 0
 
-    RANGES = {"vocab_size": ">=1", "chunk_bp": ">=1", "max_train_bp": ">=1", "seed": ">=0"}
+    RANGES = {"vocab_size": ">=1", "chunk_bp": ">=1", "max_train_bp": ">=1", "seed": "seed"}
+
+    def check(self) -> None:
+        if self.vocab_size <= 10:  # the 5 special tokens and A, C, G, T, N come first (vqdna.tokenizers)
+            raise UserError(f"vocab_size must be more than 10 (the 5 special tokens and A, C, G, T, N come first), got {self.vocab_size}")
 
 
 @dataclass

@@ -34,7 +34,8 @@ def resolve_model_dir(path: str | Path) -> Path:
         return path
     results = path / "eval_results.json"
     if results.is_file():
-        best = read_json(results, what="fine-tuning results").get("best_seed")
+        summary = read_json(results, what="fine-tuning results")
+        best = summary.get("best_seed") if isinstance(summary, dict) else None
         candidate = path / f"seed_{best}" / "model"
         if best is not None and (candidate / "config.json").is_file():
             return candidate
@@ -44,6 +45,8 @@ def resolve_model_dir(path: str | Path) -> Path:
 def load_config(model_dir: str | Path) -> VQDNAConfig:
     model_dir = resolve_model_dir(model_dir)
     data = read_json(model_dir / "config.json", what="model config")
+    if isinstance(data, dict) and "kind" in data and "model_type" not in data:
+        raise CheckpointError(f"{model_dir}: a {data['kind']} tokenizer folder, not a model folder (pretrain a model on it: vqdna pretrain)")
     if not isinstance(data, dict) or data.get("model_type") != "vqdna":
         raise CheckpointError(f"{model_dir / 'config.json'}: not a vqdna model config (model_type {data.get('model_type') if isinstance(data, dict) else None!r})")
     try:
@@ -63,15 +66,29 @@ def load_model(model_dir: str | Path, cls=None, **config_overrides) -> torch.nn.
         raise CheckpointError(f"{model_dir}: missing model.safetensors")
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # its load report lists the new task head as "missing": expected
+    hf_logging.disable_progress_bar()  # a bar for loading a few MB only clutters the output (and -q)
     try:
-        model, info = cls.from_pretrained(model_dir, use_safetensors=True, output_loading_info=True, **config_overrides)
+        # mismatched shapes are reported by us, by name, rather than by transformers' "see the above report"
+        model, info = cls.from_pretrained(model_dir, use_safetensors=True, output_loading_info=True, ignore_mismatched_sizes=True,
+                                          **config_overrides)
     except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
         raise CheckpointError(f"{model_dir}: cannot load the model: {exc}") from exc
     finally:
         hf_logging.set_verbosity(level)
+        hf_logging.enable_progress_bar()
+    weights = model_dir / "model.safetensors"
+    # A task head may be new (a pretrained encoder fine-tuned) or resized (another task's labels), and
+    # the masked-code heads are not used by the encoder or a classifier; every other weight must fit.
     missing = [k for k in info["missing_keys"] if not k.startswith("classifier.")]
     if missing:
-        raise CheckpointError(f"{model_dir / 'model.safetensors'}: encoder weights missing: {', '.join(sorted(missing)[:5])}")
+        raise CheckpointError(f"{weights}: encoder weights missing: {', '.join(sorted(missing)[:5])}")
+    unexpected = [k for k in info["unexpected_keys"] if not k.startswith("heads.")]
+    if unexpected:
+        raise CheckpointError(f"{weights}: weights that config.json has no place for (does it match the weights?): {', '.join(sorted(unexpected)[:5])}")
+    mismatched = [m[0] if isinstance(m, (tuple, list)) else m for m in info.get("mismatched_keys", [])]
+    mismatched = [k for k in mismatched if not str(k).startswith("classifier.")]
+    if mismatched:
+        raise CheckpointError(f"{weights}: weights whose shape differs from config.json's: {', '.join(sorted(map(str, mismatched))[:5])}")
     return model.eval()
 
 

@@ -21,7 +21,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.utils import ModelOutput
 
-from vqdna.config import INPUT_MODES, POOLINGS, check_choice
+from vqdna.config import INPUT_MODES, POOLINGS, check_choice, check_value
 from vqdna.errors import UserError
 from vqdna.tokenizers import NUM_SPECIAL, PAD_TOKEN_ID
 
@@ -51,7 +51,24 @@ class VQDNAConfig(PretrainedConfig):
     ):
         kwargs.setdefault("pad_token_id", PAD_TOKEN_ID)
         super().__init__(**kwargs)
-        self.level_vocab_sizes = list(level_vocab_sizes or [NUM_SPECIAL])
+        # every value is checked by name: a config.json edited by hand (a size written as text, a
+        # negative layer count) is an error naming the key, not a failure deep inside the network
+        level_vocab_sizes = check_value("level_vocab_sizes", list(level_vocab_sizes or [NUM_SPECIAL]), "list[int]", ">=1")
+        code_dim = check_value("code_dim", code_dim, "int", ">=0")
+        hidden_size, num_hidden_layers, num_attention_heads, intermediate_size = (
+            check_value(name, value, "int", ">=1") for name, value in (("hidden_size", hidden_size), ("num_hidden_layers", num_hidden_layers),
+                                                                      ("num_attention_heads", num_attention_heads),
+                                                                      ("intermediate_size", intermediate_size)))
+        hidden_dropout_prob = check_value("hidden_dropout_prob", hidden_dropout_prob, "float", "[0,1)")
+        attention_probs_dropout_prob = check_value("attention_probs_dropout_prob", attention_probs_dropout_prob, "float", "[0,1)")
+        layer_norm_eps = check_value("layer_norm_eps", layer_norm_eps, "float", ">0")
+        initializer_range = check_value("initializer_range", initializer_range, "float", ">0")
+        bp_per_token = check_value("bp_per_token", bp_per_token, "float", ">0")
+        alibi_direction = check_value("alibi_direction", alibi_direction, "float", ">=0")
+        for name, value in (("input_mode", input_mode), ("tokenizer_kind", tokenizer_kind), ("pooling", pooling),
+                            ("tokenizer_fingerprint", tokenizer_fingerprint)):
+            check_value(name, value, "str")
+        self.level_vocab_sizes = level_vocab_sizes
         check_choice("input_mode", input_mode, INPUT_MODES)
         if input_mode == "quantized" and code_dim <= 0:
             raise UserError("input_mode='quantized' needs the tokenizer's code_dim")
@@ -63,8 +80,6 @@ class VQDNAConfig(PretrainedConfig):
         self.hidden_dropout_prob, self.attention_probs_dropout_prob = hidden_dropout_prob, attention_probs_dropout_prob
         self.layer_norm_eps, self.initializer_range = layer_norm_eps, initializer_range
         self.tokenizer_kind, self.bp_per_token = tokenizer_kind, bp_per_token
-        if alibi_direction < 0:
-            raise UserError(f"alibi_direction must be >= 0, got {alibi_direction}")
         self.alibi_direction = alibi_direction
         check_choice("pooling", pooling, POOLINGS)
         self.pooling = pooling  # the sequence classifier's (see VQDNAForSequenceClassification)

@@ -173,6 +173,8 @@ def iter_labeled_csv(path: str | Path, *, require_label: bool = True) -> Iterato
                 raise SequenceError(f"{path}: line {lineno}: empty sequence")
             if len(columns) > 1 and not label:
                 raise SequenceError(f"{path}: line {lineno}: empty label")
+            if len(columns) > 1 and not label.isprintable():
+                raise SequenceError(f"{path}: line {lineno}: label {label!r} holds a control character")
             if len(columns) > 1 and label.lower() in MISSING_LABELS:
                 raise SequenceError(f"{path}: line {lineno}: label {label!r} marks a missing value; drop the row or give its label")
             count += 1
@@ -190,6 +192,17 @@ def read_task(folder: str | Path) -> dict[str, LabeledSequences]:
     if missing:
         raise SequenceError(f"{folder}: task folder lacks {', '.join(m + '.csv' for m in missing)} (needs train.csv, dev.csv, test.csv)")
     return {s: read_labeled_csv(folder / f"{s}.csv") for s in TASK_SPLITS}
+
+
+def check_distinct_files(paths: Sequence[str | Path], option: str = "--fasta") -> None:
+    """One species (or class) per file: the same file given twice would count it twice."""
+    seen: dict[Path, str | Path] = {}
+    for p in paths:
+        key = Path(p).resolve()
+        if key in seen:
+            raise SequenceError(f"{option}: {p} is given twice{f' (also as {seen[key]})' if str(seen[key]) != str(p) else ''}; "
+                                "give each species or class one file")
+        seen[key] = p
 
 
 def check_lengths(sequences: Sequence[str], max_bp: int, where=lambda i: f"sequence {i + 1}") -> None:

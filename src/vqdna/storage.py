@@ -120,10 +120,12 @@ def fingerprint(data: Any) -> str:
 
 
 def file_identity(path: str | Path) -> dict[str, Any]:
-    """How a run's input file is recorded: its absolute path and size (cheap for genome-sized
-    files; a file replaced in place by one of another size is seen as another input)."""
+    """How a run's input file is recorded: its absolute path, size and sha256, so that a file
+    edited or replaced in place is another input (hashing runs at about 1 GB/s)."""
     path = Path(path).resolve()
-    return {"path": str(path), "bytes": path.stat().st_size if path.is_file() else None}
+    if not path.is_file():
+        return {"path": str(path), "bytes": None, "sha256": None}
+    return {"path": str(path), "bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def file_sha256(path: str | Path) -> str:
@@ -149,6 +151,8 @@ def claim_folder(folder: str | Path, command: str, inputs: dict[str, Any], *, re
         raise UserError(f"{folder}: exists and is not a folder")
     marker = folder / RUN_MARKER
     digest = fingerprint(inputs)
+    if marker.exists() and _nothing_but_marker(folder):
+        marker.unlink()  # a run that failed before writing anything: nothing to keep, so the folder is free again
     if marker.exists():
         run = read_json(marker, what="run marker")
         if not isinstance(run, dict) or not {"command", "fingerprint", "inputs"} <= set(run):
@@ -180,6 +184,16 @@ def claim_folder(folder: str | Path, command: str, inputs: dict[str, Any], *, re
     return "finished" if finished else "resumed" if others else "new"
 
 
+def _nothing_but_marker(folder: Path) -> bool:
+    """Whether `folder` holds only its run marker (and empty folders): an unfinished run that left
+    nothing behind."""
+    for path in folder.rglob("*"):
+        if path.is_file() and path != folder / RUN_MARKER:
+            return False
+    marker = read_json(folder / RUN_MARKER, what="run marker")
+    return isinstance(marker, dict) and not marker.get("finished")
+
+
 def finish_folder(folder: str | Path) -> None:
     """Mark the run in `folder` finished (after all its outputs are written)."""
     marker = Path(folder) / RUN_MARKER
@@ -198,6 +212,9 @@ def differences(old: Any, new: Any, prefix: str = "", limit: int = 4) -> str:
             keys = sorted(set(a) | set(b), key=lambda k: (isinstance(a.get(k), dict) or isinstance(b.get(k), dict), str(k)))
             for k in keys:
                 walk(a.get(k), b.get(k), f"{key}.{k}" if key else str(k))
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for i, (x, y) in enumerate(zip(a, b)):
+                walk(x, y, f"{key}[{i}]")
         else:
             found.append(f"{key or 'inputs'}: {_short(a)} -> {_short(b)}")
 

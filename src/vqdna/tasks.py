@@ -33,7 +33,7 @@ import numpy as np
 from vqdna.alphabet import SequenceError, n_fraction, to_text
 from vqdna.corpus import species_name
 from vqdna.errors import UserError
-from vqdna.seqio import CSV_HEADER, TASK_SPLITS, FastaRecord, LabeledSequences, check_lengths, read_fasta, read_task
+from vqdna.seqio import CSV_HEADER, TASK_SPLITS, check_distinct_files, FastaRecord, LabeledSequences, check_lengths, read_fasta, read_task
 from vqdna.storage import RUN_MARKER, claim_folder, file_identity, finish_folder, read_json, write_json, write_text
 
 TASK_FILES = tuple(f"{s}.csv" for s in TASK_SPLITS) + ("labels.json", "task.json")
@@ -76,6 +76,7 @@ def _check_common(fasta_paths, names, seed: int, max_n_fraction: float) -> tuple
     if isinstance(fasta_paths, (str, Path)):
         fasta_paths = [fasta_paths]
     paths = [Path(p) for p in fasta_paths]
+    check_distinct_files(paths)
     if len(paths) < 2:
         raise UserError(f"a classification task needs at least 2 FASTA files (one per class), got {len(paths)}")
     if names is None:
@@ -88,7 +89,7 @@ def _check_common(fasta_paths, names, seed: int, max_n_fraction: float) -> tuple
             raise UserError(f"class names must not be empty: {names}")
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise UserError(f"class names must be unique, but {dupes} occur more than once; pass names=[...] to tell the files apart")
+        raise UserError(f"class names must be unique, but {dupes} occur more than once; name the classes with --names (names=[...])")
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise UserError(f"seed must be a non-negative integer, got {seed!r}")
     if not 0 <= max_n_fraction <= 1:
@@ -812,9 +813,19 @@ def load_task(folder: str | Path, task_type: str = "auto", max_length_bp: int | 
     problem names the file and line."""
     splits = read_task(folder)
     train = splits["train"]
+    numeric = [_is_float(v) for v in train.labels]
+    if any(numeric) and not all(numeric):  # e.g. classes 0 and 1 and one row labelled 'cat': a typo, not a third class
+        first_number, first_name = numeric.index(True), numeric.index(False)
+        raise SequenceError(f"{train.path}: labels mix numbers ({train.labels[first_number]!r} at line {train.lines[first_number]}) and "
+                            f"names ({train.labels[first_name]!r} at line {train.lines[first_name]}); use one or the other")
     if task_type == "auto":
-        floats = all(_is_float(v) for v in train.labels)
-        task_type = "regression" if floats and any(float(v) != int(float(v)) for v in train.labels) else "classification"
+        fractional = [i for i, v in enumerate(train.labels) if all(numeric) and not float(v).is_integer()]
+        if fractional and len(fractional) < 0.05 * len(train.labels):
+            # a few non-integers among integer classes is far more often a typo than a regression target
+            i = fractional[0]
+            raise SequenceError(f"{train.where(i)}: label {train.labels[i]!r} is not an integer while {len(train.labels) - len(fractional)} "
+                                f"of {len(train.labels)} labels are; fix it, or set task_type (--config '{{\"task_type\": \"regression\"}}')")
+        task_type = "regression" if fractional else "classification"
     targets: dict[str, np.ndarray] = {}
     names: list[str] = []
     if task_type == "regression":

@@ -283,7 +283,9 @@ class VQTokenizer(GenomeTokenizer):
     def _load(cls, directory: Path, config: dict[str, Any], device: str | torch.device | None = None) -> "VQTokenizer":
         try:
             model_config = from_dict(VQVAEConfig, config["model"], what=f"{directory / 'config.json'}: model")
-        except (KeyError, TypeError, ValueError) as exc:
+        except KeyError as exc:
+            raise CheckpointError(f"{directory / 'config.json'}: no {exc} section: not a complete VQ/HRQ tokenizer config") from exc
+        except (TypeError, ValueError) as exc:
             raise CheckpointError(f"{directory / 'config.json'}: invalid model config: {exc}") from exc
         model = VQVAE(model_config)
         load_state(model, directory / "model.safetensors")

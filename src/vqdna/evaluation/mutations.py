@@ -159,15 +159,26 @@ def _extent(differ: np.ndarray, pa: np.ndarray, start: int, length: int) -> int:
 
 
 def load_pair(paths: list[str | Path]) -> tuple[FastaRecord, FastaRecord]:
-    """Two sequences: the first record of each of two files, or the first two records of one file."""
+    """Two sequences: the only record of each of two files, or the two records of one file. More
+    records are an error (which two would be compared is not for vqdna to guess), and so is a
+    record of gaps only."""
     if len(paths) == 2:
-        return read_fasta(paths[0], gaps=True)[0], read_fasta(paths[1], gaps=True)[0]
-    if len(paths) == 1:
-        records = read_fasta(paths[0], gaps=True)
-        if len(records) < 2:
-            raise SequenceError(f"{paths[0]}: one record; give two FASTA files, or one file with two records")
-        return records[0], records[1]
-    raise SequenceError(f"--fasta: give one file with two records or two files, got {len(paths)} files")
+        pair = []
+        for path in paths:
+            records = read_fasta(path, gaps=True)
+            if len(records) != 1:
+                raise SequenceError(f"{path}: {len(records)} records; with two files, each holds one sequence")
+            pair.append(records[0])
+    elif len(paths) == 1:
+        pair = read_fasta(paths[0], gaps=True)
+        if len(pair) != 2:
+            raise SequenceError(f"{paths[0]}: {len(pair)} record(s); give one file with exactly two records, or two files")
+    else:
+        raise SequenceError(f"--fasta: give one file with two records or two files, got {len(paths)} files")
+    for path, record in zip(paths * 2 if len(paths) == 1 else paths, pair):
+        if len(record.ids) == 0:
+            raise SequenceError(f"{path}: record '{record.name}': only alignment gaps, no bases to compare")
+    return pair[0], pair[1]
 
 
 def plot_code_diff(path, result: dict[str, Any], *, title: str, zoom_bp: int = 150) -> None:

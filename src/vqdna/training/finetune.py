@@ -138,7 +138,7 @@ def build_classifier(model_dir: Path, task: Task, cfg: FinetuneConfig, *, from_s
     try:
         return get_peft_model(model, lora)
     except ValueError as exc:  # e.g. a target module name that matches nothing
-        raise RunError(f"LoRA: {exc}") from exc
+        raise RunError(f"lora_target_modules (--lora-target-modules) {list(cfg.lora_target_modules)}: {exc}") from exc
 
 
 def task_metrics(task_type: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:

@@ -25,6 +25,7 @@ from vqdna.config import (
 )
 from vqdna.corpus import Genome, WindowSampler, check_usable
 from vqdna.networks import VQVAE
+from vqdna.seqio import check_distinct_files
 from vqdna.storage import finish_folder, package_versions, write_json
 from vqdna.tokenizers import (
     KINDS,
@@ -91,6 +92,7 @@ def load_genomes(fasta: Sequence[str | Path], weights: Sequence[float] | None = 
         raise RunError("no FASTA files given")
     if weights is not None and len(weights) != len(fasta):
         raise RunError(f"{len(weights)} species weights for {len(fasta)} FASTA files")
+    check_distinct_files(fasta)
     return [Genome.from_fasta(f, weight=weights[i] if weights else 1.0) for i, f in enumerate(fasta)]
 
 
