@@ -31,8 +31,12 @@ def test_windows_with_too_many_n_are_skipped():
     s = WindowSampler([Genome("a", [rec])], 100, seed=0, max_n_fraction=0.1)
     for i in range(200):
         assert np.count_nonzero(s.window(i)[0] == N_ID) <= 10
+    mostly_n = np.full(500, N_ID, np.uint8)
+    mostly_n[::5] = 0  # 80% N in every window
     with pytest.raises(SequenceError, match="more than 10% N"):
-        WindowSampler([Genome("n", [np.full(500, N_ID, np.uint8)])], 100).window(0)
+        WindowSampler([Genome("n", [mostly_n])], 100).window(0)
+    with pytest.raises(SequenceError, match=r"^n: no A, C, G or T in its 500 bp \(all N\): nothing to learn from"):
+        WindowSampler([Genome("n", [np.full(500, N_ID, np.uint8)])], 100)
 
 
 def test_short_genome_is_an_error():
