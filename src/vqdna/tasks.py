@@ -315,6 +315,7 @@ def _split_whole_records(
     max_n_fraction: float,
     seed: int,
     windows_per_record: int | None = None,
+    window_option: str = "--window-bp",
 ) -> tuple[dict[str, list[tuple[np.ndarray, int]]], dict[str, dict], dict[str, int]]:
     """Rows of a classification task whose records (genomes) are never split between train, dev
     and test. `classes` is (name, source, records) per label id.
@@ -356,7 +357,7 @@ def _split_whole_records(
                 raise SequenceError(
                     f"{source}: class '{name}' has no {split} rows: its {len(indices)} {split} record(s) "
                     f"({', '.join(records[i].name for i in indices[:5])}) give no {what} with at most "
-                    f"{max_n_fraction:.0%} N; use a shorter window, raise max_n_fraction or add records"
+                    f"{max_n_fraction:.0%} N; use a shorter {window_option}, raise max_n_fraction or add records"
                 )
         labels[str(label)] = {
             "name": name,
@@ -554,7 +555,7 @@ def make_variant_task(
     classes = [(n, str(fasta_path), by_label[n]) for n in names]
     rows, labels, dropped = _split_whole_records(
         classes, window_bp=fragment_bp, dev_fraction=dev_fraction, test_fraction=test_fraction,
-        max_n_fraction=max_n_fraction, seed=seed, windows_per_record=fragments_per_genome,
+        max_n_fraction=max_n_fraction, seed=seed, windows_per_record=fragments_per_genome, window_option="--fragment-bp",
     )
     for label, name in enumerate(names):
         labels[str(label)]["merged_from"] = merged if name == MERGED_CLASS and merged else None
