@@ -441,3 +441,34 @@ def test_inputs_that_cannot_mean_what_they_say(capsys, tmp_path, monkeypatch, sm
     rc, err = run_cli(capsys, [a.format(**names) for a in argv])
     assert_user_error(rc, err, expected.format(**names))
     assert not (tmp_path / "o").exists() and not (tmp_path / "x.jsonl").exists() and not (tmp_path / "s.x").exists()
+
+
+@pytest.mark.parametrize("option,value,expected", [
+    ("--tokenizers", "kmer=", "--tokenizers 'kmer=': expected NAME (a tokenizer kind to train) or NAME=MODEL_DIR"),
+    ("--tokenizers", "=model", "--tokenizers '=model': expected NAME"),
+    ("--tokenizers", "a={m},a={m}", "--tokenizers: 'a' is given twice"),
+    ("--baselines", "kmer-lr,kmer-lr", "--baselines 'kmer-lr,kmer-lr': a baseline is given twice"),
+    ("--baselines", "none,cnn", "'none' cannot go with baselines"),
+    ("--tasks", "t,t", "--tasks: t given twice"),
+])
+def test_benchmark_rows_and_columns_are_named_once(capsys, tmp_path, kmer_model, option, value, expected):
+    suite = tmp_path / "suite"
+    _task(suite.mkdir() or suite / "t", "sequence,label\nACGTAC,1\nTTGACA,0\n")
+    argv = ["benchmark", "--suite", str(suite), "--output-dir", str(tmp_path / "out"), option, value.format(m=kmer_model)]
+    if option != "--tokenizers":
+        argv += ["--tokenizers", f"k={kmer_model}"]
+    rc, err = run_cli(capsys, argv)
+    assert_user_error(rc, err, expected)
+    assert not (tmp_path / "out" / "results.csv").exists()
+
+
+def test_model_weights_are_readable_by_others(tmp_path, small_genomes):
+    from vqdna.training.pretrain import pretrain
+    from vqdna.training.tokenizer import train_tokenizer
+
+    train_tokenizer("kmer", [small_genomes[1]], tmp_path / "tok", quiet=True)
+    pretrain(tmp_path / "tok", [small_genomes[1]], tmp_path / "model", max_steps=2, quiet=True,
+             config={"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64, "window_bp": 128,
+                     "batch_size": 4, "eval_windows": 8})
+    mode = (tmp_path / "model" / "model.safetensors").stat().st_mode & 0o777
+    assert mode & 0o044 == 0o044, oct(mode)  # group and others may read (umask 022)

@@ -29,7 +29,7 @@ from vqdna.alphabet import N_ID, PAD_ID, to_ids
 from vqdna.config import CNNBaselineConfig, KmerLRBaselineConfig, resolve_section
 from vqdna.errors import UserError
 from vqdna.seqio import TASK_SPLITS
-from vqdna.storage import finish_folder, package_versions, read_json, save_tensors, write_json
+from vqdna.storage import finish_folder, package_versions, read_json, save_tensors, usual_permissions, write_json
 from vqdna.tasks import Task, load_task
 from vqdna.training.finetune import (PRIMARY, SequenceDataset, claim_results, run_seeds, summarize, task_metrics,
                                     train_and_test)
@@ -237,7 +237,7 @@ def run_baseline(
         def train(seed: int, seed_dir: Path) -> dict[str, Any]:
             torch.manual_seed(seed)
             return train_and_test(build_cnn(task, cfg), datasets, BaseIdsCollator(), task, cfg, seed, seed_dir,
-                                  save=lambda m, folder: m.save_pretrained(folder), resume=resume, quiet=quiet)
+                                  save=lambda m, folder: (m.save_pretrained(folder), usual_permissions(folder)), resume=resume, quiet=quiet)
 
         per_seed = run_seeds(output_dir, cfg.seeds, resume, train)
     result = summarize(task, per_seed)

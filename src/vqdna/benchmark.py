@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import os
 import io
 import time
 from pathlib import Path
@@ -52,6 +53,8 @@ def find_tasks(suite: str | Path, names: Sequence[str] | None = None) -> list[Pa
     if not tasks:
         raise RunError(f"{suite}: no task folders (folders with train.csv, dev.csv, test.csv) inside")
     if names:
+        if len(set(names)) != len(names):
+            raise RunError(f"--tasks: {', '.join(sorted({n for n in names if list(names).count(n) > 1}))} given twice")
         by_name = {t.name: t for t in tasks}
         missing = [n for n in names if n not in by_name]
         if missing:
@@ -65,7 +68,11 @@ def parse_models(spec: str | None, models_dir: str | Path | None) -> dict[str, P
     a tokenizer kind with neither → None: the benchmark trains that model (see `train_models`)."""
     models: dict[str, Path | None] = {}
     for item in (s.strip() for s in (spec or "").split(",") if s.strip()):
-        name, _, path = item.partition("=")
+        name, eq, path = item.partition("=")
+        if not name or (eq and not path):
+            raise RunError(f"--tokenizers {item!r}: expected NAME (a tokenizer kind to train) or NAME=MODEL_DIR")
+        if name in models:
+            raise RunError(f"--tokenizers: {name!r} is given twice; each row needs its own name")
         if name in BASELINES or name.endswith(SCRATCH):
             raise RunError(f"--tokenizers {name!r}: that name is taken by a baseline or a scratch twin; name the model otherwise")
         if not path and models_dir is None:
@@ -143,10 +150,15 @@ def train_models(
 
 def parse_baselines(spec: str | None) -> list[str]:
     """'kmer-lr,cnn' → the list; 'none' or '' → no baselines."""
-    names = [s.strip() for s in (spec or "").split(",") if s.strip() and s.strip() != "none"]
+    names = [s.strip() for s in (spec or "").split(",") if s.strip()]
+    if "none" in names and len(names) > 1:
+        raise RunError(f"--baselines {spec!r}: 'none' cannot go with baselines")
+    names = [n for n in names if n != "none"]
     unknown = [n for n in names if n not in BASELINES]
     if unknown:
         raise RunError(f"--baselines: unknown {', '.join(unknown)}; choose from {', '.join(BASELINES)} (or none)")
+    if len(set(names)) != len(names):
+        raise RunError(f"--baselines {spec!r}: a baseline is given twice")
     return names
 
 
@@ -178,7 +190,7 @@ def run_benchmark(
         raise RunError("nothing to benchmark: give --tokenizers and/or --baselines")
     # A benchmark folder grows (more tasks, models or seeds in later runs): each cell checks its own
     # inputs; here only a folder of another command, or of unknown files, is refused.
-    claim_folder(output_dir, "benchmark", {}, resume=True, legacy=("benchmark.json", "results.csv", "models", "tokenizers", "*/*/eval_results.json"))
+    claim_folder(output_dir, "benchmark", {"suite": os.path.realpath(suite)}, resume=True, legacy=("benchmark.json", "results.csv", "models", "tokenizers", "*/*/eval_results.json"))
     if models and config and config.get("reverse_complement"):  # refused now, not after hours of other tasks
         for task in task_dirs:
             strand_rule(resolve_finetune_config(preset, config), task, declared_strand_specific(task), explicit=True)

@@ -33,6 +33,7 @@ def _train_tokenizer(args) -> None:
 def _eval_tokenizer(args) -> None:
     from vqdna.corpus import Genome
     from vqdna.evaluation.tokenizer import evaluate_tokenizer
+    from vqdna.seqio import check_distinct_files
     from vqdna.tokenizers import load_tokenizer
 
     for option, path in (("--json", args.json), ("--plot", args.plot)):
@@ -40,6 +41,7 @@ def _eval_tokenizer(args) -> None:
             _check_output_file(path, *map(Path, args.fasta), option=option)
     if args.json is not None and args.plot is not None and args.json.resolve() == args.plot.resolve():
         raise UserError(f"--json and --plot name the same file {args.json}; give each its own")
+    check_distinct_files(args.fasta)
     tok = load_tokenizer(args.tokenizer, device=args.device)
     genomes = [Genome.from_fasta(f) for f in args.fasta]
     result = evaluate_tokenizer(tok, genomes, window_bp=args.window_bp)

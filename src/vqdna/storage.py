@@ -48,6 +48,15 @@ def atomic_path(path: str | Path):
             os.unlink(tmp)
 
 
+def usual_permissions(folder: str | Path) -> None:
+    """Give the files of `folder` the permissions the umask asks for. transformers' save_pretrained
+    writes model.safetensors through a private (0600) temporary file; a model other users cannot read
+    is no use on a shared machine."""
+    for path in Path(folder).iterdir():
+        if path.is_file():
+            os.chmod(path, 0o666 & ~_UMASK)
+
+
 def write_text(path: str | Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)

@@ -31,7 +31,7 @@ from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.inference import load_config, load_model, load_model_tokenizer, resolve_model_dir
 from vqdna.modeling import VQDNAForSequenceClassification, VQDNAModel
 from vqdna.seqio import TASK_SPLITS
-from vqdna.storage import RUN_MARKER, claim_folder, file_sha256, finish_folder, package_versions, read_json, write_json
+from vqdna.storage import RUN_MARKER, claim_folder, file_sha256, finish_folder, package_versions, read_json, usual_permissions, write_json
 from vqdna.tasks import Task, load_task, task_files
 from vqdna.tokenizers import GenomeTokenizer, VQTokenizer
 from vqdna.training.engine import RunError, StatsTrainer, last_checkpoint, training_arguments
@@ -196,6 +196,7 @@ def finetune(
         if cfg.use_lora:
             model = model.merge_and_unload()  # an ordinary model folder: LoRA folded into the weights
         model.save_pretrained(folder)
+        usual_permissions(folder)
         tokenizer.save_pretrained(folder / "tokenizer")
 
     per_seed = run_seeds(output_dir, cfg.seeds, resume, lambda seed, seed_dir: train_and_test(

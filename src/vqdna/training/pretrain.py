@@ -21,7 +21,7 @@ from vqdna.config import PretrainConfig, resolve_section
 from vqdna.corpus import Genome, WindowSampler
 from vqdna.masking import MaskedCodeCollator
 from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling
-from vqdna.storage import finish_folder, package_versions, write_json
+from vqdna.storage import finish_folder, package_versions, usual_permissions, write_json
 from vqdna.tokenizers import GenomeTokenizer, VQTokenizer, load_tokenizer
 from vqdna.training.engine import (
     RunError,
@@ -186,6 +186,7 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
         corpus=[{"species": g.name, "files": g.sources, "bp": g.num_bp, "weight": g.weight} for g in genomes],
     )
     trainer.model.save_pretrained(output_dir)  # config.json + model.safetensors
+    usual_permissions(output_dir)
     tokenizer.save_pretrained(output_dir / "tokenizer")
     write_json(output_dir / "training_log.json", trainer.state.log_history)
     _plot(trainer.state.log_history, output_dir / "training_curves.png", levels, result)
