@@ -32,14 +32,8 @@ class Config:
     RANGES: dict[str, str] = {}
 
     def __post_init__(self) -> None:
-        name = type(self).__name__
         for f in dataclasses.fields(self):
-            setattr(self, f.name, _typed(f.name, getattr(self, f.name), str(f.type), owner=name))
-        for key, rule in self.RANGES.items():
-            value = getattr(self, key)
-            for v in value if isinstance(value, list) else [value]:
-                if v is not None and not _in_range(v, rule):
-                    raise UserError(f"{key} must be {_RULE_WORDS[rule]}, got {value!r}")
+            setattr(self, f.name, check_value(f.name, getattr(self, f.name), str(f.type), self.RANGES.get(f.name), owner=type(self).__name__))
         self.check()
 
     def check(self) -> None:
@@ -55,10 +49,10 @@ def _in_range(v: float, rule: str) -> bool:
             "(0,1]": 0 < v <= 1}[rule]
 
 
-def check_value(name: str, value: Any, annotation: str, rule: str | None = None) -> Any:
-    """One value checked as a config field would be (`annotation` as in a dataclass, `rule` a key of
-    `_RULE_WORDS`): for settings that live outside the dataclasses, e.g. a model's config.json."""
-    value = _typed(name, value, annotation, owner="config")
+def check_value(name: str, value: Any, annotation: str, rule: str | None = None, *, owner: str = "config") -> Any:
+    """One value checked as a config field is (`annotation` as in a dataclass, `rule` a key of
+    `_RULE_WORDS`); also for settings that live outside the dataclasses, e.g. a model's config.json."""
+    value = _typed(name, value, annotation, owner=owner)
     for v in value if isinstance(value, list) else [value]:
         if rule is not None and v is not None and not _in_range(v, rule):
             raise UserError(f"{name} must be {_RULE_WORDS[rule]}, got {value!r}")
