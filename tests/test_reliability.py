@@ -292,6 +292,45 @@ def test_bpe_that_learns_no_merge_is_refused(tmp_path):
         train_tokenizer_on_genomes("bpe", [mostly_n], tmp_path / "b", quiet=True)
 
 
+def test_a_run_that_diverges_stops_with_advice_and_saves_nothing(capsys, tmp_path, small_genomes):
+    from helpers import SMALL_HRQ
+
+    from vqdna.storage import RUN_MARKER
+
+    config = {"model": SMALL_HRQ["model"], "training": {**SMALL_HRQ["training"], "learning_rate": 1e4, "warmup_steps": 0}}
+    out = tmp_path / "tok"
+    rc, err = run_cli(capsys, ["--quiet", "train-tokenizer", "--kind", "hrq", "--fasta", str(small_genomes[1]), "--output-dir", str(out),
+                               "--max-steps", "30", "--config", json.dumps(config)])
+    assert_user_error(rc, err, "training diverged: the loss is nan at step", "lower learning_rate (now 10000)",
+                      'warmup_steps, now 0) in the "training" section of --config')
+    assert not (out / "config.json").exists()
+    assert json.loads((out / RUN_MARKER).read_text())["finished"] is False
+
+
+def test_a_codebook_that_collapsed_is_not_saved_as_a_tokenizer(tmp_path, small_genomes):
+    import torch
+
+    from vqdna.config import VQVAEConfig
+    from vqdna.corpus import Genome, WindowSampler
+    from vqdna.networks import VQVAE
+    from vqdna.training.engine import RunError
+    from vqdna.training.tokenizer import _check_learned
+    from vqdna.tokenizers import VQTokenizer
+
+    sampler = WindowSampler([Genome.from_fasta(small_genomes[0])], 256, seed=0)
+    model = VQVAE(VQVAEConfig(stem_channels=16, width=16, depth=2, code_dim=8, codebook_sizes=[32], tap_blocks=[2]))
+    # Untrained but alive: random weights already give positions different codes.
+    healthy = _check_learned(VQTokenizer(model), sampler, 0, tmp_path)
+    assert not healthy["collapsed"] and healthy["perplexity"][0] > 2
+    assert 0.2 < healthy["most_common_base_fraction"] < 0.4
+    with torch.no_grad():  # an encoder that outputs the same vector everywhere: one code for every position
+        for name, p in model.named_parameters():
+            if not name.startswith(("quantizer", "decoder")):
+                p.zero_()
+    with pytest.raises(RunError, match=r"the vq tokenizer learned nothing: on 64 windows .*level 1: 3.1% of 32 codes used, perplexity 1.00"):
+        _check_learned(VQTokenizer(model), sampler, 0, tmp_path)
+
+
 # -- fuzzing the readers: any file gives a result or a named refusal, never a traceback ------------
 
 FASTA_PIECES = st.lists(st.one_of(st.sampled_from([">", ">rec", "> ", ";comment", "", "ACGT", "acgtn", "NNNN", "RYKM", "ACGX", "AC-GT",
@@ -430,6 +469,15 @@ def test_a_run_that_failed_before_writing_anything_leaves_its_folder_free(capsys
     (["eval-tokenizer", "--tokenizer", "{k}", "--fasta", "{a}", "--json", "s.x", "--plot", "s.x"], "--json and --plot name the same file"),
     (["train-tokenizer", "--kind", "bpe", "--output-dir", "o", "--fasta", "{a}", "--config", '{{"bpe": {{"vocab_size": 3}}}}'],
      "bpe config: vocab_size must be more than 10"),
+    (["train-tokenizer", "--kind", "kmer", "--output-dir", "o", "--fasta", "{a}", "{copy}"],
+     "--fasta: {copy} and {a} hold the same bytes (one file under two names?)"),
+    (["tokenize", "--tokenizer", "{k}", "--csv", "{c}", "--output", "out/"], "argument --output: expected a file name, got the folder 'out/'"),
+    (["tokenize", "--tokenizer", "{k}", "--csv", "{c}", "--output", "."], "argument --output: expected a file name, got the folder '.'"),
+    (["tokenize", "--tokenizer", "{k}", "--csv", "{c}", "--output", "{k}"], "--output {k}: is a folder; give a file name, e.g. {k}/out.jsonl"),
+    (["tokenize", "--tokenizer", "{k}", "--csv", "{c}", "--output", "x.csv"], "--output x.csv: the command writes JSON lines, not CSV; name the file x.jsonl"),
+    (["predict", "--model", "{k}", "--csv", "{c}", "--output", "x.npy"], "--output x.npy: the command writes CSV, not a NumPy array; name the file x.csv"),
+    (["embed", "--model", "{k}", "--csv", "{c}", "--output", "x.csv"], "--output x.csv: the command writes a NumPy array, not CSV; name the file x.npy"),
+    (["eval-tokenizer", "--tokenizer", "{k}", "--fasta", "{a}", "--plot", "s.json"], "--plot s.json: the command writes a PNG image, not JSON; name the file s.png"),
 ])
 def test_inputs_that_cannot_mean_what_they_say(capsys, tmp_path, monkeypatch, small_genomes, argv, expected):
     from vqdna.tokenizers import KmerTokenizer
@@ -437,10 +485,12 @@ def test_inputs_that_cannot_mean_what_they_say(capsys, tmp_path, monkeypatch, sm
     monkeypatch.chdir(tmp_path)
     KmerTokenizer(k=3).save_pretrained(tmp_path / "k")
     (tmp_path / "c.csv").write_text("sequence\nACGTACGT\n")
-    names = {"a": str(small_genomes[1]), "c": str(tmp_path / "c.csv"), "k": str(tmp_path / "k")}
+    (tmp_path / "copy.fa").write_bytes(small_genomes[1].read_bytes())
+    names = {"a": str(small_genomes[1]), "c": str(tmp_path / "c.csv"), "k": str(tmp_path / "k"), "copy": str(tmp_path / "copy.fa")}
     rc, err = run_cli(capsys, [a.format(**names) for a in argv])
     assert_user_error(rc, err, expected.format(**names))
-    assert not (tmp_path / "o").exists() and not (tmp_path / "x.jsonl").exists() and not (tmp_path / "s.x").exists()
+    written = {p.name for p in tmp_path.iterdir()} - {"k", "c.csv", "copy.fa"}
+    assert not written, written
 
 
 @pytest.mark.parametrize("option,value,expected", [

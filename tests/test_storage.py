@@ -22,3 +22,15 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE((tmp_path / "x.json").stat().st_mode) == 0o666 & ~mask
+
+
+def test_a_failed_write_names_the_file_asked_for_not_the_temporary(tmp_path, monkeypatch):
+    import tempfile
+
+    def refuse(dir, prefix, suffix):
+        raise PermissionError(13, "Permission denied", os.path.join(dir, prefix + "x1y2" + suffix))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError) as caught:
+        write_json(tmp_path / "results.json", {})
+    assert caught.value.filename == str(tmp_path / "results.json") and caught.value.strerror == "Permission denied"

@@ -439,6 +439,12 @@ def test_label_table_lines_quotes_and_byte_order_mark(variant_genomes, tmp_path)
     table.write_text("name\tvariant\tname\nA\tB\tC\n")
     with pytest.raises(SequenceError, match=r"t.tsv: line 1: column name\(s\) 'name' occur more than once"):
         read_label_table(table, label_column="variant")
+    packed = tmp_path / "t.tsv.gz"  # compressed tables (as Nextstrain ships metadata) read as they are
+    packed.write_bytes(gzip.compress("name\tvariant\nA/0/2021\tAlpha\n".encode()))
+    assert read_label_table(packed, label_column="variant") == ({"A/0/2021": "Alpha"}, "name")
+    packed.write_bytes(gzip.compress("name\tvariant\nA/0/2021\tAlpha\n".encode())[:-12])
+    with pytest.raises(SequenceError, match=r"t.tsv.gz: cannot read: Compressed file ended before"):
+        read_label_table(packed, label_column="variant")
 
 
 def test_rare_classes_too_few_to_merge_are_dropped(variant_genomes, tmp_path):

@@ -36,9 +36,9 @@ def _eval_tokenizer(args) -> None:
     from vqdna.seqio import check_distinct_files
     from vqdna.tokenizers import load_tokenizer
 
-    for option, path in (("--json", args.json), ("--plot", args.plot)):
+    for option, path, suffix in (("--json", args.json, ".json"), ("--plot", args.plot, ".png")):
         if path is not None:
-            _check_output_file(path, *map(Path, args.fasta), option=option)
+            _check_output_file(path, *map(Path, args.fasta), option=option, suffixes=(suffix,))
     if args.json is not None and args.plot is not None and args.json.resolve() == args.plot.resolve():
         raise UserError(f"--json and --plot name the same file {args.json}; give each its own")
     check_distinct_files(args.fasta)
@@ -78,7 +78,7 @@ def _print_table(result: dict) -> None:
 def _tokenize(args) -> None:
     from vqdna.tokenizers import load_tokenizer
 
-    _check_inputs(args)
+    _check_inputs(args, (".jsonl", ".ndjson"))
     tok = load_tokenizer(args.tokenizer, device=args.device)
     sequences = tokens = 0
     # streamed: a batch of records in memory at a time, written to the output as it is encoded
@@ -93,24 +93,44 @@ def _tokenize(args) -> None:
     _say(args, f"{sequences} sequences, {tokens:,} tokens -> {args.output}")
 
 
-def _check_inputs(args) -> None:
+def _check_inputs(args, suffixes: tuple[str, ...]) -> None:
     """tokenize / predict / embed: options that cannot go together, and the output file, checked
     before any model is loaded."""
     if args.csv and getattr(args, "window_bp", None):
         raise UserError("--window-bp cuts the records of --fasta; a --csv is read row by row as it is")
-    _check_output_file(args.output, args.fasta, args.csv)
+    _check_output_file(args.output, args.fasta, args.csv, suffixes=suffixes)
 
 
-def _check_output_file(output: Path, *inputs: Path | None, option: str = "--output") -> None:
+# What a file name's extension promises; an --output that promises another format than the one
+# written is refused (a CSV named .npy would mislead whoever opens it). Other extensions are the user's.
+FORMATS = {".csv": "CSV", ".tsv": "TSV", ".jsonl": "JSON lines", ".ndjson": "JSON lines", ".json": "JSON", ".npy": "a NumPy array",
+           ".npz": "NumPy arrays", ".png": "a PNG image", ".fa": "FASTA", ".fasta": "FASTA", ".fna": "FASTA", ".gz": "gzip",
+           ".txt": "text", ".safetensors": "safetensors"}
+
+
+def _check_output_file(output: Path, *inputs: Path | None, option: str = "--output", suffixes: tuple[str, ...] = ()) -> None:
     """A command's output file never replaces one of its inputs, nor a file already there (an
-    earlier result): nothing is lost."""
+    earlier result): nothing is lost. With `suffixes`, an extension that names another format is refused."""
     for source in inputs:
         if source is not None and output.resolve() == Path(source).resolve():
             raise UserError(f"{option} {output}: is also the input file; write the output elsewhere")
+    if output.is_dir():
+        raise UserError(f"{option} {output}: is a folder; give a file name, e.g. {output / ('out' + (suffixes or ('',))[0])}")
     if output.exists():
         raise UserError(f"{option} {output}: already exists; choose another name or delete it (nothing was overwritten)")
     if output.parent.exists() and not output.parent.is_dir():
         raise UserError(f"{option} {output}: {output.parent} is a file, not a folder")
+    suffix = output.suffix.lower()
+    if suffixes and suffix in FORMATS and suffix not in suffixes:
+        raise UserError(f"{option} {output}: the command writes {FORMATS[suffixes[0]]}, not {FORMATS[suffix]}; "
+                        f"name the file {output.with_suffix(suffixes[0]).name}")
+
+
+def _output_file(text: str) -> Path:
+    """argparse type of --output: a file name (Path() would drop the slash of 'out/dir/' and write a file named 'out/dir')."""
+    if text.endswith(("/", "\\")) or Path(text).name in ("", ".", ".."):
+        raise argparse.ArgumentTypeError(f"expected a file name, got the folder {text!r}")
+    return Path(text)
 
 
 def _pretrain(args) -> None:
@@ -225,7 +245,7 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 def _predict(args) -> None:
     from vqdna.inference import LoadedModel
 
-    _check_inputs(args)
+    _check_inputs(args, (".csv",))
     loaded = LoadedModel(args.model)
     if not loaded.is_classifier:
         raise UserError(f"--model {args.model}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)")
@@ -252,8 +272,8 @@ def _embed(args) -> None:
     from vqdna.inference import LoadedModel
 
     ids_path = args.output.with_suffix(".ids.txt")
-    _check_inputs(args)
-    _check_output_file(ids_path, args.fasta, args.csv, option="--output's row ids")
+    _check_inputs(args, (".npy",))
+    _check_output_file(ids_path, args.fasta, args.csv, option="--output's row ids", suffixes=(".txt",))
     loaded = LoadedModel(args.model, max_length_bp=100_000)
     width = loaded.model.config.hidden_size
     count = 0
@@ -517,8 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval-tokenizer", help="reconstruction, code usage, perplexity, tokens/bp and speed on FASTA genomes")
     p.add_argument("--tokenizer", required=True, type=Path)
     p.add_argument("--fasta", nargs="+", required=True)
-    p.add_argument("--json", type=Path, help="write the results here")
-    p.add_argument("--plot", type=Path, help="write a code-usage PNG here")
+    p.add_argument("--json", type=_output_file, help="write the results here")
+    p.add_argument("--plot", type=_output_file, help="write a code-usage PNG here")
     p.add_argument("--window-bp", type=COUNT, default=1024)
     p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda (default: cpu)")
     p.set_defaults(func=_eval_tokenizer)
@@ -528,7 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--fasta", type=Path)
     src.add_argument("--csv", type=Path, help="a sequence,label CSV")
-    p.add_argument("--output", required=True, type=Path)
+    p.add_argument("--output", required=True, type=_output_file)
     p.add_argument("--window-bp", type=COUNT, help="FASTA: cut each record into consecutive windows of this length (default: whole records)")
     p.add_argument("--batch-size", type=COUNT, default=64, help="sequences encoded (and held in memory) at a time")
     p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda (default: cpu)")
@@ -596,13 +616,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="predict labels of sequences with a fine-tuned model (CSV out)")
     p.add_argument("--model", required=True, type=Path, help="a vqdna finetune output folder (its best seed) or a model folder")
     input_options(p)
-    p.add_argument("--output", required=True, type=Path)
+    p.add_argument("--output", required=True, type=_output_file)
     p.set_defaults(func=_predict)
 
     p = sub.add_parser("embed", help="mean-pooled embeddings of sequences (.npy, plus a .ids.txt of row ids)")
     p.add_argument("--model", required=True, type=Path)
     input_options(p)
-    p.add_argument("--output", required=True, type=Path)
+    p.add_argument("--output", required=True, type=_output_file)
     p.set_defaults(func=_embed)
 
     p = sub.add_parser("probe", help="linear probe of a frozen model or tokenizer on a task folder")

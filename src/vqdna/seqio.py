@@ -16,6 +16,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from vqdna.alphabet import SequenceError, to_ids, to_text
+from vqdna.storage import file_sha256
 
 TASK_SPLITS = ("train", "dev", "test")
 CSV_HEADER = ["sequence", "label"]
@@ -52,12 +53,13 @@ class LabeledSequences:
         return len(self.sequences)
 
 
-def _open_text(path: Path):
+def open_text(path: Path, encoding: str = "ascii", newline: str | None = None):
+    """A text file, plain or gzip-compressed (told by its first bytes, not its name)."""
     with open(path, "rb") as fh:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="ascii", errors="replace")
-    return open(path, encoding="ascii", errors="replace")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding=encoding, errors="replace", newline=newline)
+    return open(path, encoding=encoding, errors="replace", newline=newline)
 
 
 def read_fasta(path: str | Path, *, gaps: bool = False) -> list[FastaRecord]:
@@ -91,7 +93,7 @@ def iter_fasta(path: str | Path, *, gaps: bool = False) -> Iterator[FastaRecord]
         return FastaRecord(name, header, to_ids(text, source=str(path), record=name), gap_mask)
 
     try:
-        with _open_text(path) as fh:
+        with open_text(path) as fh:
             for lineno, line in enumerate(fh, start=1):
                 line = line.strip()
                 if not line:
@@ -195,14 +197,26 @@ def read_task(folder: str | Path) -> dict[str, LabeledSequences]:
 
 
 def check_distinct_files(paths: Sequence[str | Path], option: str = "--fasta") -> None:
-    """One species (or class) per file: the same file given twice would count it twice."""
+    """One species (or class) per file: the same file given twice, under one name or two (a copy,
+    a link), would count it twice. Contents are compared only between files of equal size."""
     seen: dict[Path, str | Path] = {}
+    by_size: dict[int, list[str | Path]] = {}
     for p in paths:
         key = Path(p).resolve()
         if key in seen:
             raise SequenceError(f"{option}: {p} is given twice{f' (also as {seen[key]})' if str(seen[key]) != str(p) else ''}; "
                                 "give each species or class one file")
         seen[key] = p
+        if key.is_file():
+            by_size.setdefault(key.stat().st_size, []).append(p)
+    for same_size in by_size.values():
+        digests: dict[str, str | Path] = {}
+        for p in same_size if len(same_size) > 1 else ():
+            digest = file_sha256(p)
+            if digest in digests:
+                raise SequenceError(f"{option}: {p} and {digests[digest]} hold the same bytes (one file under two names?); "
+                                    "give each species or class one file")
+            digests[digest] = p
 
 
 def check_lengths(sequences: Sequence[str], max_bp: int, where=lambda i: f"sequence {i + 1}") -> None:

@@ -37,14 +37,20 @@ def atomic_path(path: str | Path):
     failure never leaves a half-written file or destroys the previous one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
+    except OSError as exc:
+        ours = exc.filename is None or str(exc.filename) == str(path.parent) or os.path.basename(str(exc.filename)).startswith(f".{path.name}.")
+        if ours:  # the user asked for `path`, not for our temporary file
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from exc
+        raise
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
 
 

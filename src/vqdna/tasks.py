@@ -33,7 +33,7 @@ import numpy as np
 from vqdna.alphabet import SequenceError, n_fraction, to_text
 from vqdna.corpus import species_name
 from vqdna.errors import UserError
-from vqdna.seqio import CSV_HEADER, TASK_SPLITS, check_distinct_files, FastaRecord, LabeledSequences, check_lengths, read_fasta, read_task
+from vqdna.seqio import CSV_HEADER, TASK_SPLITS, check_distinct_files, FastaRecord, LabeledSequences, check_lengths, open_text, read_fasta, read_task
 from vqdna.storage import RUN_MARKER, claim_folder, file_identity, finish_folder, read_json, write_json, write_text
 
 TASK_FILES = tuple(f"{s}.csv" for s in TASK_SPLITS) + ("labels.json", "task.json")
@@ -436,36 +436,39 @@ def read_label_table(path: str | Path, *, label_column: str, id_column: str | No
         raise SequenceError(f"{path}: no such label table")
     # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name; QUOTE_NONE:
     # a stray quote is a character of its field, never a way to swallow the lines after it
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader, None)
-        if not header or not any(h.strip() for h in header):
-            raise SequenceError(f"{path}: empty label table; expected a tab-separated header line such as 'name<TAB>{label_column}'")
-        header = [h.strip() for h in header]
-        repeated = sorted({h for h in header if header.count(h) > 1})
-        if repeated:
-            raise SequenceError(f"{path}: line 1: column name(s) {', '.join(map(repr, repeated))} occur more than once in the header")
-        id_column = id_column or header[0]
-        for option, column in (("--id-column", id_column), ("--label-column", label_column)):
-            if column not in header:
-                raise SequenceError(f"{path}: {option} {column!r} is not a column of the header line (columns: {', '.join(header)})")
-        ci, cl = header.index(id_column), header.index(label_column)
-        table: dict[str, str] = {}
-        first_line: dict[str, int] = {}
-        for row in reader:
-            lineno = reader.line_num
-            if not row or not any(c.strip() for c in row):
-                continue
-            if len(row) != len(header):
-                raise SequenceError(f"{path}: line {lineno}: {len(row)} tab-separated fields, the header has {len(header)}")
-            key, value = row[ci].strip(), row[cl].strip()
-            if not key:
-                raise SequenceError(f"{path}: line {lineno}: empty {id_column!r}")
-            if not value:
-                raise SequenceError(f"{path}: line {lineno}: record {key!r} has an empty {label_column!r}")
-            if key in table:
-                raise SequenceError(f"{path}: line {lineno}: record {key!r} is listed twice (first on line {first_line[key]})")
-            table[key], first_line[key] = value, lineno
+    try:
+        with open_text(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+            header = next(reader, None)
+            if not header or not any(h.strip() for h in header):
+                raise SequenceError(f"{path}: empty label table; expected a tab-separated header line such as 'name<TAB>{label_column}'")
+            header = [h.strip() for h in header]
+            repeated = sorted({h for h in header if header.count(h) > 1})
+            if repeated:
+                raise SequenceError(f"{path}: line 1: column name(s) {', '.join(map(repr, repeated))} occur more than once in the header")
+            id_column = id_column or header[0]
+            for option, column in (("--id-column", id_column), ("--label-column", label_column)):
+                if column not in header:
+                    raise SequenceError(f"{path}: {option} {column!r} is not a column of the header line (columns: {', '.join(header)})")
+            ci, cl = header.index(id_column), header.index(label_column)
+            table: dict[str, str] = {}
+            first_line: dict[str, int] = {}
+            for row in reader:
+                lineno = reader.line_num
+                if not row or not any(c.strip() for c in row):
+                    continue
+                if len(row) != len(header):
+                    raise SequenceError(f"{path}: line {lineno}: {len(row)} tab-separated fields, the header has {len(header)}")
+                key, value = row[ci].strip(), row[cl].strip()
+                if not key:
+                    raise SequenceError(f"{path}: line {lineno}: empty {id_column!r}")
+                if not value:
+                    raise SequenceError(f"{path}: line {lineno}: record {key!r} has an empty {label_column!r}")
+                if key in table:
+                    raise SequenceError(f"{path}: line {lineno}: record {key!r} is listed twice (first on line {first_line[key]})")
+                table[key], first_line[key] = value, lineno
+    except (OSError, EOFError) as exc:  # e.g. a truncated gzip
+        raise SequenceError(f"{path}: cannot read: {exc}") from exc
     if not table:
         raise SequenceError(f"{path}: the label table has a header but no rows")
     return table, id_column

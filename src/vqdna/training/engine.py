@@ -156,12 +156,26 @@ class StatsTrainer(Trainer):
     """A Trainer whose logs also hold the mean of per-batch statistics that `compute_loss`
     records with `self.record(name=value, ...)` since the previous log line."""
 
-    def __init__(self, *args, quiet: bool = False, **kwargs):
+    def __init__(self, *args, quiet: bool = False, settings: str = "--config", **kwargs):
         super().__init__(*args, **kwargs)
+        self.settings = settings  # where a user sets the learning rate, for messages
         self._stats: dict[str, list[float]] = {}
         if quiet:  # with the progress bar off, the Trainer would print every log line instead
             self.remove_callback(PrinterCallback)
             hf_logging.disable_progress_bar()  # e.g. "Writing model shards" at each checkpoint
+
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        # The Trainer's logs replace a nan or inf loss by the mean of the others
+        # (logging_nan_inf_filter), so a run that diverged would go on to its last step and save
+        # nan weights as a finished model. One sync per step costs little beside the step itself.
+        if not torch.isfinite(loss).all():
+            raise RunError(
+                f"training diverged: the loss is {loss.float().sum().item()} at step {self.state.global_step + 1}, "
+                f"so the weights are no longer numbers. Start again in a new --output-dir with a lower learning_rate "
+                f"(now {self.args.learning_rate:g}) or a longer warm-up (warmup_steps, now {self.args.warmup_steps}) in {self.settings}"
+            )
+        return loss
 
     def record(self, **values: float) -> None:
         for key, value in values.items():

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import time
@@ -24,6 +25,7 @@ from vqdna.config import (
     load_preset,
 )
 from vqdna.corpus import Genome, WindowSampler, check_usable
+from vqdna.evaluation.tokenizer import COLLAPSED_PERPLEXITY, learning_check
 from vqdna.networks import VQVAE
 from vqdna.seqio import check_distinct_files
 from vqdna.storage import finish_folder, package_versions, write_json
@@ -46,6 +48,8 @@ from vqdna.training.engine import (
     last_checkpoint,
     training_arguments,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def parse_overrides(config: str | dict | None) -> dict[str, Any]:
@@ -219,7 +223,7 @@ def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingCon
         warmup_steps=training.warmup_steps, weight_decay=training.weight_decay, save_steps=training.save_steps,
         logging_steps=training.logging_steps, seed=training.seed, quiet=quiet,
     )
-    trainer = _VQVAETrainer(model=model, args=args, train_dataset=dataset, quiet=quiet)
+    trainer = _VQVAETrainer(model=model, args=args, train_dataset=dataset, quiet=quiet, settings='the "training" section of --config')
     checkpoint = last_checkpoint(output_dir, resume)
     trainer.train(resume_from_checkpoint=checkpoint)
     if not trainer.is_world_process_zero():
@@ -231,7 +235,39 @@ def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingCon
     write_json(output_dir / "training_log.json", trainer.state.log_history)
     _plot_training(trainer.state.log_history, output_dir / "training_curves.png", model_config.num_levels)
     cls = HRQTokenizer if kind == "hrq" else VQTokenizer
-    return cls(trainer.model.cpu(), metadata)
+    tokenizer = cls(trainer.model.cpu(), metadata)
+    metadata["learning_check"] = _check_learned(tokenizer, sampler, len(dataset), output_dir)
+    return tokenizer
+
+
+CHECK_WINDOWS = 64
+
+
+def _check_learned(tokenizer: VQTokenizer, sampler: WindowSampler, first_unused: int, output_dir: Path) -> dict[str, Any]:
+    """Refuse to save a tokenizer whose codes say nothing about the sequence (a codebook that
+    collapsed onto one word); warn when the decoder does no better than the most common base
+    (too few steps). Scored on windows the run never drew (indices past its dataset)."""
+    windows = [sampler.window(first_unused + i)[0] for i in range(CHECK_WINDOWS)]
+    check = learning_check(tokenizer, windows)
+    levels = ", ".join(
+        f"level {n + 1}: {u:.1%} of {k} codes used, perplexity {p:.2f}"
+        for n, (u, p, k) in enumerate(zip(check["code_usage"], check["perplexity"], tokenizer.config.codebook_sizes))
+    )
+    if check["collapsed"]:
+        raise RunError(
+            f"the {tokenizer.kind} tokenizer learned nothing: on {check['windows']} windows of its training genomes nearly "
+            f"every position gets the same code ({levels}; fewer than {COLLAPSED_PERPLEXITY} effective codes), so its tokens "
+            f"cannot tell sequences apart. Nothing was saved as a tokenizer (the checkpoints stay in {output_dir}). "
+            "Train again in a new --output-dir with a lower learning_rate or more warmup_steps in the \"training\" section "
+            "of --config, and check that the genomes are not one repeated base"
+        )
+    if check["reconstruction_accuracy"] <= check["most_common_base_fraction"] + 0.01:
+        logger.warning(
+            "the %s tokenizer reconstructs %.1f%% of bases, no better than always guessing the most common base (%.1f%%): "
+            "it has barely started to learn; train it longer (--max-steps) before relying on it",
+            tokenizer.kind, 100 * check["reconstruction_accuracy"], 100 * check["most_common_base_fraction"],
+        )
+    return check
 
 
 def _plot_training(history: list[dict[str, Any]], path: Path, levels: int) -> None:
