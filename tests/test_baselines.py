@@ -142,7 +142,7 @@ def test_token_cache_is_reused_and_rebuilt_when_the_tokenizer_changes(tmp_path, 
     sequences, _ = split_examples(load_task(task_dir), "train", reverse_complement=True)  # the tiny preset trains on both strands
     ids, hit = TokenCache(cache_dir, tok).encode("train", sequences)
     assert hit and len(ids) == len(sequences)
-    assert all(np.array_equal(a, np.asarray(e.ids)) for a, e in zip(ids, tok.encode_batch(sequences)))  # cached ids = fresh ids
+    assert all(np.array_equal(a, e.ids.reshape(a.shape)) for a, e in zip(ids, tok.encode_batch(sequences)))  # cached ids = fresh ids
     r2 = finetune(hrq_model, task_dir, tmp_path / "b", config={**SHORT, "max_steps": 2}, seeds=[1], cache_dir=cache_dir, quiet=True)
     assert [f.stat().st_mtime_ns for f in files] == stamps and sorted(cache_dir.rglob("*.safetensors")) == files
     assert r2["test_mcc"] == r1["test_mcc"]

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from vqdna.config import VQVAEConfig
-from vqdna.masking import MaskedCodeCollator, mask_span_tokens, span_centre_bp, span_mask, token_receptive_field
+from vqdna.masking import MaskedCodeCollator, mask_span_tokens, span_mask
 from vqdna.networks import VQVAE
 from vqdna.tokenizers import MASK_TOKEN_ID, BPETokenizer, HRQTokenizer, KmerTokenizer, VQTokenizer
 from vqdna.config import BPEConfig
@@ -86,9 +86,9 @@ def test_default_masking_leaves_no_unmasked_code_that_sees_a_span_centre(rng, to
         real = int(batch["attention_mask"][i].sum())
         unmasked = [j for j in range(real) if not masked[j]]
         for start, length in _runs(masked[:real]):
-            centre = span_centre_bp(tok, start, length)
+            centre = tok.span_centre_bp(start, length)
             for j in unmasked:
-                lo, hi = token_receptive_field(tok, j)
+                lo, hi = tok.receptive_field(j)
                 for b in {math.floor(centre), math.ceil(centre)}:
                     assert not lo <= b <= hi, f"token {j} sees base {b}, the centre of span {start}+{length}"
             checked += 1
@@ -108,7 +108,7 @@ def test_receptive_field_matches_the_network():
         a = model.encoder(model.one_hot_table[torch.from_numpy(seq).long()[None]], torch.ones(1, 200, dtype=torch.bool))[-1]
         b = model.encoder(model.one_hot_table[torch.from_numpy(other).long()[None]], torch.ones(1, 200, dtype=torch.bool))[-1]
     changed = ((a - b).abs().amax(-1) > 0)[0].nonzero().flatten().tolist()
-    inside = [j for j in range(200) if token_receptive_field(tok, j)[0] <= base <= token_receptive_field(tok, j)[1]]
+    inside = [j for j in range(200) if tok.receptive_field(j)[0] <= base <= tok.receptive_field(j)[1]]
     assert changed and set(changed) <= set(inside)
     assert min(changed) == min(inside) and max(changed) == max(inside)
 

@@ -42,7 +42,8 @@ def test_vq_encode_batch_equals_encode_and_padding_changes_nothing(rng, stride, 
     seqs = _seqs(rng, [37, 200, 1, 64, 131])
     batch = tok.encode_batch(seqs)
     singles = [tok.encode(s) for s in seqs]
-    assert [b.ids for b in batch] == [s.ids for s in singles]
+    assert [b.tolist() for b in batch] == [s.tolist() for s in singles]
+    assert all(e.ids.shape == (len(e), levels) and e.ids.dtype == np.int64 for e in batch)
     for s, e in zip(seqs, batch):
         assert len(e) == tok.num_tokens(len(s)) == len(e.offsets)
         assert e.offsets[0][0] == 0 and e.offsets[-1][1] == len(s)
@@ -53,7 +54,7 @@ def test_vq_encode_batch_equals_encode_and_padding_changes_nothing(rng, stride, 
     assert tuple(enc["input_ids"].shape) == shape
     assert enc["attention_mask"].sum(1).tolist() == [len(e) for e in batch]
     for i, e in enumerate(batch):
-        assert enc["input_ids"][i, : len(e)].tolist() == [list(t) for t in e.ids] if levels > 1 else e.ids
+        assert enc["input_ids"][i, : len(e)].tolist() == e.tolist()  # (tokens,) for one level, (tokens, levels) for HRQ
 
 
 def test_vq_long_sequences_are_encoded_in_chunks_without_changing_codes(rng):
@@ -61,13 +62,15 @@ def test_vq_long_sequences_are_encoded_in_chunks_without_changing_codes(rng):
     seq = _seqs(rng, [5001])[0]
     whole = tok.encode(seq).ids
     tok.chunk_bp = 700
-    assert tok.encode(seq).ids == whole
+    assert np.array_equal(tok.encode(seq).ids, whole)
 
 
-def test_vq_hrq_ids_are_per_level_tuples_and_vocab_per_level(rng):
+def test_vq_hrq_ids_have_one_column_per_level_and_vocab_per_level(rng):
     tok = _vq(levels=2)
-    ids = tok.encode(_seqs(rng, [50])[0]).ids
-    assert all(isinstance(t, tuple) and len(t) == 2 for t in ids)
+    enc = tok.encode(_seqs(rng, [50])[0])
+    ids = enc.ids
+    assert ids.shape == (tok.num_tokens(50), 2)
+    assert all(isinstance(t, list) and len(t) == 2 for t in enc.tolist())
     assert tok.vocab_size == (NUM_SPECIAL + 32, NUM_SPECIAL + 64)
     assert all(NUM_SPECIAL <= a < NUM_SPECIAL + 32 and NUM_SPECIAL <= b < NUM_SPECIAL + 64 for a, b in ids)
     assert _vq().vocab_size == NUM_SPECIAL + 32
@@ -93,7 +96,7 @@ def test_vq_save_load_gives_identical_codes_without_kmeans(tmp_path, rng, levels
     loaded = load_tokenizer(tmp_path)
     assert type(loaded) is type(tok) and loaded.metadata == {"seed": 3}
     assert all(bool(q.initted) for q in loaded.model.quantizer.levels)
-    assert [e.ids for e in loaded.encode_batch(seqs)] == [e.ids for e in tok.encode_batch(seqs)]
+    assert [e.tolist() for e in loaded.encode_batch(seqs)] == [e.tolist() for e in tok.encode_batch(seqs)]
     cfg = json.loads((tmp_path / "config.json").read_text())
     assert cfg["kind"] == tok.kind and "torch" in cfg["versions"]
 
@@ -131,11 +134,11 @@ def test_kmer_round_trip_lengths_and_offsets(rng, k, overlapping):
         decoded = tok.decode(enc.ids)
         assert len(decoded) == len(seq)
         # lossless except that a k-mer holding an N is [UNK]: its bases come back as N
-        unknown = {i for (a, b), t in zip(enc.offsets, enc.ids) if t == UNK_TOKEN_ID for i in range(a, b)}
+        unknown = {i for (a, b), t in zip(enc.offsets, enc.tolist()) if t == UNK_TOKEN_ID for i in range(a, b)}
         assert all(d == c if i not in unknown else d in (c, "N") for i, (d, c) in enumerate(zip(decoded, seq)))
         assert decoded.count("N") >= seq.count("N")
-        assert all(NUM_SPECIAL <= i < tok.vocab_size or i == UNK_TOKEN_ID for i in enc.ids)
-        for (a, b), t in zip(enc.offsets, enc.ids):
+        assert all(NUM_SPECIAL <= i < tok.vocab_size or i == UNK_TOKEN_ID for i in enc.tolist())
+        for (a, b), t in zip(enc.offsets, enc.tolist()):
             if t != UNK_TOKEN_ID:
                 assert tok.token_text(t) == seq[a:b]
 
@@ -143,10 +146,10 @@ def test_kmer_round_trip_lengths_and_offsets(rng, k, overlapping):
 def test_kmer_ids_are_hand_checked():
     tok = KmerTokenizer(2, overlapping=False)
     # AC = 0*4+1 = 1 -> 10 + 1; GT = 2*4+3 = 11 -> 10 + 11; tail 'A' single base id 5 + 0
-    assert tok.encode("ACGTA").ids == [11, 21, 5]
-    assert tok.encode("ANGT").ids == [UNK_TOKEN_ID, 21]
+    assert tok.encode("ACGTA").tolist() == [11, 21, 5]
+    assert tok.encode("ANGT").tolist() == [UNK_TOKEN_ID, 21]
     assert tok.vocab_size == 10 + 16
-    assert KmerTokenizer(3, overlapping=True).encode("ACGT").ids == [10 + 6, 10 + 27]
+    assert KmerTokenizer(3, overlapping=True).encode("ACGT").tolist() == [10 + 6, 10 + 27]
 
 
 def test_kmer_save_load(tmp_path, rng):
@@ -161,7 +164,7 @@ def test_bpe_trains_round_trips_and_saves(tmp_path, rng):
     assert tok.vocab_size == 300
     seqs = _seqs(rng, [300, 17]) + ["ACGTNNACGT", "acgtRY"]
     encs = tok.encode_batch(seqs)
-    assert [e.ids for e in encs] == [tok.encode(s).ids for s in seqs]
+    assert [e.tolist() for e in encs] == [tok.encode(s).tolist() for s in seqs]
     for s, e in zip(seqs, encs):
         canon = s.upper().replace("R", "N").replace("Y", "N")
         assert tok.decode(e.ids) == canon
@@ -170,7 +173,7 @@ def test_bpe_trains_round_trips_and_saves(tmp_path, rng):
     assert np.mean([len(e) / len(s) for s, e in zip(seqs[:1], encs[:1])]) < 0.6  # merges happened
     tok.save_pretrained(tmp_path)
     loaded = load_tokenizer(tmp_path)
-    assert [e.ids for e in loaded.encode_batch(seqs)] == [e.ids for e in encs]
+    assert [e.tolist() for e in loaded.encode_batch(seqs)] == [e.tolist() for e in encs]
     (tmp_path / "tokenizer.json").write_text("{broken")
     with pytest.raises(CheckpointError, match="corrupt BPE vocabulary"):
         load_tokenizer(tmp_path)
@@ -180,3 +183,13 @@ def test_bad_sequence_to_any_tokenizer_names_position(rng):
     for tok in (KmerTokenizer(3), _vq()):
         with pytest.raises(ValueError, match="invalid character 'X' at position 4"):
             tok.encode_batch(["ACGT", "ACGXT"])
+
+
+def test_from_pretrained_through_a_subclass_loads_only_its_kind(tmp_path):
+    from vqdna.tokenizers import GenomeTokenizer
+
+    KmerTokenizer(3).save_pretrained(tmp_path)
+    assert isinstance(GenomeTokenizer.from_pretrained(tmp_path), KmerTokenizer)
+    assert KmerTokenizer.from_pretrained(tmp_path).k == 3
+    with pytest.raises(CheckpointError, match=r"holds a kmer tokenizer, not a bpe one"):
+        BPETokenizer.from_pretrained(tmp_path)

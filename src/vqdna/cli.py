@@ -85,7 +85,7 @@ def _tokenize(args) -> None:
     with atomic_path(args.output) as tmp, open(tmp, "w") as fh:
         for batch in _batches(_iter_inputs(args), args.batch_size):
             for (name, seq, label), enc in zip(batch, tok.encode_batch([seq for _, seq, _ in batch])):
-                row = {"id": name, "length_bp": len(seq), "input_ids": enc.ids}
+                row = {"id": name, "length_bp": len(seq), "input_ids": enc.tolist()}
                 if label:
                     row["label"] = label
                 fh.write(json.dumps(row, separators=(",", ":")) + "\n")

@@ -17,45 +17,17 @@ import numpy as np
 import torch
 
 from vqdna.errors import UserError
-from vqdna.tokenizers import MASK_TOKEN_ID, GenomeTokenizer, KmerTokenizer, VQTokenizer
-
-
-def token_receptive_field(tokenizer: GenomeTokenizer, token: int) -> tuple[int, int]:
-    """[first, last] bp that token `token` depends on."""
-    if isinstance(tokenizer, VQTokenizer):
-        c = tokenizer.config
-        pad = (c.stem_kernel - c.stride) // 2
-        reach = c.tap_blocks[-1] * (c.kernel_size // 2)  # tokens of context on each side after the blocks
-        return (token - reach) * c.stride - pad, (token + reach) * c.stride - pad + c.stem_kernel - 1
-    if isinstance(tokenizer, KmerTokenizer):
-        start = token if tokenizer.overlapping else token * tokenizer.k
-        return start, start + tokenizer.k - 1
-    return token, token  # BPE: a token is its own bases (positions are approximate)
-
-
-def span_centre_bp(tokenizer: GenomeTokenizer, start: int, length: int) -> float:
-    """The centre of the bases a masked span of tokens hides (the midpoint of the union of the
-    tokens' own bases: a VQ token owns its `stride` bp, an overlapping k-mer its k bases)."""
-    if isinstance(tokenizer, VQTokenizer):
-        s = tokenizer.stride
-        return start * s + (length * s - 1) / 2
-    if isinstance(tokenizer, KmerTokenizer):
-        k = tokenizer.k
-        return start + (length + k - 2) / 2 if tokenizer.overlapping else start * k + (length * k - 1) / 2
-    return start + (length - 1) / 2
+from vqdna.tokenizers import MASK_TOKEN_ID, GenomeTokenizer
 
 
 def mask_span_tokens(tokenizer: GenomeTokenizer) -> int:
     """The shortest span length (in tokens) such that, for a span masked anywhere, the receptive
-    fields of the unmasked tokens just outside it do not reach the span's centre base."""
-    if isinstance(tokenizer, KmerTokenizer):
-        return tokenizer.k if tokenizer.overlapping else 1
-    if not isinstance(tokenizer, VQTokenizer):
-        return 1
+    fields of the unmasked tokens just outside it do not reach the span's centre base. (For k-mers
+    this gives k when they overlap and 1 when not; for BPE, 1.)"""
     for length in range(1, 10_000):
         start = 1_000  # any position away from the edges: fields are translation-invariant
-        centre = span_centre_bp(tokenizer, start, length)
-        left, right = token_receptive_field(tokenizer, start - 1), token_receptive_field(tokenizer, start + length)
+        centre = tokenizer.span_centre_bp(start, length)
+        left, right = tokenizer.receptive_field(start - 1), tokenizer.receptive_field(start + length)
         # a half-integer centre falls between two bases: both must be hidden
         if left[1] < math.floor(centre) and right[0] > math.ceil(centre):
             return length

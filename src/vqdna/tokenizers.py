@@ -5,8 +5,13 @@ tensors), `decode`, `num_tokens(bp)`, token→bp `offsets`, `vocab_size`, the sa
 and `save_pretrained` / `from_pretrained` folders holding `config.json` plus weights. Input is
 read under the rule in `vqdna.alphabet` (any case, N/IUPAC → N, anything else an error).
 
-Ids 0-4 are the special tokens; a VQ code k is id 5 + k. An HRQ token is a tuple of ids, one per
-level (coarse, …, fine), so its `input_ids` have shape (batch, tokens, levels).
+Ids 0-4 are the special tokens; a VQ code k is id 5 + k. An HRQ token has one id per level
+(coarse, …, fine), so its `input_ids` have shape (batch, tokens, levels).
+
+What differs between kinds lives here, on the classes, and nowhere else: which bases a token
+depends on (`receptive_field`, for masking), the vectors a learned tokenizer gives its codes
+(`code_vectors`, for the encoder's quantized input and for probing), the features a linear probe
+reads (`features`), and where the tokenizer runs (`to`, `device`).
 """
 
 from __future__ import annotations
@@ -42,13 +47,20 @@ KINDS = ("vq", "hrq", "kmer", "bpe")
 
 
 class Encoding:
-    """Token ids of one sequence and each token's [start, end) in bp. Fixed-stride tokenizers give
-    their offsets as a function, computed only when read: a 20 Mbp record's 20 million offset
-    tuples would cost far more memory than its ids."""
+    """Token ids of one sequence, an int64 array of shape (tokens, levels) for every kind (levels
+    is 1 except for HRQ), and each token's [start, end) in bp. Fixed-stride tokenizers give their
+    offsets as a function, computed only when read: a 20 Mbp record's 20 million offset tuples
+    would cost far more memory than its ids."""
 
-    def __init__(self, ids: list, offsets: list[tuple[int, int]] | Callable[[], list[tuple[int, int]]]):
-        self.ids = ids  # ints, or tuples of ints (one per level) for HRQ
+    def __init__(self, ids: np.ndarray, offsets: list[tuple[int, int]] | Callable[[], list[tuple[int, int]]]):
+        if ids.ndim != 2:
+            raise ValueError(f"Encoding ids must be (tokens, levels), got shape {ids.shape}")
+        self.ids = ids
         self._offsets = offsets
+
+    def tolist(self) -> list:
+        """The ids as JSON would hold them: a list of ints, or one list of per-level ids per token (HRQ)."""
+        return self.ids[:, 0].tolist() if self.ids.shape[1] == 1 else self.ids.tolist()
 
     @property
     def offsets(self) -> list[tuple[int, int]]:
@@ -60,7 +72,7 @@ class Encoding:
         return len(self.ids)
 
     def __repr__(self) -> str:
-        return f"Encoding(ids={self.ids!r}, offsets={self.offsets!r})"
+        return f"Encoding(ids={self.tolist()!r}, offsets={self.offsets!r})"
 
 
 class GenomeTokenizer:
@@ -69,6 +81,7 @@ class GenomeTokenizer:
 
     kind: str = ""
     num_levels: int = 1
+    learned: bool = False  # whether its codes are learned vectors (VQ/HRQ), not symbols
     pad_token_id, unk_token_id, cls_token_id, sep_token_id, mask_token_id = range(5)
     special_tokens = SPECIAL_TOKENS
 
@@ -95,17 +108,21 @@ class GenomeTokenizer:
         encs = self.encode_batch(sequences)
         return self.pad([e.ids for e in encs])
 
-    def pad(self, batch_ids: Sequence[Sequence]) -> dict[str, torch.Tensor]:
-        """Right-pad token ids into `input_ids` and `attention_mask` tensors."""
+    def pad(self, batch_ids: Sequence[np.ndarray | Sequence]) -> dict[str, torch.Tensor]:
+        """Right-pad token ids (`Encoding.ids` arrays, or the lists of `Encoding.tolist()`) into
+        `input_ids` (batch, tokens) — (batch, tokens, levels) for HRQ — and `attention_mask` tensors."""
         length = max((len(ids) for ids in batch_ids), default=0)
-        shape = (len(batch_ids), length) + ((self.num_levels,) if self.num_levels > 1 else ())
-        input_ids = torch.full(shape, self.pad_token_id, dtype=torch.long)
+        input_ids = torch.full((len(batch_ids), length, self.num_levels), self.pad_token_id, dtype=torch.long)
         mask = torch.zeros(len(batch_ids), length, dtype=torch.long)
         for i, ids in enumerate(batch_ids):
             if len(ids):
-                input_ids[i, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
+                input_ids[i, : len(ids)] = torch.as_tensor(np.asarray(ids, dtype=np.int64).reshape(len(ids), self.num_levels))
             mask[i, : len(ids)] = 1
-        return {"input_ids": input_ids, "attention_mask": mask}
+        return {"input_ids": input_ids if self.num_levels > 1 else input_ids[..., 0], "attention_mask": mask}
+
+    def token_ids(self, ids: np.ndarray | Sequence) -> list[int]:
+        """One level's ids as ints, from an `Encoding.ids` array or a list."""
+        return [int(i) for i in np.asarray(ids, dtype=np.int64).reshape(-1)]
 
     # -- the rest of the interface -----------------------------------------------------------
     def decode(self, ids: Sequence) -> str:
@@ -118,10 +135,64 @@ class GenomeTokenizer:
     def vocab_size(self) -> int | tuple[int, ...]:
         raise NotImplementedError
 
+    def decode_batch(self, batch_ids: Sequence) -> list[str]:
+        return [self.decode(ids) for ids in batch_ids]
+
     @property
     def lossless(self) -> bool:
         """Whether decode(encode(s)) gives s back (under the N rule)."""
         return True
+
+    @property
+    def level_sizes(self) -> tuple[int, ...]:
+        """How many codes (ids past the special tokens) each level has."""
+        return (self.vocab_size - NUM_SPECIAL,)
+
+    @property
+    def bp_per_token(self) -> float:
+        """Bases per token, on average (BPE: at least 1)."""
+        return 1.0
+
+    # -- what masking and probing need to know ------------------------------------------------
+    def receptive_field(self, token: int) -> tuple[int, int]:
+        """[first, last] bp that token number `token` depends on (BPE: a token is its own bases,
+        positions approximate)."""
+        return token, token
+
+    def span_centre_bp(self, start: int, length: int) -> float:
+        """The centre of the bases a span of `length` tokens from token `start` holds (the midpoint
+        of the union of the tokens' own bases)."""
+        return start + (length - 1) / 2
+
+    @property
+    def code_dim(self) -> int:
+        """The length of a code vector; 0 for a tokenizer without them."""
+        return 0
+
+    def code_vectors(self) -> list[torch.Tensor]:
+        raise UserError(f"a {self.kind} tokenizer has no code vectors; only VQ and HRQ tokenizers learn them")
+
+    @property
+    def feature_size(self) -> int:
+        return self.vocab_size
+
+    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Per sequence of a padded batch, the features a linear probe reads: token frequencies (a
+        bag of tokens), since a symbolic tokenizer has no vectors of its own."""
+        mask = attention_mask.float()
+        counts = torch.zeros(input_ids.shape[0], self.feature_size)
+        counts.scatter_add_(1, input_ids, mask)
+        counts[:, PAD_TOKEN_ID] = 0
+        return counts / counts.sum(1, keepdim=True).clamp_min(1)
+
+    # -- where it runs ----------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return torch.device("cpu")
+
+    def to(self, device: str | torch.device) -> "GenomeTokenizer":
+        """Move a learned tokenizer's network (others run in Python wherever they are)."""
+        return self
 
     def save_pretrained(self, directory: str | Path) -> None:
         raise NotImplementedError
@@ -143,7 +214,11 @@ class GenomeTokenizer:
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, **kwargs) -> "GenomeTokenizer":
-        return load_tokenizer(directory, **kwargs)
+        """Any tokenizer folder through `GenomeTokenizer`; through a subclass, only its kind."""
+        tokenizer = load_tokenizer(directory, **kwargs)
+        if not isinstance(tokenizer, cls):
+            raise CheckpointError(f"{directory}: holds a {tokenizer.kind} tokenizer, not a {cls.kind} one")
+        return tokenizer
 
 
 def _check_special(ids: Iterable[int], kind: str) -> None:
@@ -161,6 +236,7 @@ class VQTokenizer(GenomeTokenizer):
     encoder's receptive field, so the codes equal those of encoding the sequence whole."""
 
     kind = "vq"
+    learned = True
 
     def __init__(self, model: VQVAE, metadata: dict[str, Any] | None = None, *, batch_bp: int = 65536, chunk_bp: int = 16384):
         super().__init__(metadata)
@@ -187,8 +263,48 @@ class VQTokenizer(GenomeTokenizer):
         return sizes[0] if self.num_levels == 1 else sizes
 
     @property
+    def level_sizes(self) -> tuple[int, ...]:
+        return tuple(self.config.codebook_sizes)
+
+    @property
     def lossless(self) -> bool:
         return False
+
+    @property
+    def bp_per_token(self) -> float:
+        return float(self.stride)
+
+    @property
+    def code_dim(self) -> int:
+        return self.config.code_dim
+
+    def code_vectors(self) -> list[torch.Tensor]:
+        """Each level's codebook (codes, code_dim), on the CPU: code k's vector is row k."""
+        return [q.codebook.detach().cpu() for q in self.model.quantizer.levels]
+
+    def receptive_field(self, token: int) -> tuple[int, int]:
+        c = self.config
+        pad = (c.stem_kernel - c.stride) // 2
+        reach = c.tap_blocks[-1] * (c.kernel_size // 2)  # tokens of context on each side after the blocks
+        return (token - reach) * c.stride - pad, (token + reach) * c.stride - pad + c.stem_kernel - 1
+
+    def span_centre_bp(self, start: int, length: int) -> float:
+        s = self.stride  # a token owns its `stride` bp
+        return start * s + (length * s - 1) / 2
+
+    @property
+    def feature_size(self) -> int:
+        return self.config.code_dim
+
+    @torch.no_grad()
+    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The mean code vector over real tokens, levels averaged (as the decoder sees them)."""
+        books = [b.float() for b in self.code_vectors()]
+        ids = input_ids if input_ids.dim() == 3 else input_ids.unsqueeze(-1)
+        codes = (ids - NUM_SPECIAL).clamp_min(0)
+        vectors = torch.stack([books[n][codes[..., n]] for n in range(len(books))]).mean(0)
+        mask = attention_mask.float()
+        return (vectors * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp_min(1)
 
     def num_tokens(self, bp: int) -> int:
         return -(-bp // self.stride)
@@ -244,9 +360,7 @@ class VQTokenizer(GenomeTokenizer):
     def encode_base_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
         encs = []
         for ids, codes in zip(base_ids, self.encode_codes(base_ids)):
-            tok = codes + NUM_SPECIAL
-            token_ids = tok[:, 0].tolist() if self.num_levels == 1 else [tuple(row) for row in tok.tolist()]
-            encs.append(Encoding(token_ids, functools.partial(self.offsets, len(ids))))
+            encs.append(Encoding(codes.astype(np.int64) + NUM_SPECIAL, functools.partial(self.offsets, len(ids))))
         return encs
 
     @torch.no_grad()
@@ -319,6 +433,18 @@ class KmerTokenizer(GenomeTokenizer):
     def vocab_size(self) -> int:
         return self._first_kmer + 4**self.k
 
+    @property
+    def bp_per_token(self) -> float:
+        return 1.0 if self.overlapping else float(self.k)
+
+    def receptive_field(self, token: int) -> tuple[int, int]:
+        start = token if self.overlapping else token * self.k
+        return start, start + self.k - 1
+
+    def span_centre_bp(self, start: int, length: int) -> float:
+        k = self.k  # an overlapping k-mer owns its k bases, so a span of them covers length + k - 1
+        return start + (length + k - 2) / 2 if self.overlapping else start * k + (length * k - 1) / 2
+
     def num_tokens(self, bp: int) -> int:
         if self.overlapping:
             return bp - self.k + 1 if bp >= self.k else bp
@@ -346,7 +472,7 @@ class KmerTokenizer(GenomeTokenizer):
         return np.concatenate([head, NUM_SPECIAL + ids[full * k :].astype(np.int64)])
 
     def encode_base_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
-        return [Encoding(self._encode_one(ids).tolist(), functools.partial(self.offsets, len(ids))) for ids in base_ids]
+        return [Encoding(self._encode_one(ids)[:, None], functools.partial(self.offsets, len(ids))) for ids in base_ids]
 
     def token_text(self, token_id: int) -> str:
         if token_id < NUM_SPECIAL:
@@ -356,8 +482,8 @@ class KmerTokenizer(GenomeTokenizer):
         v = token_id - self._first_kmer
         return "".join("ACGT"[(v // p) % 4] for p in self._powers)
 
-    def decode(self, ids: Sequence[int]) -> str:
-        ids = [int(i) for i in ids if int(i) != PAD_TOKEN_ID]
+    def decode(self, ids: np.ndarray | Sequence[int]) -> str:
+        ids = [i for i in self.token_ids(ids) if i != PAD_TOKEN_ID]
         _check_special([i for i in ids if i != UNK_TOKEN_ID], self.kind)
         texts = [self.token_text(i) for i in ids]
         if self.overlapping and texts and len(texts[0]) == self.k:
@@ -413,10 +539,10 @@ class BPETokenizer(GenomeTokenizer):
 
     def encode_base_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
         encs = self.tokenizer.encode_batch([to_text(ids) for ids in base_ids], add_special_tokens=False)
-        return [Encoding(list(e.ids), [tuple(o) for o in e.offsets]) for e in encs]
+        return [Encoding(np.asarray(e.ids, dtype=np.int64).reshape(-1, 1), [tuple(o) for o in e.offsets]) for e in encs]
 
-    def decode(self, ids: Sequence[int]) -> str:
-        ids = [int(i) for i in ids if int(i) != PAD_TOKEN_ID]
+    def decode(self, ids: np.ndarray | Sequence[int]) -> str:
+        ids = [i for i in self.token_ids(ids) if i != PAD_TOKEN_ID]
         _check_special(ids, self.kind)
         return "".join(self.tokenizer.id_to_token(i) for i in ids)
 

@@ -21,7 +21,7 @@ import numpy as np
 from vqdna.alphabet import N_ID, SequenceError, to_text
 from vqdna.errors import UserError
 from vqdna.seqio import FastaRecord, read_fasta
-from vqdna.tokenizers import GenomeTokenizer, VQTokenizer
+from vqdna.tokenizers import GenomeTokenizer
 
 
 @dataclass
@@ -100,7 +100,7 @@ def find_mutations(a: np.ndarray, b: np.ndarray, al: Alignment) -> list[Mutation
 def _codes_per_base(tokenizer: GenomeTokenizer, ids: np.ndarray) -> np.ndarray:
     """(bases, levels): the code id covering each base."""
     enc = tokenizer.encode_base_ids([ids])[0]
-    codes = np.asarray(enc.ids).reshape(len(enc), -1)
+    codes = enc.ids
     per_base = np.full((len(ids), codes.shape[1]), -1, dtype=np.int64)
     for t, (s, e) in enumerate(enc.offsets):
         per_base[s:e] = codes[t]
@@ -110,7 +110,7 @@ def _codes_per_base(tokenizer: GenomeTokenizer, ids: np.ndarray) -> np.ndarray:
 def diff_codes(tokenizer: GenomeTokenizer, a: FastaRecord, b: FastaRecord, *, flank: int = 50) -> dict[str, Any]:
     """Compare the codes of two aligned sequences; returns per-level summaries, the mutations with
     their code changes, and the per-column difference tracks (for plotting)."""
-    if not isinstance(tokenizer, VQTokenizer):
+    if not tokenizer.learned:
         raise UserError(f"vqdna diff compares learned codes: needs a VQ or HRQ tokenizer, not {tokenizer.kind}")
     al = align(a, b)
     ca, cb = _codes_per_base(tokenizer, a.ids), _codes_per_base(tokenizer, b.ids)

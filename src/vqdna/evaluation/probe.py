@@ -25,33 +25,19 @@ from vqdna.inference import batches, embed
 from vqdna.seqio import TASK_SPLITS
 from vqdna.storage import claim_folder, finish_folder, package_versions, write_json
 from vqdna.tasks import load_task, task_files
-from vqdna.tokenizers import NUM_SPECIAL, PAD_TOKEN_ID, GenomeTokenizer, VQTokenizer, load_tokenizer
+from vqdna.tokenizers import GenomeTokenizer, load_tokenizer
 
 L2_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 
 
 @torch.no_grad()
 def tokenizer_features(tokenizer: GenomeTokenizer, sequences: Sequence[str], batch_size: int = 256) -> np.ndarray:
-    """Mean code vector (VQ/HRQ) or token frequencies (k-mer/BPE) of each sequence."""
-    if isinstance(tokenizer, VQTokenizer):
-        books = [q.codebook.detach().cpu().float() for q in tokenizer.model.quantizer.levels]
-        out = np.zeros((len(sequences), books[0].shape[1]), dtype=np.float32)
-    else:
-        vocab = tokenizer.vocab_size
-        out = np.zeros((len(sequences), vocab), dtype=np.float32)
+    """Each sequence's features as its tokenizer defines them (`GenomeTokenizer.features`: mean
+    code vector for VQ/HRQ, token frequencies for k-mer/BPE)."""
+    out = np.zeros((len(sequences), tokenizer.feature_size), dtype=np.float32)
     for sl in batches(len(sequences), batch_size):
         batch = tokenizer(list(sequences[sl]))
-        ids, mask = batch["input_ids"], batch["attention_mask"].float()
-        if isinstance(tokenizer, VQTokenizer):
-            ids = ids if ids.dim() == 3 else ids.unsqueeze(-1)
-            codes = (ids - NUM_SPECIAL).clamp_min(0)
-            vectors = torch.stack([books[n][codes[..., n]] for n in range(len(books))]).mean(0)
-            out[sl] = ((vectors * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp_min(1)).numpy()
-        else:
-            counts = torch.zeros(ids.shape[0], out.shape[1])
-            counts.scatter_add_(1, ids, mask)
-            counts[:, PAD_TOKEN_ID] = 0
-            out[sl] = (counts / counts.sum(1, keepdim=True).clamp_min(1)).numpy()
+        out[sl] = tokenizer.features(batch["input_ids"], batch["attention_mask"]).numpy()
     return out
 
 

@@ -44,40 +44,24 @@ def evaluate_tokenizer(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], *,
     seconds = time.perf_counter() - start
     num_tokens = sum(len(e) for e in encodings)
 
-    if isinstance(tokenizer, VQTokenizer):
-        sizes = tokenizer.config.codebook_sizes
-        counts = [np.zeros(k, dtype=np.int64) for k in sizes]
-        correct = known = 0
-        for i in range(0, len(encodings), 64):
-            batch = encodings[i : i + 64]
-            for e, w in zip(batch, windows[i : i + 64]):
-                codes = np.asarray(e.ids, dtype=np.int64).reshape(len(e), levels) - NUM_SPECIAL
-                codes = codes[_informative(w, e.offsets)]
-                for n in range(levels):
-                    counts[n] += np.bincount(codes[:, n], minlength=sizes[n])
-            decoded = tokenizer.decode_batch([e.ids for e in batch])
-            for text, w in zip(decoded, windows[i : i + 64]):
-                mask = w < 4
-                got = np.frombuffer(text[: len(w)].encode(), dtype=np.uint8)
-                want = np.frombuffer(to_text(w).encode(), dtype=np.uint8)
-                correct += int(np.count_nonzero((got == want) & mask))
-                known += int(np.count_nonzero(mask))
-        reconstruction = correct / max(known, 1)
-    else:
-        vocab = tokenizer.vocab_size
-        counts = [np.zeros(vocab - NUM_SPECIAL, dtype=np.int64)]
-        sizes = [vocab - NUM_SPECIAL]
-        correct = known = 0
-        for e, text, w in zip(encodings, texts, windows):
-            ids = np.asarray(e.ids, dtype=np.int64)[_informative(w, e.offsets)]
-            counts[0] += np.bincount(ids[ids >= NUM_SPECIAL] - NUM_SPECIAL, minlength=sizes[0])
-            got = np.frombuffer(tokenizer.decode(e.ids).encode(), dtype=np.uint8)
-            want = np.frombuffer(text.encode(), dtype=np.uint8)
+    sizes = tokenizer.level_sizes
+    counts = [np.zeros(k, dtype=np.int64) for k in sizes]
+    correct = known = 0
+    for i in range(0, len(encodings), 64):  # decoded 64 windows at a time (a learned decoder runs batched)
+        batch, batch_windows = encodings[i : i + 64], windows[i : i + 64]
+        for e, w in zip(batch, batch_windows):
+            codes = e.ids[_informative(w, e.offsets)] - NUM_SPECIAL
+            for n in range(levels):
+                level = codes[:, n]
+                counts[n] += np.bincount(level[level >= 0], minlength=sizes[n])  # k-mer [UNK] is no code
+        for text, w in zip(tokenizer.decode_batch([e.ids for e in batch]), batch_windows):
+            got = np.frombuffer(text[: len(w)].encode(), dtype=np.uint8)
+            want = np.frombuffer(to_text(w).encode(), dtype=np.uint8)
             mask = w < 4
-            n = min(len(got), len(want))
-            correct += int(np.count_nonzero((got[:n] == want[:n]) & mask[:n]))
+            n = len(got)
+            correct += int(np.count_nonzero((got == want[:n]) & mask[:n]))
             known += int(np.count_nonzero(mask))
-        reconstruction = correct / max(known, 1)
+    reconstruction = correct / max(known, 1)
 
     usage, perplexity = zip(*(_usage_and_perplexity(c) for c in counts))
     one = levels == 1
@@ -95,7 +79,7 @@ def evaluate_tokenizer(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], *,
         "perplexity": perplexity[0] if one else list(perplexity),
         "tokens_per_bp": num_tokens / max(total_bp, 1),
         "bp_per_second": total_bp / max(seconds, 1e-9),
-        "device": str(tokenizer.device) if isinstance(tokenizer, VQTokenizer) else "cpu",
+        "device": str(tokenizer.device),
         "torch_threads": torch.get_num_threads(),
         "code_counts": [c.tolist() for c in counts],
     }

@@ -33,7 +33,7 @@ from vqdna.modeling import VQDNAForSequenceClassification, VQDNAModel
 from vqdna.seqio import TASK_SPLITS
 from vqdna.storage import RUN_MARKER, claim_folder, file_sha256, finish_folder, package_versions, read_json, usual_permissions, write_json
 from vqdna.tasks import Task, load_task, task_files
-from vqdna.tokenizers import GenomeTokenizer, VQTokenizer
+from vqdna.tokenizers import GenomeTokenizer
 from vqdna.training.engine import RunError, StatsTrainer, last_checkpoint, training_arguments
 from vqdna.training.token_cache import TokenCache
 
@@ -180,8 +180,8 @@ def finetune(
     record = run_record(model_dir, data_path, from_scratch, cfg)
     claim_results(output_dir, "finetune", record, resume=resume, model_dir=model_dir)
     tokenizer = load_model_tokenizer(model_dir)
-    if isinstance(tokenizer, VQTokenizer) and torch.cuda.is_available():
-        tokenizer.to(torch.device("cuda", torch.cuda.current_device()))
+    if torch.cuda.is_available():
+        tokenizer.to(torch.device("cuda", torch.cuda.current_device()))  # a learned tokenizer encodes on the GPU
     if not (output_dir / "finetune_config.json").is_file():
         write_json(output_dir / "finetune_config.json", {**record, "preset": preset, "versions": package_versions()})
     cache = Path(cache_dir) if cache_dir is not None else output_dir / "token_cache"

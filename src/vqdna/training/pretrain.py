@@ -22,7 +22,7 @@ from vqdna.corpus import Genome, WindowSampler
 from vqdna.masking import MaskedCodeCollator
 from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling
 from vqdna.storage import finish_folder, package_versions, usual_permissions, write_json
-from vqdna.tokenizers import GenomeTokenizer, VQTokenizer, load_tokenizer
+from vqdna.tokenizers import GenomeTokenizer, load_tokenizer
 from vqdna.training.engine import (
     RunError,
     StatsTrainer,
@@ -43,19 +43,19 @@ def resolve_pretrain_config(preset: str, overrides: dict[str, Any] | None = None
 def build_model(tokenizer: GenomeTokenizer, cfg: PretrainConfig) -> VQDNAForMaskedCodeModeling:
     vocab = tokenizer.vocab_size
     sizes = list(vocab) if isinstance(vocab, tuple) else [vocab]
-    learned = isinstance(tokenizer, VQTokenizer)
+    learned = tokenizer.learned
     if cfg.input_mode == "quantized" and not learned:
         raise RunError(f"input_mode 'quantized' needs a VQ/HRQ tokenizer, not {tokenizer.kind}")
     config = VQDNAConfig(
-        level_vocab_sizes=sizes, input_mode=cfg.input_mode, code_dim=tokenizer.config.code_dim if learned else 0,
+        level_vocab_sizes=sizes, input_mode=cfg.input_mode, code_dim=tokenizer.code_dim,
         hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
         intermediate_size=cfg.intermediate_size, hidden_dropout_prob=cfg.hidden_dropout_prob,
-        tokenizer_kind=tokenizer.kind, bp_per_token=tokenizer.stride if learned else 1.0, alibi_direction=cfg.alibi_direction,
+        tokenizer_kind=tokenizer.kind, bp_per_token=tokenizer.bp_per_token, alibi_direction=cfg.alibi_direction,
         tokenizer_fingerprint=tokenizer.fingerprint(),
     )
     model = VQDNAForMaskedCodeModeling(config)
     if cfg.input_mode == "quantized":
-        model.vqdna.set_codebooks([q.codebook.detach().cpu() for q in tokenizer.model.quantizer.levels])
+        model.vqdna.set_codebooks(tokenizer.code_vectors())
     return model
 
 
@@ -105,9 +105,8 @@ def most_frequent_codes(collator: MaskedCodeCollator, sampler: WindowSampler, wi
     counts: list[dict[int, int]] = [dict() for _ in range(levels)]
     encs = collator.genome_tokenizer.encode_base_ids([sampler.window(i)[0] for i in range(windows)])
     for e in encs:
-        ids = np.asarray(e.ids).reshape(len(e), levels) if len(e) else np.zeros((0, levels), int)
         for n in range(levels):
-            vals, cnt = np.unique(ids[:, n], return_counts=True)
+            vals, cnt = np.unique(e.ids[:, n], return_counts=True)
             for v, c in zip(vals.tolist(), cnt.tolist()):
                 counts[n][v] = counts[n].get(v, 0) + c
     return [max(c, key=c.get) for c in counts]
@@ -146,8 +145,8 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
     splits = [g.split(cfg.heldout_fraction) for g in genomes]
     train = WindowSampler([s[0] for s in splits], cfg.window_bp, seed=cfg.seed, max_n_fraction=cfg.max_n_fraction)
     held = WindowSampler([s[1] for s in splits], cfg.window_bp, seed=cfg.seed + 10_000, max_n_fraction=cfg.max_n_fraction)
-    if isinstance(tokenizer, VQTokenizer) and torch.cuda.is_available():
-        tokenizer.to(torch.device("cuda", torch.cuda.current_device()))  # tokenize batches on the GPU too
+    if torch.cuda.is_available():
+        tokenizer.to(torch.device("cuda", torch.cuda.current_device()))  # a learned tokenizer encodes batches on the GPU too
     world = int(os.environ.get("WORLD_SIZE", "1"))
     windows_per_step = cfg.batch_size * cfg.gradient_accumulation_steps * world
     # Windows are consumed in index order (see train_sampling_strategy below), so window i is
