@@ -37,8 +37,12 @@ def main() -> None:
     ap.add_argument("--pooling", choices=("mean", "max", "meanmax"), default="mean")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--epochs", type=float, default=2.0)
-    ap.add_argument("--scratch", action="store_true", help="random encoder weights (the tokenizer's codebook buffers kept)")
-    ap.add_argument("--input-mode", choices=("ids", "quantized"), help="rebuild the encoder with this input (random start)")
+    ap.add_argument(
+        "--scratch", action="store_true", help="random encoder weights (the tokenizer's codebook buffers kept)"
+    )
+    ap.add_argument(
+        "--input-mode", choices=("ids", "quantized"), help="rebuild the encoder with this input (random start)"
+    )
     ap.add_argument("--cache", type=Path, default=Path("runs/finetune_levers_cache"))
     args = ap.parse_args()
 
@@ -61,14 +65,19 @@ def main() -> None:
     def forward(batch: dict) -> torch.Tensor:
         hidden = model.vqdna(batch["input_ids"], batch["attention_mask"]).last_hidden_state
         mask = batch["attention_mask"]
-        pooled = {"mean": lambda: mean_pool(hidden, mask), "max": lambda: max_pool(hidden, mask),
-                  "meanmax": lambda: mean_pool(hidden, mask) + max_pool(hidden, mask)}[args.pooling]()
+        pooled = {
+            "mean": lambda: mean_pool(hidden, mask),
+            "max": lambda: max_pool(hidden, mask),
+            "meanmax": lambda: mean_pool(hidden, mask) + max_pool(hidden, mask),
+        }[args.pooling]()
         return model.classifier(pooled)
 
     def dev_mcc() -> float:
         model.eval()
         with torch.no_grad():
-            preds = torch.cat([forward(tokenizer.pad(ids["dev"][i : i + 256])).argmax(-1) for i in range(0, len(ids["dev"]), 256)])
+            preds = torch.cat(
+                [forward(tokenizer.pad(ids["dev"][i : i + 256])).argmax(-1) for i in range(0, len(ids["dev"]), 256)]
+            )
         model.train()
         return classification_metrics(task.targets["dev"], preds.numpy())["mcc"]
 
@@ -93,9 +102,13 @@ def main() -> None:
         schedule.step()
         losses.append(loss.item())
         if (step + 1) % 100 == 0:
-            print(f"step {step + 1} train loss {np.mean(losses[-100:]):.4f} ({time.time() - started:.0f} s)", flush=True)
-    print(f"{args.model} {'scratch' if scratch else 'pretrained'} input={model.config.input_mode} pooling={args.pooling} "
-          f"lr={args.lr:g} epochs={args.epochs:g}: dev MCC {dev_mcc():.4f} ({time.time() - started:.0f} s)")
+            print(
+                f"step {step + 1} train loss {np.mean(losses[-100:]):.4f} ({time.time() - started:.0f} s)", flush=True
+            )
+    print(
+        f"{args.model} {'scratch' if scratch else 'pretrained'} input={model.config.input_mode} pooling={args.pooling} "
+        f"lr={args.lr:g} epochs={args.epochs:g}: dev MCC {dev_mcc():.4f} ({time.time() - started:.0f} s)"
+    )
 
 
 if __name__ == "__main__":

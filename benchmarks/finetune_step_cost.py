@@ -27,9 +27,16 @@ def step_seconds(length: int, mode: str, repeats: int, batch: int = 32) -> tuple
     pre = load_preset("tiny")["pretrain"]
     vocab = load_preset("tiny")["levels"]["vq"]["codebook_sizes"][0] + NUM_SPECIAL
     torch.manual_seed(0)
-    config = VQDNAConfig(level_vocab_sizes=[vocab], hidden_size=pre["hidden_size"], num_hidden_layers=pre["num_hidden_layers"],
-                         num_attention_heads=pre["num_attention_heads"], intermediate_size=pre["intermediate_size"],
-                         hidden_dropout_prob=pre["hidden_dropout_prob"], pooling="max", num_labels=2)
+    config = VQDNAConfig(
+        level_vocab_sizes=[vocab],
+        hidden_size=pre["hidden_size"],
+        num_hidden_layers=pre["num_hidden_layers"],
+        num_attention_heads=pre["num_attention_heads"],
+        intermediate_size=pre["intermediate_size"],
+        hidden_dropout_prob=pre["hidden_dropout_prob"],
+        pooling="max",
+        num_labels=2,
+    )
     model = VQDNAForSequenceClassification(config)
     forward = torch.compile(model) if mode == "compile" else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
@@ -63,13 +70,23 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     modes = ["fp32", "bf16"] + (["compile"] if args.compile else [])
     print(f"torch {torch.__version__}, {args.threads} threads, batch 32, {args.repeats} timed steps")
-    print("| tokens | " + " | ".join(f"{m} ms/step" for m in modes) + " | " + " | ".join(f"{m} speed-up" for m in modes[1:]) + " |")
+    print(
+        "| tokens | "
+        + " | ".join(f"{m} ms/step" for m in modes)
+        + " | "
+        + " | ".join(f"{m} speed-up" for m in modes[1:])
+        + " |"
+    )
     print("|---:|" + "---:|" * (2 * len(modes) - 1))
     results = {}
     for length in (int(x) for x in args.lengths.split(",")):
         times = {m: step_seconds(length, m, args.repeats) for m in modes}
-        results[length] = {m: {"ms_per_step": round(t * 1000, 1), "warmup_s": round(w, 1)} for m, (t, w) in times.items()}
-        row = [f"{times[m][0] * 1000:.0f}" for m in modes] + [f"{times['fp32'][0] / times[m][0]:.2f}×" for m in modes[1:]]
+        results[length] = {
+            m: {"ms_per_step": round(t * 1000, 1), "warmup_s": round(w, 1)} for m, (t, w) in times.items()
+        }
+        row = [f"{times[m][0] * 1000:.0f}" for m in modes] + [
+            f"{times['fp32'][0] / times[m][0]:.2f}×" for m in modes[1:]
+        ]
         print(f"| {length} | " + " | ".join(row) + " |", flush=True)
     print(json.dumps(results))
 

@@ -38,7 +38,10 @@ def main() -> None:
     args = p.parse_args()
 
     data = Path(importlib.util.find_spec("pyrodigal").origin).parent / "tests" / "data"
-    genomes = [Genome.from_fasta(data / "GCF_001457455.1_NCTC11397_genomic.fna.gz"), Genome.from_fasta(data / "MIIJ01000039.fna.gz")]
+    genomes = [
+        Genome.from_fasta(data / "GCF_001457455.1_NCTC11397_genomic.fna.gz"),
+        Genome.from_fasta(data / "MIIJ01000039.fna.gz"),
+    ]
     splits = [g.split(0.05) for g in genomes]
     train = WindowSampler([s[0] for s in splits], args.window_bp, seed=0)
     held = WindowSampler([s[1] for s in splits], args.window_bp, seed=1)
@@ -54,8 +57,10 @@ def main() -> None:
     train_tokens, held_tokens = tokens(train, args.windows), tokens(held, 2000)
     unigram = collections.Counter(x for t in train_tokens for x in t.tolist())
     top = unigram.most_common(1)[0][0]
-    print(f"{args.tokenizer}: {tok.kind}, leak-free span {mask_span_tokens(tok)} tokens, "
-          f"{np.mean([len(t) for t in train_tokens]):.1f} tokens per window")
+    print(
+        f"{args.tokenizer}: {tok.kind}, leak-free span {mask_span_tokens(tok)} tokens, "
+        f"{np.mean([len(t) for t in train_tokens]):.1f} tokens per window"
+    )
 
     def score(pairs_train, pairs_held, name: str) -> None:
         table = collections.defaultdict(collections.Counter)
@@ -87,11 +92,17 @@ def main() -> None:
     held_pairs = [(a, b) for t in held_tokens for a, b in zip(t[:-1].tolist(), t[1:].tolist())]
     ce_uni = -sum(math.log(p_uni(b)) for _, b in held_pairs) / len(held_pairs)
     best = min(
-        (-sum(math.log((follows[a][b] + s * p_uni(b)) / (seen.get(a, 0) + s)) for a, b in held_pairs) / len(held_pairs), s)
+        (
+            -sum(math.log((follows[a][b] + s * p_uni(b)) / (seen.get(a, 0) + s)) for a, b in held_pairs)
+            / len(held_pairs),
+            s,
+        )
         for s in (1, 10, 100, 1000, 10000)
     )
-    print(f"  held-out cross-entropy: unigram {ce_uni:.4f} nats, left neighbour {best[0]:.4f} nats (smoothing {best[1]}): "
-          f"{ce_uni - best[0]:.4f} nats of generalisable information")
+    print(
+        f"  held-out cross-entropy: unigram {ce_uni:.4f} nats, left neighbour {best[0]:.4f} nats (smoothing {best[1]}): "
+        f"{ce_uni - best[0]:.4f} nats of generalisable information"
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,11 @@ def batch(vocab: int, size: int, seq: int) -> dict[str, torch.Tensor]:
     ids = torch.randint(NUM_SPECIAL, vocab, (size, seq), generator=g)
     masked = torch.rand(size, seq, generator=g) < 0.25
     labels = torch.where(masked, ids, torch.full_like(ids, -100))
-    return {"input_ids": ids.masked_fill(masked, MASK_TOKEN_ID), "attention_mask": torch.ones_like(ids), "labels": labels}
+    return {
+        "input_ids": ids.masked_fill(masked, MASK_TOKEN_ID),
+        "attention_mask": torch.ones_like(ids),
+        "labels": labels,
+    }
 
 
 def time_training(model: torch.nn.Module, inputs: dict[str, torch.Tensor], steps: int, bf16: bool) -> float:
@@ -60,17 +64,30 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     p = load_preset(args.preset)["pretrain"]
-    size = dict(hidden_size=p["hidden_size"], num_hidden_layers=p["num_hidden_layers"], num_attention_heads=p["num_attention_heads"], intermediate_size=p["intermediate_size"])
+    size = dict(
+        hidden_size=p["hidden_size"],
+        num_hidden_layers=p["num_hidden_layers"],
+        num_attention_heads=p["num_attention_heads"],
+        intermediate_size=p["intermediate_size"],
+    )
     inputs = batch(args.vocab, args.batch, args.seq)
 
     torch.manual_seed(0)
     models = {
         "vqdna MCM, code-id inputs": VQDNAForMaskedCodeModeling(VQDNAConfig(level_vocab_sizes=[args.vocab], **size)),
-        "vqdna MCM, quantized inputs (VQ default)": VQDNAForMaskedCodeModeling(VQDNAConfig(level_vocab_sizes=[args.vocab], input_mode="quantized", code_dim=64, **size)),
-        "transformers BertForMaskedLM (sdpa)": BertForMaskedLM(BertConfig(vocab_size=args.vocab, max_position_embeddings=max(512, args.seq), attn_implementation="sdpa", **size)),
+        "vqdna MCM, quantized inputs (VQ default)": VQDNAForMaskedCodeModeling(
+            VQDNAConfig(level_vocab_sizes=[args.vocab], input_mode="quantized", code_dim=64, **size)
+        ),
+        "transformers BertForMaskedLM (sdpa)": BertForMaskedLM(
+            BertConfig(
+                vocab_size=args.vocab, max_position_embeddings=max(512, args.seq), attn_implementation="sdpa", **size
+            )
+        ),
     }
     tokens = args.batch * args.seq
-    print(f"preset {args.preset}: {size}, batch {args.batch} x {args.seq} tokens, {args.threads} threads, {'bf16' if args.bf16 else 'fp32'}, torch {torch.__version__}")
+    print(
+        f"preset {args.preset}: {size}, batch {args.batch} x {args.seq} tokens, {args.threads} threads, {'bf16' if args.bf16 else 'fp32'}, torch {torch.__version__}"
+    )
     rates = {}
     for name, model in models.items():
         params = sum(q.numel() for q in model.parameters())

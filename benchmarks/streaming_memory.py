@@ -24,7 +24,9 @@ from vqdna.datasets import get_dataset
 
 def peak_mb(argv: list[str]) -> float:
     """Peak resident memory of one child process, in MB."""
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "TQDM_DISABLE": "1"})
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "TQDM_DISABLE": "1"}
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(argv)} failed: {proc.stderr.read().decode()[-2000:]}")
@@ -57,23 +59,90 @@ def main() -> None:
         one_line_fasta(fasta, args.mbp * 1_000_000)
         small = tmp / "small.fa"  # 2 Mbp for the model commands: their cost is the encoder's, not the file's
         one_line_fasta(small, 2_000_000)
-        subprocess.run(vqdna + ["train-tokenizer", "--kind", "kmer", "--fasta", str(small), "--output-dir", str(tmp / "kmer")], check=True)
+        subprocess.run(
+            vqdna + ["train-tokenizer", "--kind", "kmer", "--fasta", str(small), "--output-dir", str(tmp / "kmer")],
+            check=True,
+        )
         model = tmp / "model"
-        subprocess.run([sys.executable, "-c", (
-            "import sys, torch; from vqdna.config import PretrainConfig; from vqdna.tokenizers import load_tokenizer; "
-            "from vqdna.training.pretrain import build_model; torch.manual_seed(0); tok = load_tokenizer(sys.argv[1]); "
-            "m = build_model(tok, PretrainConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128)); "
-            "m.save_pretrained(sys.argv[2]); tok.save_pretrained(sys.argv[2] + '/tokenizer')"), str(tmp / "kmer"), str(model)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                (
+                    "import sys, torch; from vqdna.config import PretrainConfig; from vqdna.tokenizers import load_tokenizer; "
+                    "from vqdna.training.pretrain import build_model; torch.manual_seed(0); tok = load_tokenizer(sys.argv[1]); "
+                    "m = build_model(tok, PretrainConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128)); "
+                    "m.save_pretrained(sys.argv[2]); tok.save_pretrained(sys.argv[2] + '/tokenizer')"
+                ),
+                str(tmp / "kmer"),
+                str(model),
+            ],
+            check=True,
+        )
         baseline = peak_mb([sys.executable, "-c", "import vqdna.cli, torch, transformers"])
         rows = [
-            ("tokenize, one 20 Mbp record, whole", fasta, [*vqdna, "tokenize", "--tokenizer", str(tmp / "kmer"), "--fasta", str(fasta),
-                                                           "--output", str(tmp / "a.jsonl")]),
-            ("tokenize, 1 kbp windows", fasta, [*vqdna, "tokenize", "--tokenizer", str(tmp / "kmer"), "--fasta", str(fasta), "--window-bp", "1000",
-                                                "--output", str(tmp / "b.jsonl")]),
-            ("embed, 2 Mbp in 1 kbp windows", small, [*vqdna, "embed", "--model", str(model), "--fasta", str(small), "--window-bp", "1000",
-                                                      "--output", str(tmp / "c.npy")]),
-            (f"embed, {args.mbp} Mbp in 1 kbp windows", fasta, [*vqdna, "embed", "--model", str(model), "--fasta", str(fasta),
-                                                                "--window-bp", "1000", "--output", str(tmp / "d.npy")]),
+            (
+                "tokenize, one 20 Mbp record, whole",
+                fasta,
+                [
+                    *vqdna,
+                    "tokenize",
+                    "--tokenizer",
+                    str(tmp / "kmer"),
+                    "--fasta",
+                    str(fasta),
+                    "--output",
+                    str(tmp / "a.jsonl"),
+                ],
+            ),
+            (
+                "tokenize, 1 kbp windows",
+                fasta,
+                [
+                    *vqdna,
+                    "tokenize",
+                    "--tokenizer",
+                    str(tmp / "kmer"),
+                    "--fasta",
+                    str(fasta),
+                    "--window-bp",
+                    "1000",
+                    "--output",
+                    str(tmp / "b.jsonl"),
+                ],
+            ),
+            (
+                "embed, 2 Mbp in 1 kbp windows",
+                small,
+                [
+                    *vqdna,
+                    "embed",
+                    "--model",
+                    str(model),
+                    "--fasta",
+                    str(small),
+                    "--window-bp",
+                    "1000",
+                    "--output",
+                    str(tmp / "c.npy"),
+                ],
+            ),
+            (
+                f"embed, {args.mbp} Mbp in 1 kbp windows",
+                fasta,
+                [
+                    *vqdna,
+                    "embed",
+                    "--model",
+                    str(model),
+                    "--fasta",
+                    str(fasta),
+                    "--window-bp",
+                    "1000",
+                    "--output",
+                    str(tmp / "d.npy"),
+                ],
+            ),
         ]
         if args.mbp != 20:
             rows[0] = (f"tokenize, one {args.mbp} Mbp record, whole", *rows[0][1:])
@@ -83,8 +152,10 @@ def main() -> None:
             size = source.stat().st_size / 1e6
             started = time.time()
             peak = peak_mb(argv)
-            print(f"{name:<40} {size:>9.1f} {peak:>8.0f} {peak - baseline:>14.0f} {(peak - baseline) / size:>8.1f} {time.time() - started:>8.1f}",
-                  flush=True)
+            print(
+                f"{name:<40} {size:>9.1f} {peak:>8.0f} {peak - baseline:>14.0f} {(peak - baseline) / size:>8.1f} {time.time() - started:>8.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from vqdna.config import PretrainConfig, VQVAEConfig, load_preset
 from vqdna.networks import VQVAE
 from vqdna.tasks import load_task
 from vqdna.tokenizers import VQTokenizer
-from vqdna.training.finetune import finetune, schedule, resolve_finetune_config
+from vqdna.training.finetune import finetune, resolve_finetune_config, schedule
 from vqdna.training.pretrain import build_model
 
 
@@ -55,24 +55,44 @@ def main() -> None:
         tmp = Path(tmp)
         model = Path(args.model) if args.model else untrained_tiny_model(tmp / "model")
         # dev is scored once, at the last step, so both runs do the same evaluation work
-        config = {"max_steps": args.steps, "eval_steps": args.steps, "early_stopping_patience": None, "logging_steps": args.steps}
+        config = {
+            "max_steps": args.steps,
+            "eval_steps": args.steps,
+            "early_stopping_patience": None,
+            "logging_steps": args.steps,
+        }
         timings = {}
         for name, cache in (("on the fly", False), ("cache, first run (encodes)", True), ("cache, reused", True)):
             out = tmp / f"run_{len(timings)}"
             t0 = time.time()
-            r = finetune(model, args.task, out, config={**config, "cache_tokens": cache}, seeds=[1], use_lora=args.use_lora,
-                         cache_dir=tmp / "cache", quiet=True)
-            timings[name] = {"wall_seconds": round(time.time() - t0, 1), "train_seconds": r["per_seed"][0]["wall_seconds"]}
+            r = finetune(
+                model,
+                args.task,
+                out,
+                config={**config, "cache_tokens": cache},
+                seeds=[1],
+                use_lora=args.use_lora,
+                cache_dir=tmp / "cache",
+                quiet=True,
+            )
+            timings[name] = {
+                "wall_seconds": round(time.time() - t0, 1),
+                "train_seconds": r["per_seed"][0]["wall_seconds"],
+            }
     cfg = resolve_finetune_config("tiny", config)
     per_epoch = schedule(cfg, train_rows)["steps_per_epoch"]
     base = timings["on the fly"]["train_seconds"]
-    print(f"task {args.task} ({train_rows:,} training rows, {per_epoch} steps per epoch at batch {cfg.batch_size}), {args.steps} steps, "
-          f"LoRA {args.use_lora}, {args.threads} threads")
+    print(
+        f"task {args.task} ({train_rows:,} training rows, {per_epoch} steps per epoch at batch {cfg.batch_size}), {args.steps} steps, "
+        f"LoRA {args.use_lora}, {args.threads} threads"
+    )
     print("| run | wall s (incl. loading, encoding) | training s | est. s per epoch | speed-up |")
     print("|---|---:|---:|---:|---:|")
     for name, t in timings.items():
         epoch = t["train_seconds"] / args.steps * per_epoch
-        print(f"| {name} | {t['wall_seconds']} | {t['train_seconds']} | {epoch:.0f} | {base / t['train_seconds']:.2f}× |")
+        print(
+            f"| {name} | {t['wall_seconds']} | {t['train_seconds']} | {epoch:.0f} | {base / t['train_seconds']:.2f}× |"
+        )
     print(json.dumps(timings))
 
 

@@ -120,11 +120,19 @@ def main() -> None:
         repeats = 1 if preset == "base" else args.repeats
         seconds = time_encode(tok, texts, repeats)
         tokens = sum(len(e) for e in tok.encode_batch(texts[:100]))
-        row = {"tokenizer": name, "bp_per_second": total_bp / seconds, "tokens_per_bp": tokens / sum(len(t) for t in texts[:100])}
+        row = {
+            "tokenizer": name,
+            "bp_per_second": total_bp / seconds,
+            "tokens_per_bp": tokens / sum(len(t) for t in texts[:100]),
+        }
         if isinstance(tok, VQTokenizer):
             enc_seconds = time_encoder_only(tok, windows, repeats)
             gflops = encoder_flops_per_bp(tok.config) * total_bp / enc_seconds / 1e9
-            row.update(encoder_gflops=gflops, fraction_of_matmul=gflops / rate, encoder_only_bp_per_second=total_bp / enc_seconds)
+            row.update(
+                encoder_gflops=gflops,
+                fraction_of_matmul=gflops / rate,
+                encoder_only_bp_per_second=total_bp / enc_seconds,
+            )
         results.append(row)
         print(f"  timed {name}: {row['bp_per_second']:,.0f} bp/s", flush=True)
 
@@ -134,12 +142,16 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for r in results:
         g = f"{r['encoder_gflops']:.1f} | {r['fraction_of_matmul']:.0%}" if "encoder_gflops" in r else "– | –"
-        print(f"| {r['tokenizer']} | {r['bp_per_second']:,.0f} | {r['bp_per_second'] / bpe_rate:.4f} | {r['tokens_per_bp']:.3f} | {g} |")
+        print(
+            f"| {r['tokenizer']} | {r['bp_per_second']:,.0f} | {r['bp_per_second'] / bpe_rate:.4f} | {r['tokens_per_bp']:.3f} | {g} |"
+        )
     by = {r["tokenizer"]: r["bp_per_second"] for r in results}
     for kind in ("vq", "hrq"):
         print(f"{kind}: fast / tiny encoding speed = {by[f'{kind} fast'] / by[f'{kind} tiny']:.1f}×")
     if args.json:
-        args.json.write_text(json.dumps({"matmul_gflops": rate, "threads": args.threads, "bp": total_bp, "results": results}, indent=2))
+        args.json.write_text(
+            json.dumps({"matmul_gflops": rate, "threads": args.threads, "bp": total_bp, "results": results}, indent=2)
+        )
 
 
 if __name__ == "__main__":

@@ -59,7 +59,6 @@ def rng():
 def kmer_model(tmp_path_factory) -> Path:
     """An untrained small encoder on 3-mers (a model folder)."""
     from helpers import save_untrained_model
-
     from vqdna.tokenizers import KmerTokenizer
 
     return save_untrained_model(KmerTokenizer(k=3), tmp_path_factory.mktemp("kmer") / "model")
@@ -69,7 +68,6 @@ def kmer_model(tmp_path_factory) -> Path:
 def hrq_model(tmp_path_factory, small_genomes) -> Path:
     """A small encoder on a briefly trained two-level HRQ tokenizer (quantized input)."""
     from helpers import SMALL_HRQ, save_untrained_model
-
     from vqdna.training.tokenizer import train_tokenizer
 
     root = tmp_path_factory.mktemp("hrq")

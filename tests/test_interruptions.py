@@ -11,6 +11,8 @@ import pytest
 
 from helpers import SMALL, SMALL_HRQ, gc_task
 
+pytestmark = pytest.mark.slow  # the whole file trains for longer than a few seconds
+
 # Runs the vqdna command line in this process, but SIGKILLs it half-way through writing the
 # second checkpoint: after the weights and optimizer state, while rng_state.pth is being written
 # and before trainer_state.json (the Trainer's last file).
@@ -34,29 +36,98 @@ from vqdna.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
-MCM = {**SMALL, "window_bp": 128, "batch_size": 8, "save_steps": 3, "logging_steps": 3, "warmup_steps": 1, "eval_windows": 16}
-TUNE = {"max_steps": 9, "eval_steps": 3, "logging_steps": 3, "warmup_steps": 0, "batch_size": 16, "use_lora": False, "reverse_complement": False}
+MCM = {
+    **SMALL,
+    "window_bp": 128,
+    "batch_size": 8,
+    "save_steps": 3,
+    "logging_steps": 3,
+    "warmup_steps": 1,
+    "eval_windows": 16,
+}
+TUNE = {
+    "max_steps": 9,
+    "eval_steps": 3,
+    "logging_steps": 3,
+    "warmup_steps": 0,
+    "batch_size": 16,
+    "use_lora": False,
+    "reverse_complement": False,
+}
 
 
 def stages(tmp_path, small_genomes, kmer_model):
     task = gc_task(tmp_path / "task", sizes=(96, 32, 32))
     hrq = {**SMALL_HRQ, "training": {**SMALL_HRQ["training"], "save_steps": 3}}
     return {
-        "train-tokenizer": (["train-tokenizer", "--kind", "hrq", "--fasta", str(small_genomes[1]), "--max-steps", "9",
-                             "--config", json.dumps(hrq)], "checkpoints"),
-        "pretrain": (["pretrain", "--tokenizer", str(kmer_model / "tokenizer"), "--fasta", str(small_genomes[1]), "--max-steps", "9",
-                      "--config", json.dumps(MCM)], "checkpoints"),
-        "finetune": (["finetune", "--model", str(kmer_model), "--data-path", str(task), "--seeds", "1", "--config", json.dumps(TUNE)],
-                     "seed_1/checkpoints"),
-        "baseline": (["baseline", "--kind", "cnn", "--data-path", str(task), "--seeds", "1",
-                      "--config", json.dumps({"channels": 16, "max_steps": 9, "eval_steps": 3, "batch_size": 16})], "seed_1/checkpoints"),
+        "train-tokenizer": (
+            [
+                "train-tokenizer",
+                "--kind",
+                "hrq",
+                "--fasta",
+                str(small_genomes[1]),
+                "--max-steps",
+                "9",
+                "--config",
+                json.dumps(hrq),
+            ],
+            "checkpoints",
+        ),
+        "pretrain": (
+            [
+                "pretrain",
+                "--tokenizer",
+                str(kmer_model / "tokenizer"),
+                "--fasta",
+                str(small_genomes[1]),
+                "--max-steps",
+                "9",
+                "--config",
+                json.dumps(MCM),
+            ],
+            "checkpoints",
+        ),
+        "finetune": (
+            [
+                "finetune",
+                "--model",
+                str(kmer_model),
+                "--data-path",
+                str(task),
+                "--seeds",
+                "1",
+                "--config",
+                json.dumps(TUNE),
+            ],
+            "seed_1/checkpoints",
+        ),
+        "baseline": (
+            [
+                "baseline",
+                "--kind",
+                "cnn",
+                "--data-path",
+                str(task),
+                "--seeds",
+                "1",
+                "--config",
+                json.dumps({"channels": 16, "max_steps": 9, "eval_steps": 3, "batch_size": 16}),
+            ],
+            "seed_1/checkpoints",
+        ),
     }
 
 
 def run(argv, *, kill: bool = False):
     code = KILLER if kill else "import sys; from vqdna.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.run([sys.executable, "-c", code, "-q", *argv], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    return subprocess.run(
+        [sys.executable, "-c", code, "-q", *argv],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
 
 
 @pytest.mark.parametrize("stage", ["train-tokenizer", "pretrain", "finetune", "baseline"])

@@ -4,16 +4,24 @@ import numpy as np
 import pytest
 import torch
 
-from vqdna.config import VQVAEConfig
+from vqdna.config import BPEConfig, VQVAEConfig
 from vqdna.masking import MaskedCodeCollator, mask_span_tokens, span_mask
 from vqdna.networks import VQVAE
 from vqdna.tokenizers import MASK_TOKEN_ID, BPETokenizer, HRQTokenizer, KmerTokenizer, VQTokenizer
-from vqdna.config import BPEConfig
 
 
 def _vq(stride=1, levels=1, depth=4, kernel=7):
-    cfg = VQVAEConfig(stem_channels=16, width=16, depth=depth, kernel_size=kernel, stride=stride, stem_kernel=stride + 4,
-                      code_dim=8, codebook_sizes=[32, 64][:levels], tap_blocks=[depth] if levels == 1 else [depth // 2, depth])
+    cfg = VQVAEConfig(
+        stem_channels=16,
+        width=16,
+        depth=depth,
+        kernel_size=kernel,
+        stride=stride,
+        stem_kernel=stride + 4,
+        code_dim=8,
+        codebook_sizes=[32, 64][:levels],
+        tap_blocks=[depth] if levels == 1 else [depth // 2, depth],
+    )
     torch.manual_seed(0)
     model = VQVAE(cfg).train()
     model(torch.randint(0, 4, (4, 256)))
@@ -49,7 +57,11 @@ def test_span_mask_ratio_and_span_lengths(n, ratio, span):
             assert m.sum() == max(1, round(ratio * n)) and len(_runs(m)) == 1
 
 
-@pytest.mark.parametrize("tok", [KmerTokenizer(6), KmerTokenizer(3, overlapping=True), _vq(), _vq(stride=4, levels=2)], ids=["6mer", "3mer-ov", "vq", "hrq-s4"])
+@pytest.mark.parametrize(
+    "tok",
+    [KmerTokenizer(6), KmerTokenizer(3, overlapping=True), _vq(), _vq(stride=4, levels=2)],
+    ids=["6mer", "3mer-ov", "vq", "hrq-s4"],
+)
 def test_collator_masks_only_real_positions_at_the_asked_ratio(rng, tok):
     collator = MaskedCodeCollator(tok, mask_ratio=0.25)
     lengths = [256, 130, 200, 256]
@@ -70,12 +82,18 @@ def test_collator_masks_only_real_positions_at_the_asked_ratio(rng, tok):
         else:  # too short for the ratio at leak-free span length: one span
             assert int(masked[i].sum()) == span
     # the labels are the original tokens
-    clean = tok.pad([e.ids for e in tok.encode_base_ids([w["bp_ids"] for w in _windows(np.random.default_rng(0), lengths)])])["input_ids"]
+    clean = tok.pad(
+        [e.ids for e in tok.encode_base_ids([w["bp_ids"] for w in _windows(np.random.default_rng(0), lengths)])]
+    )["input_ids"]
     lab = batch["labels"]
     assert torch.equal(lab[lab != -100], clean[lab != -100])
 
 
-@pytest.mark.parametrize("tok", [_vq(), _vq(stride=2), _vq(stride=4, levels=2), _vq(depth=2, kernel=9), KmerTokenizer(4, overlapping=True)], ids=["s1", "s2", "hrq-s4", "k9", "kmer-ov"])
+@pytest.mark.parametrize(
+    "tok",
+    [_vq(), _vq(stride=2), _vq(stride=4, levels=2), _vq(depth=2, kernel=9), KmerTokenizer(4, overlapping=True)],
+    ids=["s1", "s2", "hrq-s4", "k9", "kmer-ov"],
+)
 def test_default_masking_leaves_no_unmasked_code_that_sees_a_span_centre(rng, tok):
     collator = MaskedCodeCollator(tok, mask_ratio=0.25)
     batch = collator(_windows(rng, [600, 600, 450]))
@@ -105,8 +123,12 @@ def test_receptive_field_matches_the_network():
     other[base] = (other[base] + 1) % 4
     model = tok.model
     with torch.no_grad():
-        a = model.encoder(model.one_hot_table[torch.from_numpy(seq).long()[None]], torch.ones(1, 200, dtype=torch.bool))[-1]
-        b = model.encoder(model.one_hot_table[torch.from_numpy(other).long()[None]], torch.ones(1, 200, dtype=torch.bool))[-1]
+        a = model.encoder(
+            model.one_hot_table[torch.from_numpy(seq).long()[None]], torch.ones(1, 200, dtype=torch.bool)
+        )[-1]
+        b = model.encoder(
+            model.one_hot_table[torch.from_numpy(other).long()[None]], torch.ones(1, 200, dtype=torch.bool)
+        )[-1]
     changed = ((a - b).abs().amax(-1) > 0)[0].nonzero().flatten().tolist()
     inside = [j for j in range(200) if tok.receptive_field(j)[0] <= base <= tok.receptive_field(j)[1]]
     assert changed and set(changed) <= set(inside)
@@ -126,7 +148,13 @@ def test_span_warmup_grows_spans_to_the_leak_free_length_then_stays(rng):
     tok = _vq()
     full = mask_span_tokens(tok)
     collator = MaskedCodeCollator(tok, mask_ratio=0.25, span_warmup_windows=100)
-    assert [collator.span_for(i) for i in (0, 50, 99, 100, 10**6)] == [1, 1 + (full - 1) // 2, 1 + (full - 1) * 99 // 100, full, full]
+    assert [collator.span_for(i) for i in (0, 50, 99, 100, 10**6)] == [
+        1,
+        1 + (full - 1) // 2,
+        1 + (full - 1) * 99 // 100,
+        full,
+        full,
+    ]
     # during warm-up the spans are short, afterwards exactly the leak-free ones, at the same ratio
     windows = [{"bp_ids": rng.integers(0, 4, 512).astype(np.uint8), "index": i} for i in (0, 150)]
     labels = collator(windows)["labels"]

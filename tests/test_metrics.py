@@ -38,7 +38,9 @@ def test_binary_classification_by_hand():
     # class 1: P = 3/4, R = 3/4 → F1 = 3/4; class 0: P = 2/3, R = 2/3 → F1 = 2/3
     # macro F1 = (3/4 + 2/3) / 2 = 17/24
     assert f1_macro(BIN_TRUE, BIN_PRED) == pytest.approx(17 / 24)
-    assert classification_metrics(BIN_TRUE, BIN_PRED) == pytest.approx({"mcc": 5 / 12, "accuracy": 5 / 7, "f1": 17 / 24})
+    assert classification_metrics(BIN_TRUE, BIN_PRED) == pytest.approx(
+        {"mcc": 5 / 12, "accuracy": 5 / 7, "f1": 17 / 24}
+    )
 
 
 def test_three_class_mcc_and_f1_by_hand():

@@ -1,13 +1,28 @@
 import pytest
 import torch
 
-from vqdna.modeling import (VQDNAConfig, VQDNAForMaskedCodeModeling, VQDNAForSequenceClassification, VQDNAModel, alibi_slopes,
-                            attention_bias, max_pool, mean_pool)
+from vqdna.modeling import (
+    VQDNAConfig,
+    VQDNAForMaskedCodeModeling,
+    VQDNAForSequenceClassification,
+    VQDNAModel,
+    alibi_slopes,
+    attention_bias,
+    max_pool,
+    mean_pool,
+)
 from vqdna.tokenizers import MASK_TOKEN_ID, NUM_SPECIAL
 
 
 def _config(**kw):
-    base = dict(level_vocab_sizes=[37], hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, hidden_dropout_prob=0.0)
+    base = dict(
+        level_vocab_sizes=[37],
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        hidden_dropout_prob=0.0,
+    )
     return VQDNAConfig(**{**base, **kw})
 
 
@@ -120,7 +135,12 @@ def test_base_preset_is_the_papers_size():
     from vqdna.config import load_preset
 
     p = load_preset("base")["pretrain"]
-    cfg = VQDNAConfig(level_vocab_sizes=[NUM_SPECIAL + 512], input_mode="quantized", code_dim=384, **{k: p[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")})
+    cfg = VQDNAConfig(
+        level_vocab_sizes=[NUM_SPECIAL + 512],
+        input_mode="quantized",
+        code_dim=384,
+        **{k: p[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")},
+    )
     with torch.device("meta"):
         encoder = VQDNAModel(cfg)
     params = sum(q.numel() for q in encoder.parameters())

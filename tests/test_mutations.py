@@ -17,8 +17,17 @@ from vqdna.tokenizers import HRQTokenizer, KmerTokenizer
 
 @pytest.fixture(scope="module")
 def hrq():
-    cfg = VQVAEConfig(stem_channels=16, width=16, depth=2, kernel_size=7, stride=1, stem_kernel=5, code_dim=8,
-                      codebook_sizes=[32, 64], tap_blocks=[1, 2])
+    cfg = VQVAEConfig(
+        stem_channels=16,
+        width=16,
+        depth=2,
+        kernel_size=7,
+        stride=1,
+        stem_kernel=5,
+        code_dim=8,
+        codebook_sizes=[32, 64],
+        tap_blocks=[1, 2],
+    )
     torch.manual_seed(0)
     model = VQVAE(cfg).train()
     model(torch.randint(0, 4, (8, 256)))  # k-means init of the codebooks

@@ -27,7 +27,11 @@ def test_invalid_character_names_record_and_position(bad):
     with pytest.raises(SequenceError) as err:
         to_ids(bad, source="f.fa", record="chr1")
     msg = str(err.value)
-    assert "f.fa" in msg and "record 'chr1'" in msg and f"position {next(i for i, c in enumerate(bad) if c not in 'ACGT') + 1}" in msg
+    assert (
+        "f.fa" in msg
+        and "record 'chr1'" in msg
+        and f"position {next(i for i, c in enumerate(bad) if c not in 'ACGT') + 1}" in msg
+    )
 
 
 def _write(path, text):
@@ -38,7 +42,12 @@ def _write(path, text):
 def test_fasta_any_line_width_and_gzip_give_the_same_records(tmp_path, rng):
     seqs = {"r1": "".join(rng.choice(list("ACGT"), 250)), "r2": "".join(rng.choice(list("acgtn"), 97))}
     wide = _write(tmp_path / "wide.fa", "".join(f">{k} desc\n{v}\n" for k, v in seqs.items()))
-    narrow = _write(tmp_path / "narrow.fa", "".join(f">{k}\r\n" + "\r\n".join(v[i : i + 7] for i in range(0, len(v), 7)) + "\r\n\n" for k, v in seqs.items()))
+    narrow = _write(
+        tmp_path / "narrow.fa",
+        "".join(
+            f">{k}\r\n" + "\r\n".join(v[i : i + 7] for i in range(0, len(v), 7)) + "\r\n\n" for k, v in seqs.items()
+        ),
+    )
     gz = tmp_path / "wide.fa.gz"
     gz.write_bytes(gzip.compress(wide.read_bytes()))
     for path in (wide, narrow, gz):

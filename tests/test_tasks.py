@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import SHARED_DATA
 from vqdna.alphabet import SequenceError
 from vqdna.seqio import read_task
 from vqdna.tasks import make_labeled_task, make_species_task, make_variant_task
-
-from helpers import SHARED_DATA
 
 SPLITS = ("train", "dev", "test")
 
@@ -23,7 +22,10 @@ def _random_dna(rng, length: int) -> str:
 
 
 def _write_fasta(path: Path, records: dict[str, str]) -> Path:
-    text = "".join(f">{name} synthetic\n" + "\n".join(s[i : i + 60] for i in range(0, len(s), 60)) + "\n" for name, s in records.items())
+    text = "".join(
+        f">{name} synthetic\n" + "\n".join(s[i : i + 60] for i in range(0, len(s), 60)) + "\n"
+        for name, s in records.items()
+    )
     if path.suffix == ".gz":
         with gzip.open(path, "wt") as fh:
             fh.write(text)
@@ -56,7 +58,9 @@ def genomes(tmp_path):
     return paths, seqs
 
 
-SPECIES_ARGS = dict(window_bp=40, train_per_species=30, dev_per_species=8, test_per_species=8, dev_fraction=0.1, test_fraction=0.2)
+SPECIES_ARGS = dict(
+    window_bp=40, train_per_species=30, dev_per_species=8, test_per_species=8, dev_fraction=0.1, test_fraction=0.2
+)
 
 
 def test_species_windows_lie_inside_disjoint_regions(genomes, tmp_path):
@@ -71,7 +75,9 @@ def test_species_windows_lie_inside_disjoint_regions(genomes, tmp_path):
     assert [labels[str(i)]["name"] for i in range(3)] == ["a", "b", "c"]
     # record a1 (3000 bp): train [0, 2100), dev [2100, 2400), test [2400, 3000)
     assert [(r["start"], r["end"]) for s in SPLITS for r in labels["0"]["splits"][s] if r["record"] == "a1"] == [
-        (0, 2100), (2100, 2400), (2400, 3000)
+        (0, 2100),
+        (2100, 2400),
+        (2400, 3000),
     ]
 
     loaded = read_task(out)
@@ -110,8 +116,9 @@ def test_species_names_and_record_weights(tmp_path):
     p1 = _write_fasta(tmp_path / "x.fa", big)
     p2 = _write_fasta(tmp_path / "y.fa", {"y1": _random_dna(rng, 3000)})
     out = tmp_path / "task"
-    task = make_species_task([p1, p2], out, window_bp=50, train_per_species=400, dev_per_species=5,
-                             test_per_species=5, names=["Homo", "Mus"])
+    task = make_species_task(
+        [p1, p2], out, window_bp=50, train_per_species=400, dev_per_species=5, test_per_species=5, names=["Homo", "Mus"]
+    )
     assert task["labels"] == ["Homo", "Mus"]
     rows = read_task(out)["train"]
     hits = [_locate(s, big)[0] for s, label in zip(rows.sequences, rows.labels) if label == "0"]
@@ -125,8 +132,15 @@ def test_windows_with_too_many_n_are_redrawn(tmp_path):
     seq[:800] = "N" * 800  # half of the train region [0, 1600)
     p1 = _write_fasta(tmp_path / "n.fa", {"n1": "".join(seq)})
     p2 = _write_fasta(tmp_path / "ok.fa", {"ok1": _random_dna(rng, 2000)})
-    make_species_task([p1, p2], tmp_path / "task", window_bp=40, train_per_species=50, dev_per_species=5,
-                      test_per_species=5, max_n_fraction=0.05)
+    make_species_task(
+        [p1, p2],
+        tmp_path / "task",
+        window_bp=40,
+        train_per_species=50,
+        dev_per_species=5,
+        test_per_species=5,
+        max_n_fraction=0.05,
+    )
     for split in read_task(tmp_path / "task").values():
         assert all(s.count("N") <= 2 for s in split.sequences)  # 5% of 40 bp
 
@@ -134,8 +148,9 @@ def test_windows_with_too_many_n_are_redrawn(tmp_path):
     seq = _random_dna(rng, 1800) + "N" * 200
     p3 = _write_fasta(tmp_path / "ntail.fa", {"t1": seq})
     with pytest.raises(SequenceError, match="species 'ntail': found only 0 of 5 test windows with at most 5% N"):
-        make_species_task([p3, p2], tmp_path / "task2", window_bp=40, train_per_species=5, dev_per_species=5,
-                          test_per_species=5)
+        make_species_task(
+            [p3, p2], tmp_path / "task2", window_bp=40, train_per_species=5, dev_per_species=5, test_per_species=5
+        )
     assert not (tmp_path / "task2").exists()  # nothing written on failure
 
 
@@ -145,14 +160,29 @@ def test_species_task_errors(genomes, tmp_path):
         make_species_task(paths[:1], tmp_path / "t", window_bp=40)
 
     # c2 is 1200 bp: its test region (20%) is 240 bp, c1's 400 bp; neither holds a 500 bp window
-    with pytest.raises(SequenceError, match=r"species 'c': the test region of every record is shorter than a 500 bp window \(c1: 400 bp, c2: 240 bp\)"):
-        make_species_task(paths, tmp_path / "t", window_bp=500, train_per_species=1, dev_per_species=1,
-                          test_per_species=1, dev_fraction=0.5, test_fraction=0.2)
+    with pytest.raises(
+        SequenceError,
+        match=r"species 'c': the test region of every record is shorter than a 500 bp window \(c1: 400 bp, c2: 240 bp\)",
+    ):
+        make_species_task(
+            paths,
+            tmp_path / "t",
+            window_bp=500,
+            train_per_species=1,
+            dev_per_species=1,
+            test_per_species=1,
+            dev_fraction=0.5,
+            test_fraction=0.2,
+        )
 
     # b's dev region is 250 bp: 211 distinct starts for a 40 bp window
-    with pytest.raises(SequenceError, match="species 'b': the dev region has only 211 distinct 40 bp windows, fewer than the 300 asked; ask for fewer dev windows"):
-        make_species_task(paths, tmp_path / "t", window_bp=40, train_per_species=10, dev_per_species=300,
-                          test_per_species=10)
+    with pytest.raises(
+        SequenceError,
+        match="species 'b': the dev region has only 211 distinct 40 bp windows, fewer than the 300 asked; ask for fewer dev windows",
+    ):
+        make_species_task(
+            paths, tmp_path / "t", window_bp=40, train_per_species=10, dev_per_species=300, test_per_species=10
+        )
     assert not (tmp_path / "t").exists()
 
     with pytest.raises(ValueError, match="must be unique"):
@@ -175,7 +205,10 @@ def test_existing_task_folder_is_never_overwritten(genomes, tmp_path):
     done = tmp_path / "done"
     make_species_task(paths, done, seed=1, **SPECIES_ARGS)
     before = {f.name: f.read_bytes() for f in done.iterdir()}
-    for build in (lambda: make_species_task(paths, done, seed=1, **SPECIES_ARGS), lambda: make_species_task(paths, done, seed=2, **SPECIES_ARGS)):
+    for build in (
+        lambda: make_species_task(paths, done, seed=1, **SPECIES_ARGS),
+        lambda: make_species_task(paths, done, seed=2, **SPECIES_ARGS),
+    ):
         with pytest.raises(ValueError, match="already holds files"):
             build()
     assert {f.name: f.read_bytes() for f in done.iterdir()} == before
@@ -185,7 +218,9 @@ def test_existing_task_folder_is_never_overwritten(genomes, tmp_path):
     marker = json.loads((cut / "run.json").read_text())
     (cut / "run.json").write_text(json.dumps({**marker, "finished": False}))
     make_species_task(paths, cut, seed=1, **SPECIES_ARGS)
-    assert {f.name: f.read_bytes() for f in cut.iterdir() if f.name != "run.json"} == {k: v for k, v in before.items() if k != "run.json"}
+    assert {f.name: f.read_bytes() for f in cut.iterdir() if f.name != "run.json"} == {
+        k: v for k, v in before.items() if k != "run.json"
+    }
     (cut / "train.csv").unlink()
     (cut / "run.json").write_text(json.dumps({**marker, "finished": False}))
     with pytest.raises(ValueError, match="holds a `vqdna make-task` run with other inputs or settings"):
@@ -283,8 +318,23 @@ def test_cli_make_task_species_on_real_genomes(tmp_path, small_genomes):
     from vqdna.cli import main
 
     out = tmp_path / "species"
-    args = ["-q", "make-task", "species", "--fasta", *map(str, small_genomes), "--window-bp", "200",
-            "--train", "50", "--dev", "10", "--test", "10", "--output-dir", str(out)]
+    args = [
+        "-q",
+        "make-task",
+        "species",
+        "--fasta",
+        *map(str, small_genomes),
+        "--window-bp",
+        "200",
+        "--train",
+        "50",
+        "--dev",
+        "10",
+        "--test",
+        "10",
+        "--output-dir",
+        str(out),
+    ]
     assert main(args) == 0
     task = read_task(out)
     assert [len(task[s]) for s in SPLITS] == [100, 20, 20]
@@ -302,7 +352,9 @@ def variant_genomes(tmp_path):
     genome that is not in the FASTA."""
     rng = np.random.default_rng(11)
     counts = {"A": 8, "B": 5, "C": 2, "D": 2}
-    genomes = {f"{lin}/{i}/2021": _random_dna(rng, int(rng.integers(520, 760))) for lin, n in counts.items() for i in range(n)}
+    genomes = {
+        f"{lin}/{i}/2021": _random_dna(rng, int(rng.integers(520, 760))) for lin, n in counts.items() for i in range(n)
+    }
     lineage = {name: name.split("/")[0] for name in genomes}
     fasta = _write_fasta(tmp_path / "genomes.fasta.gz", genomes)
     table = tmp_path / "labels.tsv"
@@ -314,7 +366,9 @@ def variant_genomes(tmp_path):
 def test_variant_task_splits_by_genome(variant_genomes, tmp_path):
     fasta, table, genomes, lineage = variant_genomes
     out = tmp_path / "task"
-    task = make_variant_task(fasta, table, out, label_column="variant", fragment_bp=100, dev_fraction=0.2, test_fraction=0.2, seed=3)
+    task = make_variant_task(
+        fasta, table, out, label_column="variant", fragment_bp=100, dev_fraction=0.2, test_fraction=0.2, seed=3
+    )
     assert task["labels"] == ["A", "B"]
     assert task["dropped_classes"] == {"C": 2, "D": 2} and task["merged_classes"] == []
     assert task["table_rows_without_genome"] == 1
@@ -332,14 +386,22 @@ def test_variant_task_splits_by_genome(variant_genomes, tmp_path):
     assert sorted(split_of) == sorted(kept)  # every genome of a kept class is used
     assert sum(len(s) for s in loaded.values()) == sum(len(genomes[g]) // 100 for g in kept)
     assert task["dropped_tail_bp"] == sum(len(genomes[g]) % 100 for g in kept)
-    assert {s: sum(task["genomes"][s].values()) for s in SPLITS} == {"train": 7, "dev": 3, "test": 3}  # A 8 → 4/2/2, B 5 → 3/1/1
+    assert {s: sum(task["genomes"][s].values()) for s in SPLITS} == {
+        "train": 7,
+        "dev": 3,
+        "test": 3,
+    }  # A 8 → 4/2/2, B 5 → 3/1/1
 
 
 def test_variant_task_merges_rare_classes_and_subsamples(variant_genomes, tmp_path):
     fasta, table, genomes, lineage = variant_genomes
     out = tmp_path / "task"
-    task = make_variant_task(fasta, table, out, label_column="variant", fragment_bp=100, rare="merge", fragments_per_genome=2, seed=1)
-    assert task["labels"] == ["A", "B", "other"] and task["merged_classes"] == ["C", "D"] and task["dropped_classes"] == {}
+    task = make_variant_task(
+        fasta, table, out, label_column="variant", fragment_bp=100, rare="merge", fragments_per_genome=2, seed=1
+    )
+    assert (
+        task["labels"] == ["A", "B", "other"] and task["merged_classes"] == ["C", "D"] and task["dropped_classes"] == {}
+    )
     labels = json.loads((out / "labels.json").read_text())
     assert labels["2"]["merged_from"] == ["C", "D"]
     loaded = read_task(out)
@@ -352,7 +414,16 @@ def test_variant_task_merges_rare_classes_and_subsamples(variant_genomes, tmp_pa
     assert len(per_genome) == 17 and set(per_genome.values()) == {2}
     assert task["subsampled_fragments"] == sum(len(genomes[g]) // 100 - 2 for g in genomes)
     # the same arguments give byte-identical files
-    make_variant_task(fasta, table, tmp_path / "again", label_column="variant", fragment_bp=100, rare="merge", fragments_per_genome=2, seed=1)
+    make_variant_task(
+        fasta,
+        table,
+        tmp_path / "again",
+        label_column="variant",
+        fragment_bp=100,
+        rare="merge",
+        fragments_per_genome=2,
+        seed=1,
+    )
     for name in ("train.csv", "dev.csv", "test.csv", "labels.json"):
         assert (out / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
 
@@ -372,16 +443,23 @@ def test_variant_task_skips_n_heavy_fragments(tmp_path):
 def test_variant_task_errors_name_the_file_line_and_option(variant_genomes, tmp_path):
     fasta, table, genomes, _ = variant_genomes
     out = tmp_path / "task"
-    with pytest.raises(SequenceError, match=r"labels.tsv: --label-column 'clade' is not a column of the header line \(columns: name, length, variant\)"):
+    with pytest.raises(
+        SequenceError,
+        match=r"labels.tsv: --label-column 'clade' is not a column of the header line \(columns: name, length, variant\)",
+    ):
         make_variant_task(fasta, table, out, label_column="clade")
     missing = tmp_path / "missing.tsv"
     missing.write_text("\n".join(table.read_text().splitlines()[:-3]) + "\n")  # drops two genomes and Z
-    with pytest.raises(SequenceError, match=r"genomes.fasta.gz: 2 genome\(s\) have no row in .*missing.tsv .*'D/0/2021', 'D/1/2021'"):
+    with pytest.raises(
+        SequenceError, match=r"genomes.fasta.gz: 2 genome\(s\) have no row in .*missing.tsv .*'D/0/2021', 'D/1/2021'"
+    ):
         make_variant_task(fasta, missing, out, label_column="variant")
     twice = tmp_path / "twice.tsv"
     lines = table.read_text().splitlines()
     twice.write_text("\n".join(lines + [lines[1]]) + "\n")
-    with pytest.raises(SequenceError, match=rf"twice.tsv: line {len(lines) + 1}: record 'A/0/2021' is listed twice \(first on line 2\)"):
+    with pytest.raises(
+        SequenceError, match=rf"twice.tsv: line {len(lines) + 1}: record 'A/0/2021' is listed twice \(first on line 2\)"
+    ):
         make_variant_task(fasta, twice, out, label_column="variant")
     empty = tmp_path / "empty.tsv"
     empty.write_text("name\tlength\tvariant\nA/0/2021\t600\t\n")
@@ -399,8 +477,20 @@ def test_cli_make_task_variants(variant_genomes, tmp_path, capsys):
 
     fasta, table, _, _ = variant_genomes
     out = tmp_path / "task"
-    args = ["make-task", "variants", "--fasta", str(fasta), "--labels", str(table), "--label-column", "variant",
-            "--fragment-bp", "100", "--output-dir", str(out)]
+    args = [
+        "make-task",
+        "variants",
+        "--fasta",
+        str(fasta),
+        "--labels",
+        str(table),
+        "--label-column",
+        "variant",
+        "--fragment-bp",
+        "100",
+        "--output-dir",
+        str(out),
+    ]
     assert main(args) == 0
     said = capsys.readouterr().out
     assert "note: class 'C' dropped: 2 genome(s), fewer than --min-genomes 3" in said
@@ -408,16 +498,41 @@ def test_cli_make_task_variants(variant_genomes, tmp_path, capsys):
     assert main(args) == 2  # never overwritten
     assert main(["make-task", "variants", "--fasta", str(fasta), "--output-dir", str(tmp_path / "x")]) == 2
     assert "--labels TABLE.tsv and --label-column COLUMN are required" in capsys.readouterr().err
-    assert main(["make-task", "labeled", "--fasta", str(fasta), str(fasta), "--labels", str(table), "--output-dir", str(tmp_path / "y")]) == 2
-    assert "make-task labeled: --labels does not apply; it takes --fasta, --window-bp, --names" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "make-task",
+                "labeled",
+                "--fasta",
+                str(fasta),
+                str(fasta),
+                "--labels",
+                str(table),
+                "--output-dir",
+                str(tmp_path / "y"),
+            ]
+        )
+        == 2
+    )
+    assert (
+        "make-task labeled: --labels does not apply; it takes --fasta, --window-bp, --names" in capsys.readouterr().err
+    )
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "sars_cov_2").is_dir(),
-                    reason=f"{SHARED_DATA / 'sars_cov_2'} (real SARS-CoV-2 genomes with variant labels) is absent")
+@pytest.mark.skipif(
+    not (SHARED_DATA / "sars_cov_2").is_dir(),
+    reason=f"{SHARED_DATA / 'sars_cov_2'} (real SARS-CoV-2 genomes with variant labels) is absent",
+)
 def test_variant_task_on_real_sars_cov_2_genomes(tmp_path):
     data = SHARED_DATA / "sars_cov_2"
-    task = make_variant_task(data / "nextclade_example_genomes.fasta.gz", data / "nextclade_example_genomes.labels.tsv", tmp_path / "t",
-                             label_column="who_variant", fragments_per_genome=3, seed=0)
+    task = make_variant_task(
+        data / "nextclade_example_genomes.fasta.gz",
+        data / "nextclade_example_genomes.labels.tsv",
+        tmp_path / "t",
+        label_column="who_variant",
+        fragments_per_genome=3,
+        seed=0,
+    )
     assert len(task["labels"]) == 14 and "Omicron" in task["labels"]
     labels = json.loads((tmp_path / "t" / "labels.json").read_text())
     genomes = [set(sum((labels[k]["splits"][s] for k in labels), [])) for s in SPLITS]
@@ -430,10 +545,12 @@ def test_label_table_lines_quotes_and_byte_order_mark(variant_genomes, tmp_path)
 
     table = tmp_path / "t.tsv"
     # a spreadsheet's byte-order mark, and a stray quote that must not swallow the next line
-    table.write_bytes("\ufeffname\tvariant\nA/0/2021\t\"Alpha\nA/1/2021\tAlpha\"\nA/2/2021\tBeta\nA/0/2021\tBeta\n".encode("utf-8"))
+    table.write_bytes(
+        '\ufeffname\tvariant\nA/0/2021\t"Alpha\nA/1/2021\tAlpha"\nA/2/2021\tBeta\nA/0/2021\tBeta\n'.encode("utf-8")
+    )
     with pytest.raises(SequenceError, match=r"t.tsv: line 5: record 'A/0/2021' is listed twice \(first on line 2\)"):
         read_label_table(table, label_column="variant", id_column="name")
-    table.write_text("name\tvariant\nA/0/2021\t\"Alpha\nA/1/2021\tAlpha\"\n")
+    table.write_text('name\tvariant\nA/0/2021\t"Alpha\nA/1/2021\tAlpha"\n')
     labels, _ = read_label_table(table, label_column="variant", id_column="name")
     assert labels == {"A/0/2021": '"Alpha', "A/1/2021": 'Alpha"'}
     table.write_text("name\tvariant\tname\nA\tB\tC\n")
@@ -450,7 +567,9 @@ def test_label_table_lines_quotes_and_byte_order_mark(variant_genomes, tmp_path)
 def test_rare_classes_too_few_to_merge_are_dropped(variant_genomes, tmp_path):
     fasta, table, _, _ = variant_genomes
     # C (2) and D (2) pool to 4 genomes, fewer than --min-genomes 5: dropped, even with --rare merge
-    task = make_variant_task(fasta, table, tmp_path / "t", label_column="variant", fragment_bp=100, min_genomes=5, rare="merge")
+    task = make_variant_task(
+        fasta, table, tmp_path / "t", label_column="variant", fragment_bp=100, min_genomes=5, rare="merge"
+    )
     assert task["labels"] == ["A", "B"] and task["merged_classes"] == [] and task["dropped_classes"] == {"C": 2, "D": 2}
 
 
@@ -460,13 +579,63 @@ def test_cli_make_task_refuses_options_of_other_kinds(variant_genomes, tmp_path,
     fasta, table, _, _ = variant_genomes
     out = str(tmp_path / "x")
     cases = [
-        (["make-task", "doench2016", "--fasta", str(fasta), "--output-dir", out], "make-task doench2016: --fasta does not apply; it takes only --output-dir and --seed"),
-        (["make-task", "oct4-mafk", "--train", "10", "--output-dir", out], "make-task oct4-mafk: --train does not apply"),
-        (["make-task", "species", "--fasta", str(fasta), "--window-bp", "50", "--rare", "merge", "--output-dir", out], "make-task species: --rare does not apply"),
-        (["make-task", "variants", "--fasta", str(fasta), "--labels", str(table), "--label-column", "variant", "--train", "5", "--output-dir", out],
-         "make-task variants: --train does not apply"),
-        (["make-task", "variants", "--fasta", str(fasta), "--labels", str(table), "--label-column", "variant", "--fragment-bp", "0", "--output-dir", out],
-         "argument --fragment-bp: expected an integer >= 1, got '0'"),
+        (
+            ["make-task", "doench2016", "--fasta", str(fasta), "--output-dir", out],
+            "make-task doench2016: --fasta does not apply; it takes only --output-dir and --seed",
+        ),
+        (
+            ["make-task", "oct4-mafk", "--train", "10", "--output-dir", out],
+            "make-task oct4-mafk: --train does not apply",
+        ),
+        (
+            [
+                "make-task",
+                "species",
+                "--fasta",
+                str(fasta),
+                "--window-bp",
+                "50",
+                "--rare",
+                "merge",
+                "--output-dir",
+                out,
+            ],
+            "make-task species: --rare does not apply",
+        ),
+        (
+            [
+                "make-task",
+                "variants",
+                "--fasta",
+                str(fasta),
+                "--labels",
+                str(table),
+                "--label-column",
+                "variant",
+                "--train",
+                "5",
+                "--output-dir",
+                out,
+            ],
+            "make-task variants: --train does not apply",
+        ),
+        (
+            [
+                "make-task",
+                "variants",
+                "--fasta",
+                str(fasta),
+                "--labels",
+                str(table),
+                "--label-column",
+                "variant",
+                "--fragment-bp",
+                "0",
+                "--output-dir",
+                out,
+            ],
+            "argument --fragment-bp: expected an integer >= 1, got '0'",
+        ),
     ]
     for args, message in cases:
         try:

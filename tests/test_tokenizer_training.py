@@ -21,6 +21,7 @@ SMALL = {
 SMALL_HRQ = {**SMALL, "model": {**SMALL["model"], "codebook_sizes": [32, 64], "tap_blocks": [1, 2]}}
 
 
+@pytest.mark.slow
 def test_vq_training_learns_to_reconstruct_real_dna(tmp_path, small_genomes):
     train_fa, unseen_fa = small_genomes
     tok = train_tokenizer("vq", [train_fa], tmp_path / "vq", config=SMALL, max_steps=40, quiet=True)
@@ -36,6 +37,7 @@ def test_vq_training_learns_to_reconstruct_real_dna(tmp_path, small_genomes):
     assert "torch" in meta["trained_with"]
 
 
+@pytest.mark.slow
 def test_resume_after_interruption_gives_the_uninterrupted_weights(tmp_path, small_genomes):
     train_fa, _ = small_genomes
     full = tmp_path / "full"
@@ -45,7 +47,9 @@ def test_resume_after_interruption_gives_the_uninterrupted_weights(tmp_path, sma
     shutil.copytree(full / "checkpoints" / "checkpoint-4", cut / "checkpoints" / "checkpoint-4")
     shutil.copy(full / "run.json", cut / "run.json")
     (cut / "run.json").write_text((cut / "run.json").read_text().replace('"finished": true', '"finished": false'))
-    with pytest.raises(UserError, match="holds an interrupted `vqdna train-tokenizer` run with these inputs: pass --resume"):
+    with pytest.raises(
+        UserError, match="holds an interrupted `vqdna train-tokenizer` run with these inputs: pass --resume"
+    ):
         train_tokenizer("hrq", [train_fa], cut, config=SMALL_HRQ, max_steps=8, quiet=True)
     train_tokenizer("hrq", [train_fa], cut, config=SMALL_HRQ, max_steps=8, quiet=True, resume=True)
     a, b = load_file(full / "model.safetensors"), load_file(cut / "model.safetensors")
@@ -58,16 +62,21 @@ def test_finished_output_is_never_overwritten(tmp_path, small_genomes):
     out = tmp_path / "k"
     train_tokenizer("kmer", [small_genomes[0]], out)
     before = (out / "config.json").read_text()
-    with pytest.raises(UserError, match=r"holds a `vqdna train-tokenizer` run with other inputs or settings \(config.k: 6 -> 3\)"):
+    with pytest.raises(
+        UserError, match=r"holds a `vqdna train-tokenizer` run with other inputs or settings \(config.k: 6 -> 3\)"
+    ):
         train_tokenizer("kmer", [small_genomes[0]], out, config={"kmer": {"k": 3}})
     for resume in (False, True):  # the same run again, resumed or not: nothing to do, nothing touched
         with pytest.raises(RunError, match="already holds this kmer tokenizer"):
             train_tokenizer("kmer", [small_genomes[0]], out, resume=resume)
-    with pytest.raises(UserError, match="holds a `vqdna train-tokenizer` run with other inputs or settings \\(kind: \"kmer\" -> \"bpe\""):
+    with pytest.raises(
+        UserError, match='holds a `vqdna train-tokenizer` run with other inputs or settings \\(kind: "kmer" -> "bpe"'
+    ):
         train_tokenizer("bpe", [small_genomes[0]], out, resume=True)
     assert (out / "config.json").read_text() == before
 
 
+@pytest.mark.slow
 def test_cli_trains_evaluates_and_tokenizes_every_kind(tmp_path, small_genomes, capsys):
     train_fa, unseen_fa = small_genomes
     csv = tmp_path / "task.csv"
@@ -75,17 +84,58 @@ def test_cli_trains_evaluates_and_tokenizes_every_kind(tmp_path, small_genomes, 
     for kind in ("vq", "hrq", "bpe", "kmer"):
         out = tmp_path / kind
         cfg = json.dumps(SMALL_HRQ if kind == "hrq" else SMALL if kind == "vq" else {"bpe": {"vocab_size": 256}})
-        assert main(["-q", "train-tokenizer", "--kind", kind, "--fasta", str(train_fa), "--output-dir", str(out), "--max-steps", "6", "--config", cfg]) == 0
-        assert main(["-q", "eval-tokenizer", "--tokenizer", str(out), "--fasta", str(unseen_fa), "--json", str(out / "eval.json"), "--plot", str(out / "usage.png")]) == 0
+        assert (
+            main(
+                [
+                    "-q",
+                    "train-tokenizer",
+                    "--kind",
+                    kind,
+                    "--fasta",
+                    str(train_fa),
+                    "--output-dir",
+                    str(out),
+                    "--max-steps",
+                    "6",
+                    "--config",
+                    cfg,
+                ]
+            )
+            == 0
+        )
+        assert (
+            main(
+                [
+                    "-q",
+                    "eval-tokenizer",
+                    "--tokenizer",
+                    str(out),
+                    "--fasta",
+                    str(unseen_fa),
+                    "--json",
+                    str(out / "eval.json"),
+                    "--plot",
+                    str(out / "usage.png"),
+                ]
+            )
+            == 0
+        )
         result = json.loads((out / "eval.json").read_text())
         for key in ("reconstruction_accuracy", "code_usage", "perplexity", "tokens_per_bp", "bp_per_second"):
             assert key in result
         levels = 2 if kind == "hrq" else 1
-        assert (isinstance(result["code_usage"], list) and len(result["code_usage"]) == 2) if levels == 2 else isinstance(result["code_usage"], float)
+        assert (
+            (isinstance(result["code_usage"], list) and len(result["code_usage"]) == 2)
+            if levels == 2
+            else isinstance(result["code_usage"], float)
+        )
         if kind in ("bpe", "kmer"):
             assert result["reconstruction_accuracy"] == 1.0
         assert (out / "usage.png").stat().st_size > 1000
-        assert main(["-q", "tokenize", "--tokenizer", str(out), "--csv", str(csv), "--output", str(out / "tok.jsonl")]) == 0
+        assert (
+            main(["-q", "tokenize", "--tokenizer", str(out), "--csv", str(csv), "--output", str(out / "tok.jsonl")])
+            == 0
+        )
         rows = [json.loads(line) for line in (out / "tok.jsonl").read_text().splitlines()]
         tok = load_tokenizer(out)
         assert [r["input_ids"] for r in rows] == [e.tolist() for e in tok.encode_batch(["ACGTACGTAA", "acgtnnacgt"])]
@@ -95,12 +145,46 @@ def test_cli_trains_evaluates_and_tokenizes_every_kind(tmp_path, small_genomes, 
 def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
     bad = tmp_path / "bad.fa"
     bad.write_text(">chr1\nACGTACGT\n>chr2\nACGT*ACGT\n")
-    assert main(["-q", "train-tokenizer", "--kind", "bpe", "--fasta", str(bad), "--output-dir", str(tmp_path / "o")]) == 2
+    assert (
+        main(["-q", "train-tokenizer", "--kind", "bpe", "--fasta", str(bad), "--output-dir", str(tmp_path / "o")]) == 2
+    )
     err = capsys.readouterr().err
     assert "bad.fa: record 'chr2': invalid character '*' at position 5" in err and "Traceback" not in err
     assert main(["-q", "eval-tokenizer", "--tokenizer", str(tmp_path / "none"), "--fasta", str(bad)]) == 2
     assert "no such tokenizer folder" in capsys.readouterr().err
-    assert main(["-q", "train-tokenizer", "--kind", "vq", "--fasta", str(bad), "--output-dir", str(tmp_path / "o"), "--config", '{"model": {"widht": 3}}']) == 2
+    assert (
+        main(
+            [
+                "-q",
+                "train-tokenizer",
+                "--kind",
+                "vq",
+                "--fasta",
+                str(bad),
+                "--output-dir",
+                str(tmp_path / "o"),
+                "--config",
+                '{"model": {"widht": 3}}',
+            ]
+        )
+        == 2
+    )
     assert "unknown keys ['widht']" in capsys.readouterr().err
-    assert main(["-q", "train-tokenizer", "--kind", "vq", "--fasta", str(bad), "--output-dir", str(tmp_path / "o"), "--config", "{model"]) == 2
+    assert (
+        main(
+            [
+                "-q",
+                "train-tokenizer",
+                "--kind",
+                "vq",
+                "--fasta",
+                str(bad),
+                "--output-dir",
+                str(tmp_path / "o"),
+                "--config",
+                "{model",
+            ]
+        )
+        == 2
+    )
     assert "--config: '{model' is neither a JSON file nor valid JSON" in capsys.readouterr().err

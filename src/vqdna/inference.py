@@ -39,16 +39,22 @@ def resolve_model_dir(path: str | Path) -> Path:
         candidate = path / f"seed_{best}" / "model"
         if best is not None and (candidate / "config.json").is_file():
             return candidate
-    raise CheckpointError(f"{path}: not a vqdna model folder (no config.json, and no fine-tuning results naming a best seed's model)")
+    raise CheckpointError(
+        f"{path}: not a vqdna model folder (no config.json, and no fine-tuning results naming a best seed's model)"
+    )
 
 
 def load_config(model_dir: str | Path) -> VQDNAConfig:
     model_dir = resolve_model_dir(model_dir)
     data = read_json(model_dir / "config.json", what="model config")
     if isinstance(data, dict) and "kind" in data and "model_type" not in data:
-        raise CheckpointError(f"{model_dir}: a {data['kind']} tokenizer folder, not a model folder (pretrain a model on it: vqdna pretrain)")
+        raise CheckpointError(
+            f"{model_dir}: a {data['kind']} tokenizer folder, not a model folder (pretrain a model on it: vqdna pretrain)"
+        )
     if not isinstance(data, dict) or data.get("model_type") != "vqdna":
-        raise CheckpointError(f"{model_dir / 'config.json'}: not a vqdna model config (model_type {data.get('model_type') if isinstance(data, dict) else None!r})")
+        raise CheckpointError(
+            f"{model_dir / 'config.json'}: not a vqdna model config (model_type {data.get('model_type') if isinstance(data, dict) else None!r})"
+        )
     try:
         return VQDNAConfig.from_pretrained(model_dir)
     except (TypeError, ValueError, KeyError) as exc:  # e.g. a size written as text: the file is named, not a traceback
@@ -69,8 +75,9 @@ def load_model(model_dir: str | Path, cls=None, **config_overrides) -> torch.nn.
     hf_logging.disable_progress_bar()  # a bar for loading a few MB only clutters the output (and -q)
     try:
         # mismatched shapes are reported by us, by name, rather than by transformers' "see the above report"
-        model, info = cls.from_pretrained(model_dir, use_safetensors=True, output_loading_info=True, ignore_mismatched_sizes=True,
-                                          **config_overrides)
+        model, info = cls.from_pretrained(
+            model_dir, use_safetensors=True, output_loading_info=True, ignore_mismatched_sizes=True, **config_overrides
+        )
     except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
         raise CheckpointError(f"{model_dir}: cannot load the model: {exc}") from exc
     finally:
@@ -84,11 +91,15 @@ def load_model(model_dir: str | Path, cls=None, **config_overrides) -> torch.nn.
         raise CheckpointError(f"{weights}: encoder weights missing: {', '.join(sorted(missing)[:5])}")
     unexpected = [k for k in info["unexpected_keys"] if not k.startswith("heads.")]
     if unexpected:
-        raise CheckpointError(f"{weights}: weights that config.json has no place for (does it match the weights?): {', '.join(sorted(unexpected)[:5])}")
+        raise CheckpointError(
+            f"{weights}: weights that config.json has no place for (does it match the weights?): {', '.join(sorted(unexpected)[:5])}"
+        )
     mismatched = [m[0] if isinstance(m, (tuple, list)) else m for m in info.get("mismatched_keys", [])]
     mismatched = [k for k in mismatched if not str(k).startswith("classifier.")]
     if mismatched:
-        raise CheckpointError(f"{weights}: weights whose shape differs from config.json's: {', '.join(sorted(map(str, mismatched))[:5])}")
+        raise CheckpointError(
+            f"{weights}: weights whose shape differs from config.json's: {', '.join(sorted(map(str, mismatched))[:5])}"
+        )
     return model.eval()
 
 
@@ -101,8 +112,10 @@ def load_model_tokenizer(model_dir: str | Path) -> GenomeTokenizer:
     tokenizer = load_tokenizer(model_dir / "tokenizer")
     expected = getattr(load_config(model_dir), "tokenizer_fingerprint", "")
     if expected and tokenizer.fingerprint() != expected:
-        raise CheckpointError(f"{model_dir / 'tokenizer'}: not the tokenizer this model was trained on (fingerprint {tokenizer.fingerprint()[:12]}, "
-                              f"the model's config.json records {expected[:12]}); put the model's own tokenizer back")
+        raise CheckpointError(
+            f"{model_dir / 'tokenizer'}: not the tokenizer this model was trained on (fingerprint {tokenizer.fingerprint()[:12]}, "
+            f"the model's config.json records {expected[:12]}); put the model's own tokenizer back"
+        )
     return tokenizer
 
 
@@ -121,7 +134,9 @@ def encode_hidden(model: torch.nn.Module, tokenizer: GenomeTokenizer, sequences:
         ids, mask = batch["input_ids"].to(device), batch["attention_mask"].to(device)
         hidden = encoder(ids, mask).last_hidden_state
         pooled = mean_pool(hidden, mask)
-        logits = model.head(hidden, mask) if isinstance(model, VQDNAForSequenceClassification) else None  # pooled as in training
+        logits = (
+            model.head(hidden, mask) if isinstance(model, VQDNAForSequenceClassification) else None
+        )  # pooled as in training
         yield sl, pooled.float().cpu(), (None if logits is None else logits.float().cpu())
 
 
@@ -147,7 +162,9 @@ class LoadedModel:
     def predict(self, sequences: Sequence[str], *, batch_size: int = 64) -> "Predictions":
         """Predicted label and class probabilities (or the regression value) of each sequence."""
         if not self.is_classifier:
-            raise CheckpointError(f"{self.model_dir}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)")
+            raise CheckpointError(
+                f"{self.model_dir}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)"
+            )
         check_lengths(sequences, self.max_length_bp)
         config = self.model.config
         logits = torch.zeros(len(sequences), config.num_labels)
@@ -160,7 +177,9 @@ class LoadedModel:
         return Predictions(names, [names[i] for i in probs.argmax(-1)], probs)
 
 
-def embed(model_dir: str | Path, sequences: Sequence[str], *, batch_size: int = 64, max_length_bp: int = 100_000) -> np.ndarray:
+def embed(
+    model_dir: str | Path, sequences: Sequence[str], *, batch_size: int = 64, max_length_bp: int = 100_000
+) -> np.ndarray:
     """Mean-pooled last-layer embeddings, (len(sequences), hidden_size) float32."""
     return LoadedModel(model_dir, max_length_bp=max_length_bp).embed(sequences, batch_size=batch_size)
 
@@ -172,9 +191,13 @@ class Predictions:
     probabilities: np.ndarray | None  # (n, classes) for classification
 
 
-def predict(model_dir: str | Path, sequences: Sequence[str], *, batch_size: int = 64, max_length_bp: int | None = None) -> Predictions:
+def predict(
+    model_dir: str | Path, sequences: Sequence[str], *, batch_size: int = 64, max_length_bp: int | None = None
+) -> Predictions:
     """Predicted label and class probabilities (or the regression value) of each sequence."""
     loaded = LoadedModel(model_dir, max_length_bp=max_length_bp)
     if not loaded.is_classifier:  # before any sequence is checked
-        raise CheckpointError(f"{model_dir}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)")
+        raise CheckpointError(
+            f"{model_dir}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)"
+        )
     return loaded.predict(sequences, batch_size=batch_size)

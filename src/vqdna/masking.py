@@ -68,8 +68,14 @@ class MaskedCodeCollator:
     spans of 1 + (span_tokens − 1)·i/span_warmup_windows tokens, so the model first learns to read
     its neighbours, then meets leak-free spans for the rest of the run. Evaluation never warms up."""
 
-    def __init__(self, tokenizer: GenomeTokenizer, mask_ratio: float = 0.25, span_tokens: int | None = None, seed: int = 0,
-                 span_warmup_windows: int = 0):
+    def __init__(
+        self,
+        tokenizer: GenomeTokenizer,
+        mask_ratio: float = 0.25,
+        span_tokens: int | None = None,
+        seed: int = 0,
+        span_warmup_windows: int = 0,
+    ):
         if not 0 < mask_ratio < 1:
             raise UserError(f"mask_ratio must be in (0, 1), got {mask_ratio}")
         # Not called `tokenizer`: the Trainer saves a collator's `tokenizer` into every checkpoint

@@ -53,20 +53,33 @@ class VQDNAConfig(PretrainedConfig):
         super().__init__(**kwargs)
         # every value is checked by name: a config.json edited by hand (a size written as text, a
         # negative layer count) is an error naming the key, not a failure deep inside the network
-        level_vocab_sizes = check_value("level_vocab_sizes", list(level_vocab_sizes or [NUM_SPECIAL]), "list[int]", ">=1")
+        level_vocab_sizes = check_value(
+            "level_vocab_sizes", list(level_vocab_sizes or [NUM_SPECIAL]), "list[int]", ">=1"
+        )
         code_dim = check_value("code_dim", code_dim, "int", ">=0")
         hidden_size, num_hidden_layers, num_attention_heads, intermediate_size = (
-            check_value(name, value, "int", ">=1") for name, value in (("hidden_size", hidden_size), ("num_hidden_layers", num_hidden_layers),
-                                                                      ("num_attention_heads", num_attention_heads),
-                                                                      ("intermediate_size", intermediate_size)))
+            check_value(name, value, "int", ">=1")
+            for name, value in (
+                ("hidden_size", hidden_size),
+                ("num_hidden_layers", num_hidden_layers),
+                ("num_attention_heads", num_attention_heads),
+                ("intermediate_size", intermediate_size),
+            )
+        )
         hidden_dropout_prob = check_value("hidden_dropout_prob", hidden_dropout_prob, "float", "[0,1)")
-        attention_probs_dropout_prob = check_value("attention_probs_dropout_prob", attention_probs_dropout_prob, "float", "[0,1)")
+        attention_probs_dropout_prob = check_value(
+            "attention_probs_dropout_prob", attention_probs_dropout_prob, "float", "[0,1)"
+        )
         layer_norm_eps = check_value("layer_norm_eps", layer_norm_eps, "float", ">0")
         initializer_range = check_value("initializer_range", initializer_range, "float", ">0")
         bp_per_token = check_value("bp_per_token", bp_per_token, "float", ">0")
         alibi_direction = check_value("alibi_direction", alibi_direction, "float", ">=0")
-        for name, value in (("input_mode", input_mode), ("tokenizer_kind", tokenizer_kind), ("pooling", pooling),
-                            ("tokenizer_fingerprint", tokenizer_fingerprint)):
+        for name, value in (
+            ("input_mode", input_mode),
+            ("tokenizer_kind", tokenizer_kind),
+            ("pooling", pooling),
+            ("tokenizer_fingerprint", tokenizer_fingerprint),
+        ):
             check_value(name, value, "str")
         self.level_vocab_sizes = level_vocab_sizes
         check_choice("input_mode", input_mode, INPUT_MODES)
@@ -75,7 +88,11 @@ class VQDNAConfig(PretrainedConfig):
         if hidden_size % num_attention_heads:
             raise UserError(f"hidden_size {hidden_size} is not a multiple of num_attention_heads {num_attention_heads}")
         self.input_mode, self.code_dim = input_mode, code_dim
-        self.hidden_size, self.num_hidden_layers, self.num_attention_heads = hidden_size, num_hidden_layers, num_attention_heads
+        self.hidden_size, self.num_hidden_layers, self.num_attention_heads = (
+            hidden_size,
+            num_hidden_layers,
+            num_attention_heads,
+        )
         self.intermediate_size = intermediate_size
         self.hidden_dropout_prob, self.attention_probs_dropout_prob = hidden_dropout_prob, attention_probs_dropout_prob
         self.layer_norm_eps, self.initializer_range = layer_norm_eps, initializer_range
@@ -131,7 +148,7 @@ def attention_bias(attention_mask: Tensor, slopes: Tensor, dtype: torch.dtype, d
     if direction:
         even = (torch.arange(slopes.numel(), device=attention_mask.device) % 2 == 0)[:, None, None]
         bias = bias + direction * torch.where(even, offset < 0, offset > 0).to(dtype)[None]
-    keys_masked = (attention_mask[:, None, None, :] == 0)
+    keys_masked = attention_mask[:, None, None, :] == 0
     return bias.masked_fill(keys_masked, torch.finfo(dtype).min)
 
 
@@ -151,7 +168,10 @@ class SelfAttention(nn.Module):
             return t.view(b, n, self.heads, d // self.heads).transpose(1, 2)
 
         out = F.scaled_dot_product_attention(
-            split(self.query(x)), split(self.key(x)), split(self.value(x)), attn_mask=bias.to(x.dtype),
+            split(self.query(x)),
+            split(self.key(x)),
+            split(self.value(x)),
+            attn_mask=bias.to(x.dtype),
             dropout_p=self.dropout if self.training else 0.0,
         )
         return out.transpose(1, 2).reshape(b, n, d)
@@ -212,7 +232,9 @@ class Embeddings(nn.Module):
         if self.config.input_mode == "quantized":
             special = ids[..., 0] < NUM_SPECIAL  # a masked or padded position is masked at every level
             codes = (ids - NUM_SPECIAL).clamp_min(0)
-            quantized = torch.stack([F.embedding(codes[..., n], getattr(self, f"codebook_{n}")) for n in range(ids.shape[-1])]).mean(0)
+            quantized = torch.stack(
+                [F.embedding(codes[..., n], getattr(self, f"codebook_{n}")) for n in range(ids.shape[-1])]
+            ).mean(0)
             x = self.code_projection(quantized.to(self.code_projection.weight.dtype))
             x = torch.where(special[..., None], self.special_embeddings(ids[..., 0].clamp_max(NUM_SPECIAL - 1)), x)
         else:
@@ -262,7 +284,9 @@ class VQDNAModel(VQDNAPreTrainedModel):
         x = self.embeddings(input_ids)
         # Slopes are rebuilt each call, not kept as a buffer: transformers builds models on the
         # meta device when loading, which leaves non-persistent buffers uninitialised.
-        bias = attention_bias(attention_mask, alibi_slopes(self.config.num_attention_heads), torch.float32, self.config.alibi_direction)
+        bias = attention_bias(
+            attention_mask, alibi_slopes(self.config.num_attention_heads), torch.float32, self.config.alibi_direction
+        )
         for layer in self.layers:
             x = layer(x, bias)
         return VQDNAModelOutput(last_hidden_state=self.norm(x))
@@ -288,7 +312,9 @@ class VQDNAForMaskedCodeModeling(VQDNAPreTrainedModel):
         self.heads = nn.ModuleList(LevelHead(config, v) for v in config.level_vocab_sizes)
         self.post_init()
 
-    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_) -> MaskedCodeModelingOutput:
+    def forward(
+        self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_
+    ) -> MaskedCodeModelingOutput:
         hidden = self.vqdna(input_ids, attention_mask).last_hidden_state
         logits = tuple(head(hidden) for head in self.heads)
         loss = level_losses = None
@@ -296,7 +322,8 @@ class VQDNAForMaskedCodeModeling(VQDNAPreTrainedModel):
             lab = labels if labels.dim() == 3 else labels.unsqueeze(-1)
             level_losses = tuple(
                 F.cross_entropy(lg.flatten(0, 1).float(), lab[..., n].flatten(), ignore_index=-100)
-                if (lab[..., n] != -100).any() else lg.sum() * 0.0
+                if (lab[..., n] != -100).any()
+                else lg.sum() * 0.0
                 for n, lg in enumerate(logits)
             )
             loss = torch.stack(level_losses).sum()
@@ -342,7 +369,9 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
         super().__init__(config)
         config.problem_type = config.problem_type or "single_label_classification"
         if config.problem_type not in ("single_label_classification", "regression"):
-            raise UserError(f"problem_type must be 'single_label_classification' or 'regression', got {config.problem_type!r}")
+            raise UserError(
+                f"problem_type must be 'single_label_classification' or 'regression', got {config.problem_type!r}"
+            )
         self.vqdna = VQDNAModel(config)
         self.classifier = ClassificationHead(config)
         self.post_init()
@@ -351,7 +380,9 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
         """Logits (float32) from the encoder's last hidden states, pooled as `config.pooling` says."""
         return self.classifier(POOLING[self.config.pooling](hidden, attention_mask)).float()
 
-    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_) -> SequenceClassifierOutput:
+    def forward(
+        self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_
+    ) -> SequenceClassifierOutput:
         if attention_mask is None:
             attention_mask = torch.ones(input_ids.shape[:2], dtype=torch.long, device=input_ids.device)
         logits = self.head(self.vqdna(input_ids, attention_mask).last_hidden_state, attention_mask)

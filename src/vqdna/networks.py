@@ -64,10 +64,14 @@ class ConvNeXtBlock1d(nn.Module):
 class Encoder(nn.Module):
     def __init__(self, c: VQVAEConfig):
         super().__init__()
-        self.stem = nn.Conv1d(4, c.stem_channels, c.stem_kernel, stride=c.stride, padding=(c.stem_kernel - c.stride) // 2)
+        self.stem = nn.Conv1d(
+            4, c.stem_channels, c.stem_kernel, stride=c.stride, padding=(c.stem_kernel - c.stride) // 2
+        )
         self.stem_norm = nn.LayerNorm(c.stem_channels)
         self.proj = nn.Linear(c.stem_channels, c.width) if c.stem_channels != c.width else nn.Identity()
-        self.blocks = nn.ModuleList(ConvNeXtBlock1d(c.width, c.kernel_size, c.mlp_ratio, c.layer_scale_init) for _ in range(c.depth))
+        self.blocks = nn.ModuleList(
+            ConvNeXtBlock1d(c.width, c.kernel_size, c.mlp_ratio, c.layer_scale_init) for _ in range(c.depth)
+        )
 
     def forward(self, one_hot: Tensor, token_mask: Tensor, upto: int | None = None) -> list[Tensor]:
         """Hidden states after each block (1..upto), each (batch, tokens, width)."""
@@ -84,9 +88,13 @@ class Decoder(nn.Module):
     def __init__(self, c: VQVAEConfig):
         super().__init__()
         self.proj_in = nn.Linear(c.code_dim, c.width)
-        self.blocks = nn.ModuleList(ConvNeXtBlock1d(c.width, c.kernel_size, c.mlp_ratio, c.layer_scale_init) for _ in range(c.depth))
+        self.blocks = nn.ModuleList(
+            ConvNeXtBlock1d(c.width, c.kernel_size, c.mlp_ratio, c.layer_scale_init) for _ in range(c.depth)
+        )
         self.norm = nn.LayerNorm(c.width)
-        self.upsample = nn.ConvTranspose1d(c.width, c.stem_channels, c.stem_kernel, stride=c.stride, padding=(c.stem_kernel - c.stride) // 2)
+        self.upsample = nn.ConvTranspose1d(
+            c.width, c.stem_channels, c.stem_kernel, stride=c.stride, padding=(c.stem_kernel - c.stride) // 2
+        )
         self.out_norm = nn.LayerNorm(c.stem_channels)
         self.head = nn.Linear(c.stem_channels, 4)
 

@@ -20,7 +20,9 @@ def _save(fig, path: str | Path) -> None:
     plt.close(fig)
 
 
-def line_plot(path, x: Sequence[float], panels: list[tuple[str, dict[str, Sequence[float]]]], *, title: str, xlabel: str) -> None:
+def line_plot(
+    path, x: Sequence[float], panels: list[tuple[str, dict[str, Sequence[float]]]], *, title: str, xlabel: str
+) -> None:
     """One panel per (ylabel, {series name: values}), side by side."""
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
     for ax, (ylabel, series) in zip(axes[0], panels):
@@ -45,13 +47,19 @@ def code_usage_plot(path, counts_per_level: Sequence[np.ndarray], *, title: str)
         ax.set_yscale("log")
         ax.set_xlabel("code rank")
         ax.set_ylabel("tokens")
-        name = "level" if len(counts_per_level) == 1 else ("coarse level" if n == 0 else f"level {n}" if n < len(counts_per_level) - 1 else "fine level")
+        name = (
+            "level"
+            if len(counts_per_level) == 1
+            else ("coarse level" if n == 0 else f"level {n}" if n < len(counts_per_level) - 1 else "fine level")
+        )
         ax.set_title(f"{name}: {len(c)} codes, {used:.1%} used")
     fig.suptitle(title)
     _save(fig, path)
 
 
-def _bars(ax, groups: Sequence[str], series: dict[str, tuple[Sequence[float], Sequence[float]]], ylabel: str, title: str) -> None:
+def _bars(
+    ax, groups: Sequence[str], series: dict[str, tuple[Sequence[float], Sequence[float]]], ylabel: str, title: str
+) -> None:
     width = 0.8 / max(1, len(series))
     x = np.arange(len(groups))
     for n, (name, (means, stds)) in enumerate(series.items()):
@@ -64,7 +72,9 @@ def _bars(ax, groups: Sequence[str], series: dict[str, tuple[Sequence[float], Se
     ax.set_title(title)
 
 
-def grouped_bar_plot(path, groups: Sequence[str], series: dict[str, tuple[Sequence[float], Sequence[float]]], *, title: str, ylabel: str) -> None:
+def grouped_bar_plot(
+    path, groups: Sequence[str], series: dict[str, tuple[Sequence[float], Sequence[float]]], *, title: str, ylabel: str
+) -> None:
     """One group of bars per entry of `groups`, one bar per series {name: (means, stds)}, with
     error bars (NaN means are left out)."""
     fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(groups) * max(1, len(series)) / 2), 3.8))
@@ -72,22 +82,42 @@ def grouped_bar_plot(path, groups: Sequence[str], series: dict[str, tuple[Sequen
     _save(fig, path)
 
 
-def benchmark_plot(path, tasks: Sequence[str], scores: dict[str, tuple[Sequence[float], Sequence[float]]],
-                   gains: dict[str, tuple[Sequence[float], Sequence[float]]], *, ylabel: str) -> None:
+def benchmark_plot(
+    path,
+    tasks: Sequence[str],
+    scores: dict[str, tuple[Sequence[float], Sequence[float]]],
+    gains: dict[str, tuple[Sequence[float], Sequence[float]]],
+    *,
+    ylabel: str,
+) -> None:
     """Left: every model's test score per task (baselines included); right, when there are scratch
     twins: each tokenizer's pretraining gain (pretrained − scratch) per task."""
     panels = 2 if gains else 1
     width = max(5.0, 0.45 * len(tasks) * max(1, len(scores)))
-    fig, axes = plt.subplots(1, panels, figsize=(width + (max(4.0, 0.5 * len(tasks) * max(1, len(gains)) + 2) if gains else 0), 4.2),
-                             squeeze=False, gridspec_kw={"width_ratios": [width, max(4.0, 0.5 * len(tasks) * max(1, len(gains)))] if gains else [1]})
+    fig, axes = plt.subplots(
+        1,
+        panels,
+        figsize=(width + (max(4.0, 0.5 * len(tasks) * max(1, len(gains)) + 2) if gains else 0), 4.2),
+        squeeze=False,
+        gridspec_kw={"width_ratios": [width, max(4.0, 0.5 * len(tasks) * max(1, len(gains)))] if gains else [1]},
+    )
     _bars(axes[0][0], tasks, scores, ylabel, "Test score (mean ± std over seeds)")
     if gains:
         _bars(axes[0][1], tasks, gains, ylabel.replace("test ", "gain in "), "Pretraining gain: pretrained − scratch")
     _save(fig, path)
 
 
-def code_diff_plot(path, position: np.ndarray, differ: np.ndarray, level_names: Sequence[str], mutations: Sequence[int],
-                   focus: int | None, *, zoom_bp: int, title: str) -> None:
+def code_diff_plot(
+    path,
+    position: np.ndarray,
+    differ: np.ndarray,
+    level_names: Sequence[str],
+    mutations: Sequence[int],
+    focus: int | None,
+    *,
+    zoom_bp: int,
+    title: str,
+) -> None:
     """Where two sequences' codes differ (one track per level) along the whole sequence, and
     zoomed on one mutation."""
     levels = len(level_names)
@@ -96,16 +126,25 @@ def code_diff_plot(path, position: np.ndarray, differ: np.ndarray, level_names: 
         if row == 1 and focus is None:
             ax.set_visible(False)
             continue
-        keep = np.ones(len(position), bool) if window is None else (position >= window - zoom_bp) & (position <= window + zoom_bp)
+        keep = (
+            np.ones(len(position), bool)
+            if window is None
+            else (position >= window - zoom_bp) & (position <= window + zoom_bp)
+        )
         for n in range(levels):
             x = position[keep][differ[n][keep]]
-            ax.scatter(x, np.full(len(x), levels - 1 - n), marker="|", s=120 if window is not None else 60, color=f"C{n}")
+            ax.scatter(
+                x, np.full(len(x), levels - 1 - n), marker="|", s=120 if window is not None else 60, color=f"C{n}"
+            )
         for m in mutations:
             if window is None or abs(m - window) <= zoom_bp:
                 ax.axvline(m, color="0.6", lw=0.6, zorder=0)
         ax.set_yticks(range(levels), list(reversed(level_names)))
         ax.set_ylim(-0.6, levels - 0.4)
-        ax.set_xlabel("position in the first sequence (bp)" + ("" if window is None else f" — zoom on the mutation at {window + 1:,}"))
+        ax.set_xlabel(
+            "position in the first sequence (bp)"
+            + ("" if window is None else f" — zoom on the mutation at {window + 1:,}")
+        )
         if window is not None:
             ax.set_xlim(window - zoom_bp, window + zoom_bp)
     axes[0, 0].set_title(title)
@@ -132,7 +171,7 @@ def pca_scatter_grid(path, panels: dict[str, np.ndarray], labels: Sequence[str],
         ax.set_title(f"{name} (PC1+2: {explained:.0%} of variance)", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=7, markerscale=2)
     fig.suptitle(title)

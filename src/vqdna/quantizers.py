@@ -114,7 +114,9 @@ class VectorQuantizer(nn.Module):
     @torch.no_grad()
     def _kmeans_init(self, x: Tensor) -> None:
         k = self.codebook_size
-        pick = torch.randint(len(x), (k,), device=x.device) if len(x) < k else torch.randperm(len(x), device=x.device)[:k]
+        pick = (
+            torch.randint(len(x), (k,), device=x.device) if len(x) < k else torch.randperm(len(x), device=x.device)[:k]
+        )
         centers = x[pick].clone()
         for _ in range(self.kmeans_iters):
             assign = torch.cdist(x, centers).argmin(1)

@@ -83,7 +83,9 @@ def iter_fasta(path: str | Path, *, gaps: bool = False) -> Iterator[FastaRecord]
     def record() -> FastaRecord:
         name = header.split()[0]
         if not chunks:
-            raise SequenceError(f"{path}: record '{name}' (line {header_line}): empty record, no sequence after the header")
+            raise SequenceError(
+                f"{path}: record '{name}' (line {header_line}): empty record, no sequence after the header"
+            )
         text = "".join(chunks)
         gap_mask = None
         if gaps:
@@ -108,7 +110,9 @@ def iter_fasta(path: str | Path, *, gaps: bool = False) -> Iterator[FastaRecord]
                 elif line.startswith(";"):
                     continue  # old-style FASTA comment
                 elif header is None:
-                    raise SequenceError(f"{path}: line {lineno}: sequence text before the first '>' header; is this a FASTA file?")
+                    raise SequenceError(
+                        f"{path}: line {lineno}: sequence text before the first '>' header; is this a FASTA file?"
+                    )
                 else:
                     chunks.append(line)
             if header is not None:
@@ -169,7 +173,9 @@ def iter_labeled_csv(path: str | Path, *, require_label: bool = True) -> Iterato
             if not row or all(not c.strip() for c in row):
                 continue
             if len(row) != len(columns):
-                raise SequenceError(f"{path}: line {lineno}: {len(row)} columns, expected {len(columns)} ({','.join(columns)})")
+                raise SequenceError(
+                    f"{path}: line {lineno}: {len(row)} columns, expected {len(columns)} ({','.join(columns)})"
+                )
             seq, label = row[0].strip(), (row[1].strip() if len(row) > 1 else "")
             if not seq:
                 raise SequenceError(f"{path}: line {lineno}: empty sequence")
@@ -178,7 +184,9 @@ def iter_labeled_csv(path: str | Path, *, require_label: bool = True) -> Iterato
             if len(columns) > 1 and not label.isprintable():
                 raise SequenceError(f"{path}: line {lineno}: label {label!r} holds a control character")
             if len(columns) > 1 and label.lower() in MISSING_LABELS:
-                raise SequenceError(f"{path}: line {lineno}: label {label!r} marks a missing value; drop the row or give its label")
+                raise SequenceError(
+                    f"{path}: line {lineno}: label {label!r} marks a missing value; drop the row or give its label"
+                )
             count += 1
             yield lineno, to_text(to_ids(seq, source=str(path), record=f"line {lineno}")), label
     if not count:
@@ -192,7 +200,9 @@ def read_task(folder: str | Path) -> dict[str, LabeledSequences]:
         raise SequenceError(f"{folder}: no such task folder")
     missing = [s for s in TASK_SPLITS if not (folder / f"{s}.csv").is_file()]
     if missing:
-        raise SequenceError(f"{folder}: task folder lacks {', '.join(m + '.csv' for m in missing)} (needs train.csv, dev.csv, test.csv)")
+        raise SequenceError(
+            f"{folder}: task folder lacks {', '.join(m + '.csv' for m in missing)} (needs train.csv, dev.csv, test.csv)"
+        )
     return {s: read_labeled_csv(folder / f"{s}.csv") for s in TASK_SPLITS}
 
 
@@ -204,8 +214,10 @@ def check_distinct_files(paths: Sequence[str | Path], option: str = "--fasta") -
     for p in paths:
         key = Path(p).resolve()
         if key in seen:
-            raise SequenceError(f"{option}: {p} is given twice{f' (also as {seen[key]})' if str(seen[key]) != str(p) else ''}; "
-                                "give each species or class one file")
+            raise SequenceError(
+                f"{option}: {p} is given twice{f' (also as {seen[key]})' if str(seen[key]) != str(p) else ''}; "
+                "give each species or class one file"
+            )
         seen[key] = p
         if key.is_file():
             by_size.setdefault(key.stat().st_size, []).append(p)
@@ -214,8 +226,10 @@ def check_distinct_files(paths: Sequence[str | Path], option: str = "--fasta") -
         for p in same_size if len(same_size) > 1 else ():
             digest = file_sha256(p)
             if digest in digests:
-                raise SequenceError(f"{option}: {p} and {digests[digest]} hold the same bytes (one file under two names?); "
-                                    "give each species or class one file")
+                raise SequenceError(
+                    f"{option}: {p} and {digests[digest]} hold the same bytes (one file under two names?); "
+                    "give each species or class one file"
+                )
             digests[digest] = p
 
 
@@ -223,5 +237,7 @@ def check_lengths(sequences: Sequence[str], max_bp: int, where=lambda i: f"seque
     """Longer sequences are an error, never truncated: say which one, and what to do."""
     for i, s in enumerate(sequences):
         if len(s) > max_bp:
-            raise SequenceError(f"{where(i)}: sequence of {len(s):,} bp is longer than the {max_bp:,} bp allowed; "
-                             f"cut it into windows (e.g. --window-bp) or raise max_length_bp")
+            raise SequenceError(
+                f"{where(i)}: sequence of {len(s):,} bp is longer than the {max_bp:,} bp allowed; "
+                f"cut it into windows (e.g. --window-bp) or raise max_length_bp"
+            )

@@ -45,7 +45,11 @@ def atomic_path(path: str | Path):
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     except OSError as exc:
-        ours = exc.filename is None or str(exc.filename) == str(path.parent) or os.path.basename(str(exc.filename)).startswith(f".{path.name}.")
+        ours = (
+            exc.filename is None
+            or str(exc.filename) == str(path.parent)
+            or os.path.basename(str(exc.filename)).startswith(f".{path.name}.")
+        )
         if ours:  # the user asked for `path`, not for our temporary file
             raise type(exc)(exc.errno, exc.strerror, str(path)) from exc
         raise
@@ -151,8 +155,15 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def claim_folder(folder: str | Path, command: str, inputs: dict[str, Any], *, resume: bool = False,
-                 legacy: Sequence[str] = (), legacy_finished: str | None = None) -> str:
+def claim_folder(
+    folder: str | Path,
+    command: str,
+    inputs: dict[str, Any],
+    *,
+    resume: bool = False,
+    legacy: Sequence[str] = (),
+    legacy_finished: str | None = None,
+) -> str:
     """Make `folder` the output of this run of `command`, or refuse with a UserError that says what
     is there (nothing is changed). Returns "new" (empty or missing: now claimed), "resumed" (an
     interrupted run with the same inputs, and `resume`) or "finished" (a finished run with the same
@@ -171,31 +182,54 @@ def claim_folder(folder: str | Path, command: str, inputs: dict[str, Any], *, re
     if marker.exists():
         run = read_json(marker, what="run marker")
         if not isinstance(run, dict) or not {"command", "fingerprint", "inputs"} <= set(run):
-            raise CheckpointError(f"{marker}: not a vqdna run marker; choose another output folder (nothing was changed)")
+            raise CheckpointError(
+                f"{marker}: not a vqdna run marker; choose another output folder (nothing was changed)"
+            )
         if run["command"] != command:
-            raise UserError(f"{folder} holds the output of `vqdna {run['command']}`; `vqdna {command}` will not write into it "
-                            "(nothing was changed): choose another output folder")
+            raise UserError(
+                f"{folder} holds the output of `vqdna {run['command']}`; `vqdna {command}` will not write into it "
+                "(nothing was changed): choose another output folder"
+            )
         if run["fingerprint"] != digest:
-            raise UserError(f"{folder} holds a `vqdna {command}` run with other inputs or settings ({differences(run['inputs'], inputs)}); "
-                            "it is neither reused nor overwritten: choose another output folder, or rerun with the same inputs")
+            raise UserError(
+                f"{folder} holds a `vqdna {command}` run with other inputs or settings ({differences(run['inputs'], inputs)}); "
+                "it is neither reused nor overwritten: choose another output folder, or rerun with the same inputs"
+            )
         if run.get("finished"):
             return "finished"
         if not resume:
-            raise UserError(f"{folder} holds an interrupted `vqdna {command}` run with these inputs: pass --resume to continue it, "
-                            "or choose another output folder")
+            raise UserError(
+                f"{folder} holds an interrupted `vqdna {command}` run with these inputs: pass --resume to continue it, "
+                "or choose another output folder"
+            )
         return "resumed"
     others = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
     if others:
         is_legacy = any(any(folder.glob(pattern)) for pattern in legacy)
         if is_legacy and not resume:
-            raise UserError(f"{folder} holds a `vqdna {command}` run from before run markers: pass --resume to continue or reuse it "
-                            "(its recorded settings are compared), or choose another output folder")
+            raise UserError(
+                f"{folder} holds a `vqdna {command}` run from before run markers: pass --resume to continue or reuse it "
+                "(its recorded settings are compared), or choose another output folder"
+            )
         if not is_legacy:
-            raise UserError(f"{folder} is not empty ({', '.join(others[:5])}{', ...' if len(others) > 5 else ''}) and holds no "
-                            f"{RUN_MARKER} of `vqdna {command}`; choose a new or empty output folder (nothing was changed)")
-        logger.warning("%s: a `vqdna %s` folder from before run markers; taken as a run with these inputs", folder, command)
+            raise UserError(
+                f"{folder} is not empty ({', '.join(others[:5])}{', ...' if len(others) > 5 else ''}) and holds no "
+                f"{RUN_MARKER} of `vqdna {command}`; choose a new or empty output folder (nothing was changed)"
+            )
+        logger.warning(
+            "%s: a `vqdna %s` folder from before run markers; taken as a run with these inputs", folder, command
+        )
     finished = bool(others) and legacy_finished is not None and (folder / legacy_finished).is_file()
-    write_json(marker, {"command": command, "fingerprint": digest, "finished": finished, "inputs": inputs, "versions": package_versions()})
+    write_json(
+        marker,
+        {
+            "command": command,
+            "fingerprint": digest,
+            "finished": finished,
+            "inputs": inputs,
+            "versions": package_versions(),
+        },
+    )
     return "finished" if finished else "resumed" if others else "new"
 
 
@@ -224,7 +258,9 @@ def differences(old: Any, new: Any, prefix: str = "", limit: int = 4) -> str:
             return
         if isinstance(a, dict) and isinstance(b, dict):
             # plain values before nested settings: a changed kind or path says more than its consequences
-            keys = sorted(set(a) | set(b), key=lambda k: (isinstance(a.get(k), dict) or isinstance(b.get(k), dict), str(k)))
+            keys = sorted(
+                set(a) | set(b), key=lambda k: (isinstance(a.get(k), dict) or isinstance(b.get(k), dict), str(k))
+            )
             for k in keys:
                 walk(a.get(k), b.get(k), f"{key}.{k}" if key else str(k))
         elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):

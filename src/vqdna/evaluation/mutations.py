@@ -130,15 +130,23 @@ def diff_codes(tokenizer: GenomeTokenizer, a: FastaRecord, b: FastaRecord, *, fl
     summary = {
         "levels": levels,
         "aligned_bp": int(valid.sum()),
-        "mutations": {k: sum(m.kind == k for m in mutations) for k in ("substitution", "insertion", "deletion", "ambiguous")},
+        "mutations": {
+            k: sum(m.kind == k for m in mutations) for k in ("substitution", "insertion", "deletion", "ambiguous")
+        },
         "differing_codes": [int(differ[n].sum()) for n in range(levels)],
         "differing_fraction": [float(differ[n].sum() / max(int(valid.sum()), 1)) for n in range(levels)],
         "mean_extent_bp": [float(np.mean([m.extent_bp[n] for m in real])) if real else 0.0 for n in range(levels)],
         "flank_bp": flank,
         "receptive_field_bp": [tokenizer.config.receptive_field_bp(n) for n in range(levels)],
     }
-    return {"summary": summary, "mutations": [asdict(m) for m in mutations], "track_position": pa, "track": differ,
-            "names": [a.name, b.name], "lengths": [len(a), len(b)]}
+    return {
+        "summary": summary,
+        "mutations": [asdict(m) for m in mutations],
+        "track_position": pa,
+        "track": differ,
+        "names": [a.name, b.name],
+        "lengths": [len(a), len(b)],
+    }
 
 
 def _extent(differ: np.ndarray, pa: np.ndarray, start: int, length: int) -> int:
@@ -172,7 +180,9 @@ def load_pair(paths: list[str | Path]) -> tuple[FastaRecord, FastaRecord]:
     elif len(paths) == 1:
         pair = read_fasta(paths[0], gaps=True)
         if len(pair) != 2:
-            raise SequenceError(f"{paths[0]}: {len(pair)} record(s); give one file with exactly two records, or two files")
+            raise SequenceError(
+                f"{paths[0]}: {len(pair)} record(s); give one file with exactly two records, or two files"
+            )
     else:
         raise SequenceError(f"--fasta: give one file with two records or two files, got {len(paths)} files")
     for path, record in zip(paths * 2 if len(paths) == 1 else paths, pair):
@@ -187,7 +197,11 @@ def plot_code_diff(path, result: dict[str, Any], *, title: str, zoom_bp: int = 1
     from vqdna.plots import code_diff_plot
 
     levels = result["summary"]["levels"]
-    names = ["codes"] if levels == 1 else ["coarse codes" if n == 0 else "fine codes" if n == levels - 1 else f"level {n}" for n in range(levels)]
+    names = (
+        ["codes"]
+        if levels == 1
+        else ["coarse codes" if n == 0 else "fine codes" if n == levels - 1 else f"level {n}" for n in range(levels)]
+    )
     marks = [m["start"] for m in result["mutations"] if m["kind"] != "ambiguous"]
     focus = next((m["start"] for m in result["mutations"] if m["kind"] == "substitution"), marks[0] if marks else None)
     code_diff_plot(path, result["track_position"], result["track"], names, marks, focus, zoom_bp=zoom_bp, title=title)

@@ -47,7 +47,9 @@ def _standardize(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
     return [(x - mean) / std for x in (train, *others)]
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, classes: int, l2: float, *, max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, classes: int, l2: float, *, max_iter: int = 1000
+) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression minimising mean cross-entropy + l2·|w|²/2 (bias free);
     returns (weights (features, classes), bias (classes,)). Fitted by scikit-learn's L-BFGS: our
     earlier torch L-BFGS was 7-25x slower on 4k k-mer features, and far slower when the cores
@@ -77,7 +79,9 @@ def fit_ridge(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, floa
     return w, mean_y
 
 
-def linear_probe(features: dict[str, np.ndarray], targets: dict[str, np.ndarray], task_type: str, num_labels: int) -> dict[str, Any]:
+def linear_probe(
+    features: dict[str, np.ndarray], targets: dict[str, np.ndarray], task_type: str, num_labels: int
+) -> dict[str, Any]:
     """Choose L2 on dev, score test once."""
     train, dev, test = _standardize(features["train"], features["dev"], features["test"])
     primary = "mcc" if task_type == "classification" else "spearman"
@@ -96,20 +100,39 @@ def linear_probe(features: dict[str, np.ndarray], targets: dict[str, np.ndarray]
         if best is None or (np.isfinite(value) and value > best[0]):
             best = (value, l2, dev_metrics, metrics(targets["test"], score(test)))
     _, l2, dev_metrics, test_metrics = best
-    return {**{f"test_{k}": float(v) for k, v in test_metrics.items()}, "dev_metrics": dev_metrics, "l2": l2, "primary_metric": primary}
+    return {
+        **{f"test_{k}": float(v) for k, v in test_metrics.items()},
+        "dev_metrics": dev_metrics,
+        "l2": l2,
+        "primary_metric": primary,
+    }
 
 
-def probe(source: str | Path, data_path: str | Path, output_dir: str | Path | None = None, *, what: str = "model", max_length_bp: int = 100_000) -> dict[str, Any]:
+def probe(
+    source: str | Path,
+    data_path: str | Path,
+    output_dir: str | Path | None = None,
+    *,
+    what: str = "model",
+    max_length_bp: int = 100_000,
+) -> dict[str, Any]:
     """Linear probe of a model folder (`what="model"`) or a tokenizer folder (`what="tokenizer"`)
     on a task folder; writes eval_results.json to `output_dir` when given."""
     started = time.time()
     task = load_task(data_path, "auto", max_length_bp)
     if output_dir is not None:  # claimed before the work: a folder of another run is refused up front
-        inputs = {"what": what, "source": os.path.realpath(source), "task": os.path.realpath(data_path), "task_files": task_files(data_path),
-                  "max_length_bp": max_length_bp}
+        inputs = {
+            "what": what,
+            "source": os.path.realpath(source),
+            "task": os.path.realpath(data_path),
+            "task_files": task_files(data_path),
+            "max_length_bp": max_length_bp,
+        }
         # resume=True: an interrupted probe is simply redone (it has no checkpoints)
         if claim_folder(output_dir, "probe", inputs, resume=True) == "finished":
-            raise UserError(f"{output_dir} already holds this probe's results; choose another --output-dir (nothing was overwritten)")
+            raise UserError(
+                f"{output_dir} already holds this probe's results; choose another --output-dir (nothing was overwritten)"
+            )
     if what == "model":
         # One call, so the model is loaded once for all three splits.
         every = embed(source, [x for s in TASK_SPLITS for x in task.splits[s].sequences], max_length_bp=max_length_bp)
@@ -123,9 +146,16 @@ def probe(source: str | Path, data_path: str | Path, output_dir: str | Path | No
     else:
         raise UserError(f"what must be 'model' or 'tokenizer', got {what!r}")
     result = linear_probe(features, task.targets, task.task_type, task.num_labels)
-    result.update(source=str(source), source_kind=kind, task=str(data_path), task_type=task.task_type,
-                  feature_dim=int(features["train"].shape[1]), examples={s: len(task.splits[s]) for s in TASK_SPLITS},
-                  wall_seconds=round(time.time() - started, 1), versions=package_versions())
+    result.update(
+        source=str(source),
+        source_kind=kind,
+        task=str(data_path),
+        task_type=task.task_type,
+        feature_dim=int(features["train"].shape[1]),
+        examples={s: len(task.splits[s]) for s in TASK_SPLITS},
+        wall_seconds=round(time.time() - started, 1),
+        versions=package_versions(),
+    )
     if output_dir is not None:
         write_json(Path(output_dir) / "eval_results.json", result)
         finish_folder(output_dir)

@@ -29,7 +29,9 @@ def _informative(window: np.ndarray, offsets: list[tuple[int, int]]) -> np.ndarr
     return known[spans[:, 1]] > known[spans[:, 0]]
 
 
-def evaluate_tokenizer(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], *, window_bp: int = 1024) -> dict[str, Any]:
+def evaluate_tokenizer(
+    tokenizer: GenomeTokenizer, genomes: Sequence[Genome], *, window_bp: int = 1024
+) -> dict[str, Any]:
     """Tile every genome into consecutive windows of `window_bp` and score the tokenizer on all of them.
 
     Code usage and perplexity count only tokens that hold at least one A/C/G/T: runs of N

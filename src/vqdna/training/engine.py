@@ -15,8 +15,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 import torch.distributed as dist
-from transformers import PrinterCallback, Trainer, TrainingArguments
 from safetensors.torch import load_file
+from transformers import PrinterCallback, Trainer, TrainingArguments
 from transformers.utils import logging as hf_logging
 
 from vqdna.corpus import Genome, WindowSampler
@@ -30,8 +30,15 @@ class RunError(UserError):
     """A run that cannot start as asked (e.g. an output folder that holds an earlier run)."""
 
 
-def claim_run(output_dir: Path, command: str, inputs: dict[str, Any], *, resume: bool, legacy: Sequence[str] = (),
-              legacy_finished: str | None = None) -> str:
+def claim_run(
+    output_dir: Path,
+    command: str,
+    inputs: dict[str, Any],
+    *,
+    resume: bool,
+    legacy: Sequence[str] = (),
+    legacy_finished: str | None = None,
+) -> str:
     """`storage.claim_folder` on the main process only: the other ranks of a torchrun run write
     nothing and follow it. Returns "new", "resumed" or "finished"."""
     if int(os.environ.get("RANK", "0")) != 0:
@@ -41,7 +48,10 @@ def claim_run(output_dir: Path, command: str, inputs: dict[str, Any], *, resume:
 
 def genome_inputs(genomes: Sequence[Genome]) -> list[dict[str, Any]]:
     """How a run records its genomes: species, files (path and size), bp and sampling weight."""
-    return [{"species": g.name, "files": [file_identity(s) for s in g.sources], "bp": g.num_bp, "weight": g.weight} for g in genomes]
+    return [
+        {"species": g.name, "files": [file_identity(s) for s in g.sources], "bp": g.num_bp, "weight": g.weight}
+        for g in genomes
+    ]
 
 
 def finish_distributed() -> None:
@@ -61,13 +71,27 @@ def last_checkpoint(output_dir: Path, resume: bool) -> str | None:
     if not resume:
         return None
     folder = output_dir / "checkpoints"
-    found = sorted(((int(m.group(1)), p) for p in folder.glob("checkpoint-*") if p.is_dir() and (m := _CHECKPOINT.fullmatch(p.name))),
-                   reverse=True) if folder.is_dir() else []
+    found = (
+        sorted(
+            (
+                (int(m.group(1)), p)
+                for p in folder.glob("checkpoint-*")
+                if p.is_dir() and (m := _CHECKPOINT.fullmatch(p.name))
+            ),
+            reverse=True,
+        )
+        if folder.is_dir()
+        else []
+    )
     for _, path in found:
         problem = checkpoint_problem(path)
         if problem is None:
             return str(path)
-        logger.warning("%s: incomplete checkpoint (%s; interrupted while saving?): removed, resuming from the one before", path, problem)
+        logger.warning(
+            "%s: incomplete checkpoint (%s; interrupted while saving?): removed, resuming from the one before",
+            path,
+            problem,
+        )
         shutil.rmtree(path)
     logger.warning("--resume: no complete checkpoint in %s, starting from the beginning", folder)
     return None
@@ -103,9 +127,20 @@ def checkpoint_problem(path: Path) -> str | None:
 
 
 def training_arguments(
-    output_dir: Path, *, max_steps: int, batch_size: int, learning_rate: float, warmup_steps: int, weight_decay: float,
-    save_steps: int, logging_steps: int, seed: int, quiet: bool, gradient_accumulation_steps: int = 1,
-    lr_scheduler_type: str = "cosine", **extra,
+    output_dir: Path,
+    *,
+    max_steps: int,
+    batch_size: int,
+    learning_rate: float,
+    warmup_steps: int,
+    weight_decay: float,
+    save_steps: int,
+    logging_steps: int,
+    seed: int,
+    quiet: bool,
+    gradient_accumulation_steps: int = 1,
+    lr_scheduler_type: str = "cosine",
+    **extra,
 ) -> TrainingArguments:
     """Linear warm-up then cosine (or `lr_scheduler_type`) decay, checkpoints under
     OUTPUT_DIR/checkpoints (the last two kept), bf16 on GPUs,

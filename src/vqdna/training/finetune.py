@@ -31,7 +31,16 @@ from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.inference import load_config, load_model, load_model_tokenizer, resolve_model_dir
 from vqdna.modeling import VQDNAForSequenceClassification, VQDNAModel
 from vqdna.seqio import TASK_SPLITS
-from vqdna.storage import RUN_MARKER, claim_folder, file_sha256, finish_folder, package_versions, read_json, usual_permissions, write_json
+from vqdna.storage import (
+    RUN_MARKER,
+    claim_folder,
+    file_sha256,
+    finish_folder,
+    package_versions,
+    read_json,
+    usual_permissions,
+    write_json,
+)
 from vqdna.tasks import Task, load_task, task_files
 from vqdna.tokenizers import GenomeTokenizer
 from vqdna.training.engine import RunError, StatsTrainer, last_checkpoint, training_arguments
@@ -84,8 +93,9 @@ def split_examples(task: Task, split: str, reverse_complement: bool = False) -> 
     return both, np.repeat(targets, 2, axis=0)
 
 
-def task_datasets(task: Task, tokenizer: GenomeTokenizer, cache_dir: Path | None, quiet: bool = True,
-                  reverse_complement: bool = False) -> dict[str, SequenceDataset]:
+def task_datasets(
+    task: Task, tokenizer: GenomeTokenizer, cache_dir: Path | None, quiet: bool = True, reverse_complement: bool = False
+) -> dict[str, SequenceDataset]:
     """One dataset per split: token ids from the cache in `cache_dir` (computed on first use), or
     raw sequences for the collator to tokenize when `cache_dir` is None. `reverse_complement`
     adds the other strand of every training sequence (dev and test stay as they are)."""
@@ -98,21 +108,29 @@ def task_datasets(task: Task, tokenizer: GenomeTokenizer, cache_dir: Path | None
         t0 = time.time()
         ids, hit = cache.encode(s, sequences)
         if not quiet:
-            print(f"  {s}: {len(ids):,} sequences " + ("read from the token cache" if hit else f"tokenized in {time.time() - t0:.1f} s and cached")
-                  + f" ({cache.folder})")
+            print(
+                f"  {s}: {len(ids):,} sequences "
+                + ("read from the token cache" if hit else f"tokenized in {time.time() - t0:.1f} s and cached")
+                + f" ({cache.folder})"
+            )
         out[s] = SequenceDataset(ids, targets, key="ids")
     return out
 
 
-def build_classifier(model_dir: Path, task: Task, cfg: FinetuneConfig, *, from_scratch: bool = False) -> torch.nn.Module:
+def build_classifier(
+    model_dir: Path, task: Task, cfg: FinetuneConfig, *, from_scratch: bool = False
+) -> torch.nn.Module:
     """The pretrained encoder with a new head; LoRA-wrapped when `cfg.use_lora`.
 
     `from_scratch`: the same architecture randomly initialised from the current torch seed, so
     that pretrained − scratch measures what pretraining adds. Only the frozen codebook copies
     (the tokenizer's vectors, which a `quantized`-input encoder reads) come from `model_dir`:
     they belong to the tokenizer, not to pretraining."""
-    kwargs: dict[str, Any] = {"num_labels": task.num_labels, "problem_type": "regression" if task.task_type == "regression" else "single_label_classification",
-                              "pooling": cfg.pooling}
+    kwargs: dict[str, Any] = {
+        "num_labels": task.num_labels,
+        "problem_type": "regression" if task.task_type == "regression" else "single_label_classification",
+        "pooling": cfg.pooling,
+    }
     if task.task_type == "classification":
         kwargs["id2label"] = dict(enumerate(task.label_names))
         kwargs["label2id"] = {n: i for i, n in enumerate(task.label_names)}
@@ -133,8 +151,13 @@ def build_classifier(model_dir: Path, task: Task, cfg: FinetuneConfig, *, from_s
         return model
     from peft import LoraConfig, get_peft_model
 
-    lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                      target_modules=list(cfg.lora_target_modules), modules_to_save=["classifier"])
+    lora = LoraConfig(
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        target_modules=list(cfg.lora_target_modules),
+        modules_to_save=["classifier"],
+    )
     try:
         return get_peft_model(model, lora)
     except ValueError as exc:  # e.g. a target module name that matches nothing
@@ -176,7 +199,9 @@ def finetune(
     cfg = resolve_finetune_config(preset, config, seeds=list(seeds) if seeds else None, use_lora=use_lora)
     model_dir = resolve_model_dir(model_dir)
     task = load_task(data_path, cfg.task_type, cfg.max_length_bp)
-    cfg = strand_rule(cfg, data_path, task.strand_specific, explicit=bool(config and config.get("reverse_complement")), quiet=quiet)
+    cfg = strand_rule(
+        cfg, data_path, task.strand_specific, explicit=bool(config and config.get("reverse_complement")), quiet=quiet
+    )
     record = run_record(model_dir, data_path, from_scratch, cfg)
     claim_results(output_dir, "finetune", record, resume=resume, model_dir=model_dir)
     tokenizer = load_model_tokenizer(model_dir)
@@ -185,7 +210,9 @@ def finetune(
     if not (output_dir / "finetune_config.json").is_file():
         write_json(output_dir / "finetune_config.json", {**record, "preset": preset, "versions": package_versions()})
     cache = Path(cache_dir) if cache_dir is not None else output_dir / "token_cache"
-    datasets = task_datasets(task, tokenizer, cache if cfg.cache_tokens else None, quiet=quiet, reverse_complement=cfg.reverse_complement)
+    datasets = task_datasets(
+        task, tokenizer, cache if cfg.cache_tokens else None, quiet=quiet, reverse_complement=cfg.reverse_complement
+    )
     collator = TokenizingCollator(tokenizer)
 
     def build(seed: int) -> torch.nn.Module:
@@ -199,49 +226,86 @@ def finetune(
         usual_permissions(folder)
         tokenizer.save_pretrained(folder / "tokenizer")
 
-    per_seed = run_seeds(output_dir, cfg.seeds, resume, lambda seed, seed_dir: train_and_test(
-        build(seed), datasets, collator, task, cfg, seed, seed_dir, save=save, resume=resume, quiet=quiet))
+    per_seed = run_seeds(
+        output_dir,
+        cfg.seeds,
+        resume,
+        lambda seed, seed_dir: train_and_test(
+            build(seed), datasets, collator, task, cfg, seed, seed_dir, save=save, resume=resume, quiet=quiet
+        ),
+    )
     result = summarize(task, per_seed)
-    result.update(task=str(data_path), model=str(model_dir), from_scratch=from_scratch, task_type=task.task_type, label_names=task.label_names,
-                  examples={s: len(task.splits[s]) for s in TASK_SPLITS}, use_lora=cfg.use_lora,
-                  config=dataclasses.asdict(cfg), versions=package_versions())
+    result.update(
+        task=str(data_path),
+        model=str(model_dir),
+        from_scratch=from_scratch,
+        task_type=task.task_type,
+        label_names=task.label_names,
+        examples={s: len(task.splits[s]) for s in TASK_SPLITS},
+        use_lora=cfg.use_lora,
+        config=dataclasses.asdict(cfg),
+        versions=package_versions(),
+    )
     write_json(output_dir / "eval_results.json", result)
     finish_folder(output_dir)
     return result
 
 
-def strand_rule(cfg: FinetuneConfig, data_path: str | Path, strand_specific: bool, *, explicit: bool, quiet: bool = False) -> FinetuneConfig:
+def strand_rule(
+    cfg: FinetuneConfig, data_path: str | Path, strand_specific: bool, *, explicit: bool, quiet: bool = False
+) -> FinetuneConfig:
     """Reverse-complement copies are wrong for a task whose task.json declares it strand_specific:
     a preset's default is switched off (with a note), an explicit request is refused."""
     if not (cfg.reverse_complement and strand_specific):
         return cfg
     if explicit:
-        raise UserError(f"--reverse-complement: {data_path}/task.json declares the task strand_specific (its label depends on the "
-                         "strand read), so a reverse complement is not an example of the same label; drop --reverse-complement")
+        raise UserError(
+            f"--reverse-complement: {data_path}/task.json declares the task strand_specific (its label depends on the "
+            "strand read), so a reverse complement is not an example of the same label; drop --reverse-complement"
+        )
     if not quiet:
         print(f"note: {data_path} is strand-specific (task.json); training without reverse-complement copies")
     return dataclasses.replace(cfg, reverse_complement=False)
 
 
-def claim_results(output_dir: Path, command: str, record: dict[str, Any], *, resume: bool, model_dir: Path | None = None) -> None:
+def claim_results(
+    output_dir: Path, command: str, record: dict[str, Any], *, resume: bool, model_dir: Path | None = None
+) -> None:
     """Claim `output_dir` for a fine-tuning or baseline run (storage.claim_folder): its inputs are
     the run record (seeds left out: a resumed run may add seeds), the task's files and the model's
     weights. A finished run is reused only with --resume."""
-    inputs = {**record, "config": {k: v for k, v in record["config"].items() if k != "seeds"},
-              "task": os.path.realpath(record["task"]), "task_files": task_files(record["task"])}
+    inputs = {
+        **record,
+        "config": {k: v for k, v in record["config"].items() if k != "seeds"},
+        "task": os.path.realpath(record["task"]),
+        "task_files": task_files(record["task"]),
+    }
     if model_dir is not None:
-        inputs.update(model=os.path.realpath(model_dir), model_weights_sha256=file_sha256(Path(model_dir) / "model.safetensors"))
+        inputs.update(
+            model=os.path.realpath(model_dir), model_weights_sha256=file_sha256(Path(model_dir) / "model.safetensors")
+        )
     legacy = ("finetune_config.json",) if command == "finetune" else ("baseline_config.json",)
     if not (output_dir / RUN_MARKER).is_file():  # a folder from before run markers: compare what it recorded
         check_same_run(output_dir / legacy[0], record)
-    if claim_folder(output_dir, command, inputs, resume=resume, legacy=legacy, legacy_finished="eval_results.json") == "finished" and not resume:
-        raise RunError(f"{output_dir} already holds finished `vqdna {command}` results for these inputs; pass --resume to reuse them "
-                       "(new seeds are trained), or choose another --output-dir (nothing was overwritten)")
+    if (
+        claim_folder(output_dir, command, inputs, resume=resume, legacy=legacy, legacy_finished="eval_results.json")
+        == "finished"
+        and not resume
+    ):
+        raise RunError(
+            f"{output_dir} already holds finished `vqdna {command}` results for these inputs; pass --resume to reuse them "
+            "(new seeds are trained), or choose another --output-dir (nothing was overwritten)"
+        )
 
 
 def run_record(model_dir: str | Path, data_path: str | Path, from_scratch: bool, cfg: FinetuneConfig) -> dict[str, Any]:
     """What decides a fine-tuning run's results: kept in finetune_config.json, compared on reuse."""
-    return {"model": str(model_dir), "task": str(data_path), "from_scratch": from_scratch, "config": dataclasses.asdict(cfg)}
+    return {
+        "model": str(model_dir),
+        "task": str(data_path),
+        "from_scratch": from_scratch,
+        "config": dataclasses.asdict(cfg),
+    }
 
 
 def run_seeds(output_dir: Path, seeds: Sequence[int], resume: bool, train) -> list[dict[str, Any]]:
@@ -265,8 +329,11 @@ def check_same_run(record_path: Path, record: dict[str, Any]) -> None:
 
     def flat(r: dict[str, Any]) -> dict[str, Any]:
         # a folder named relatively in one run and absolutely in the next is the same input
-        out = {k: os.path.realpath(v) if k in ("task", "model") and isinstance(v, str) and v else v
-               for k, v in r.items() if k not in ("config", "preset", "versions")}
+        out = {
+            k: os.path.realpath(v) if k in ("task", "model") and isinstance(v, str) and v else v
+            for k, v in r.items()
+            if k not in ("config", "preset", "versions")
+        }
         out.update({f"config.{k}": v for k, v in (r.get("config") or {}).items() if k != "seeds"})
         return out
 
@@ -274,8 +341,10 @@ def check_same_run(record_path: Path, record: dict[str, Any]) -> None:
     differ = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
     if differ:
         details = "; ".join(f"{k}: {before.get(k)!r} then, {now.get(k)!r} now" for k in differ[:4])
-        raise RunError(f"{record_path.parent} was run with other settings ({details}); choose another --output-dir "
-                       "(nothing was overwritten)")
+        raise RunError(
+            f"{record_path.parent} was run with other settings ({details}); choose another --output-dir "
+            "(nothing was overwritten)"
+        )
 
 
 def summarize(task: Task, per_seed: list[dict[str, Any]]) -> dict[str, Any]:
@@ -305,27 +374,66 @@ def schedule(cfg, train_size: int) -> dict[str, Any]:
     return {"max_steps": total, "eval_steps": eval_steps, "steps_per_epoch": steps_per_epoch}
 
 
-def train_and_test(model: torch.nn.Module, datasets: dict[str, torch.utils.data.Dataset], collator, task: Task, cfg, seed: int, seed_dir: Path, *,
-                   save, resume: bool, quiet: bool) -> dict[str, Any]:
+def train_and_test(
+    model: torch.nn.Module,
+    datasets: dict[str, torch.utils.data.Dataset],
+    collator,
+    task: Task,
+    cfg,
+    seed: int,
+    seed_dir: Path,
+    *,
+    save,
+    resume: bool,
+    quiet: bool,
+) -> dict[str, Any]:
     """Train on train with dev evaluations and early stopping, reload the best dev checkpoint,
     test it once; `save(model, folder)` writes the model. Shared by fine-tuning and the CNN baseline."""
     started = time.time()
     primary = PRIMARY[task.task_type]
     plan = schedule(cfg, len(datasets["train"]))
     args = training_arguments(
-        seed_dir, max_steps=plan["max_steps"], batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
-        warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay, save_steps=plan["eval_steps"],
-        logging_steps=min(cfg.logging_steps, plan["max_steps"]), seed=seed, quiet=quiet, lr_scheduler_type="linear",
-        eval_strategy="steps", eval_steps=plan["eval_steps"], per_device_eval_batch_size=cfg.eval_batch_size,
-        load_best_model_at_end=True, metric_for_best_model=primary, greater_is_better=True,
+        seed_dir,
+        max_steps=plan["max_steps"],
+        batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        save_steps=plan["eval_steps"],
+        logging_steps=min(cfg.logging_steps, plan["max_steps"]),
+        seed=seed,
+        quiet=quiet,
+        lr_scheduler_type="linear",
+        eval_strategy="steps",
+        eval_steps=plan["eval_steps"],
+        per_device_eval_batch_size=cfg.eval_batch_size,
+        load_best_model_at_end=True,
+        metric_for_best_model=primary,
+        greater_is_better=True,
         label_names=["labels"],  # a peft-wrapped model's forward(*args, **kwargs) hides them
         restore_callback_states_from_checkpoint=True,  # a resumed run keeps its early-stopping count
     )
-    callbacks = [EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience)] if cfg.early_stopping_patience else []
-    trainer = StatsTrainer(model=model, args=args, train_dataset=datasets["train"], eval_dataset=datasets["dev"], data_collator=collator,
-                           compute_metrics=_metrics_fn(task.task_type), callbacks=callbacks, quiet=quiet)
+    callbacks = (
+        [EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience)]
+        if cfg.early_stopping_patience
+        else []
+    )
+    trainer = StatsTrainer(
+        model=model,
+        args=args,
+        train_dataset=datasets["train"],
+        eval_dataset=datasets["dev"],
+        data_collator=collator,
+        compute_metrics=_metrics_fn(task.task_type),
+        callbacks=callbacks,
+        quiet=quiet,
+    )
     trainer.train(resume_from_checkpoint=last_checkpoint(seed_dir, resume))
-    curve = [{"step": h["step"], "epoch": round(h["epoch"], 3), primary: h[f"eval_{primary}"]} for h in trainer.state.log_history if f"eval_{primary}" in h]
+    curve = [
+        {"step": h["step"], "epoch": round(h["epoch"], 3), primary: h[f"eval_{primary}"]}
+        for h in trainer.state.log_history
+        if f"eval_{primary}" in h
+    ]
     dev = {k.removeprefix("eval_"): v for k, v in trainer.evaluate().items()}  # the best checkpoint, reloaded
     test = trainer.predict(datasets["test"], metric_key_prefix="test").metrics
 
@@ -338,14 +446,20 @@ def train_and_test(model: torch.nn.Module, datasets: dict[str, torch.utils.data.
     result = {
         "seed": seed,
         **{f"test_{m}": float(test[f"test_{m}"]) for m in TEST_METRICS[task.task_type]},
-        "dev_best": float(dev[primary]), "dev_metrics": {k: v for k, v in dev.items() if k in TEST_METRICS[task.task_type]},
+        "dev_best": float(dev[primary]),
+        "dev_metrics": {k: v for k, v in dev.items() if k in TEST_METRICS[task.task_type]},
         "best_checkpoint": trainer.state.best_model_checkpoint and Path(trainer.state.best_model_checkpoint).name,
         "dev_curve": curve,
-        "steps": steps, "planned_steps": plan["max_steps"], "epochs": round(steps / plan["steps_per_epoch"], 3),
+        "steps": steps,
+        "planned_steps": plan["max_steps"],
+        "epochs": round(steps / plan["steps_per_epoch"], 3),
         "stopped_early": steps < plan["max_steps"],
-        "trainable_parameters": trainable, "total_parameters": total,
+        "trainable_parameters": trainable,
+        "total_parameters": total,
         "wall_seconds": round(time.time() - started, 1),
     }
     write_json(seed_dir / "eval_results.json", result)
-    shutil.rmtree(seed_dir / "checkpoints", ignore_errors=True)  # results and best model are saved; checkpoints were for resuming
+    shutil.rmtree(
+        seed_dir / "checkpoints", ignore_errors=True
+    )  # results and best model are saved; checkpoints were for resuming
     return result

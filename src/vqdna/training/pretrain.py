@@ -47,10 +47,17 @@ def build_model(tokenizer: GenomeTokenizer, cfg: PretrainConfig) -> VQDNAForMask
     if cfg.input_mode == "quantized" and not learned:
         raise RunError(f"input_mode 'quantized' needs a VQ/HRQ tokenizer, not {tokenizer.kind}")
     config = VQDNAConfig(
-        level_vocab_sizes=sizes, input_mode=cfg.input_mode, code_dim=tokenizer.code_dim,
-        hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
-        intermediate_size=cfg.intermediate_size, hidden_dropout_prob=cfg.hidden_dropout_prob,
-        tokenizer_kind=tokenizer.kind, bp_per_token=tokenizer.bp_per_token, alibi_direction=cfg.alibi_direction,
+        level_vocab_sizes=sizes,
+        input_mode=cfg.input_mode,
+        code_dim=tokenizer.code_dim,
+        hidden_size=cfg.hidden_size,
+        num_hidden_layers=cfg.num_hidden_layers,
+        num_attention_heads=cfg.num_attention_heads,
+        intermediate_size=cfg.intermediate_size,
+        hidden_dropout_prob=cfg.hidden_dropout_prob,
+        tokenizer_kind=tokenizer.kind,
+        bp_per_token=tokenizer.bp_per_token,
+        alibi_direction=cfg.alibi_direction,
         tokenizer_fingerprint=tokenizer.fingerprint(),
     )
     model = VQDNAForMaskedCodeModeling(config)
@@ -74,7 +81,9 @@ class _MCMTrainer(StatsTrainer):
 
 
 @torch.no_grad()
-def evaluate_masked(model, collator: MaskedCodeCollator, windows: list[dict[str, Any]], baseline_ids: list[int], batch_size: int = 16) -> dict[str, list[float]]:
+def evaluate_masked(
+    model, collator: MaskedCodeCollator, windows: list[dict[str, Any]], baseline_ids: list[int], batch_size: int = 16
+) -> dict[str, list[float]]:
     """Masked-code accuracy per level on held-out windows, and the accuracy of always predicting
     the most frequent training code of each level."""
     model.eval()
@@ -131,28 +140,53 @@ def pretrain(
     cfg = resolve_pretrain_config(preset, config, max_steps=max_steps, mask_ratio=mask_ratio, seed=seed)
     tokenizer = load_tokenizer(tokenizer_dir)
     genomes = load_genomes(fasta, species_weights)
-    return pretrain_on_genomes(tokenizer, genomes, output_dir, cfg, resume=resume, quiet=quiet, tokenizer_dir=str(tokenizer_dir))
+    return pretrain_on_genomes(
+        tokenizer, genomes, output_dir, cfg, resume=resume, quiet=quiet, tokenizer_dir=str(tokenizer_dir)
+    )
 
 
-def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], output_dir: Path, cfg: PretrainConfig, *, resume: bool = False, quiet: bool = False, tokenizer_dir: str = "") -> dict[str, Any]:
+def pretrain_on_genomes(
+    tokenizer: GenomeTokenizer,
+    genomes: Sequence[Genome],
+    output_dir: Path,
+    cfg: PretrainConfig,
+    *,
+    resume: bool = False,
+    quiet: bool = False,
+    tokenizer_dir: str = "",
+) -> dict[str, Any]:
     started = time.time()
     output_dir = Path(output_dir)
-    inputs = {"tokenizer": tokenizer.fingerprint(), "config": dataclasses.asdict(cfg), "genomes": genome_inputs(genomes)}
-    state = claim_run(output_dir, "pretrain", inputs, resume=resume, legacy=("checkpoints",), legacy_finished="eval_results.json")
+    inputs = {
+        "tokenizer": tokenizer.fingerprint(),
+        "config": dataclasses.asdict(cfg),
+        "genomes": genome_inputs(genomes),
+    }
+    state = claim_run(
+        output_dir, "pretrain", inputs, resume=resume, legacy=("checkpoints",), legacy_finished="eval_results.json"
+    )
     if state == "finished":
-        raise RunError(f"{output_dir} already holds this model, pretrained on these genomes with this tokenizer and settings; "
-                       "nothing to do (choose another --output-dir to pretrain another)")
+        raise RunError(
+            f"{output_dir} already holds this model, pretrained on these genomes with this tokenizer and settings; "
+            "nothing to do (choose another --output-dir to pretrain another)"
+        )
     splits = [g.split(cfg.heldout_fraction) for g in genomes]
     train = WindowSampler([s[0] for s in splits], cfg.window_bp, seed=cfg.seed, max_n_fraction=cfg.max_n_fraction)
-    held = WindowSampler([s[1] for s in splits], cfg.window_bp, seed=cfg.seed + 10_000, max_n_fraction=cfg.max_n_fraction)
+    held = WindowSampler(
+        [s[1] for s in splits], cfg.window_bp, seed=cfg.seed + 10_000, max_n_fraction=cfg.max_n_fraction
+    )
     if torch.cuda.is_available():
-        tokenizer.to(torch.device("cuda", torch.cuda.current_device()))  # a learned tokenizer encodes batches on the GPU too
+        tokenizer.to(
+            torch.device("cuda", torch.cuda.current_device())
+        )  # a learned tokenizer encodes batches on the GPU too
     world = int(os.environ.get("WORLD_SIZE", "1"))
     windows_per_step = cfg.batch_size * cfg.gradient_accumulation_steps * world
     # Windows are consumed in index order (see train_sampling_strategy below), so window i is
     # trained at step i // windows_per_step and the warm-up is a function of the index alone.
     warmup_windows = int(cfg.span_warmup_fraction * cfg.max_steps) * windows_per_step
-    collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, cfg.span_tokens, seed=cfg.seed, span_warmup_windows=warmup_windows)
+    collator = MaskedCodeCollator(
+        tokenizer, cfg.mask_ratio, cfg.span_tokens, seed=cfg.seed, span_warmup_windows=warmup_windows
+    )
     # Evaluation always masks leak-free spans, whatever spans training used: with shorter ones a
     # visible neighbouring code would give the masked one away, and the accuracy would measure that.
     eval_collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, None, seed=cfg.seed)
@@ -160,9 +194,17 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
     model = build_model(tokenizer, cfg)
     dataset = WindowDataset(train, cfg.max_steps * windows_per_step)
     args = training_arguments(
-        output_dir, max_steps=cfg.max_steps, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
-        warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay, save_steps=cfg.save_steps,
-        logging_steps=cfg.logging_steps, seed=cfg.seed, quiet=quiet, gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        output_dir,
+        max_steps=cfg.max_steps,
+        batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        save_steps=cfg.save_steps,
+        logging_steps=cfg.logging_steps,
+        seed=cfg.seed,
+        quiet=quiet,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
         lr_scheduler_type=cfg.lr_scheduler_type,
         train_sampling_strategy="sequential",  # windows are random draws already; in order, index ↔ step
     )
@@ -178,10 +220,19 @@ def pretrain_on_genomes(tokenizer: GenomeTokenizer, genomes: Sequence[Genome], o
     eval_windows = [{"bp_ids": held.window(i)[0], "index": 1_000_000 + i} for i in range(cfg.eval_windows)]
     result = evaluate_masked(trainer.model, eval_collator, eval_windows, baseline_ids)
     result.update(
-        tokenizer=tokenizer_dir or tokenizer.kind, tokenizer_kind=tokenizer.kind, steps=trainer.state.global_step,
-        span_tokens=collator.span_tokens, eval_span_tokens=eval_collator.span_tokens, mask_ratio=cfg.mask_ratio, eval_windows=cfg.eval_windows, window_bp=cfg.window_bp,
-        parameters=sum(p.numel() for p in model.parameters()), wall_seconds=round(time.time() - started, 1),
-        seed=cfg.seed, config=dataclasses.asdict(cfg), versions=package_versions(),
+        tokenizer=tokenizer_dir or tokenizer.kind,
+        tokenizer_kind=tokenizer.kind,
+        steps=trainer.state.global_step,
+        span_tokens=collator.span_tokens,
+        eval_span_tokens=eval_collator.span_tokens,
+        mask_ratio=cfg.mask_ratio,
+        eval_windows=cfg.eval_windows,
+        window_bp=cfg.window_bp,
+        parameters=sum(p.numel() for p in model.parameters()),
+        wall_seconds=round(time.time() - started, 1),
+        seed=cfg.seed,
+        config=dataclasses.asdict(cfg),
+        versions=package_versions(),
         corpus=[{"species": g.name, "files": g.sources, "bp": g.num_bp, "weight": g.weight} for g in genomes],
     )
     trainer.model.save_pretrained(output_dir)  # config.json + model.safetensors
@@ -205,4 +256,10 @@ def _plot(history, path: Path, levels: int, result: dict[str, Any]) -> None:
     acc = {f"masked accuracy, level {n}": [h[f"masked_accuracy_level{n}"] for h in rows] for n in range(levels)}
     for n, b in enumerate(result["baseline_accuracy"]):
         acc[f"frequency baseline, level {n}"] = [b] * len(steps)
-    line_plot(path, steps, [("loss", {"loss": [h["loss"] for h in rows]}), ("accuracy (training batches)", acc)], title="Masked code modeling", xlabel="step")
+    line_plot(
+        path,
+        steps,
+        [("loss", {"loss": [h["loss"] for h in rows]}), ("accuracy (training batches)", acc)],
+        title="Masked code modeling",
+        xlabel="step",
+    )

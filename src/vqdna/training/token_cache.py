@@ -72,7 +72,9 @@ class TokenCache:
         ids = []
         for start in range(0, len(sequences), ENCODE_CHUNK):
             for enc in self.tokenizer.encode_batch(list(sequences[start : start + ENCODE_CHUNK])):
-                ids.append(enc.ids.astype(np.int32) if self.tokenizer.num_levels > 1 else enc.ids[:, 0].astype(np.int32))
+                ids.append(
+                    enc.ids.astype(np.int32) if self.tokenizer.num_levels > 1 else enc.ids[:, 0].astype(np.int32)
+                )
         lengths = np.array([len(x) for x in ids], dtype=np.int64)
         flat = np.concatenate(ids) if ids else np.zeros((0,), dtype=np.int32)
         header = {"tokenizer": self.fingerprint, "sequences": str(len(sequences)), "name": name}

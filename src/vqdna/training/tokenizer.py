@@ -59,8 +59,10 @@ def parse_overrides(config: str | dict | None) -> dict[str, Any]:
         return {}
     data = config if isinstance(config, dict) else json_option(config)
     if not isinstance(data, dict) or set(data) - set(CONFIG_SECTIONS):
-        raise RunError(f"--config: expected an object with sections {', '.join(CONFIG_SECTIONS)}; "
-                       f"got {sorted(data) if isinstance(data, dict) else type(data).__name__}")
+        raise RunError(
+            f"--config: expected an object with sections {', '.join(CONFIG_SECTIONS)}; "
+            f"got {sorted(data) if isinstance(data, dict) else type(data).__name__}"
+        )
     for section, values in data.items():
         if not isinstance(values, dict):
             raise RunError(f"--config: section {section!r} must be an object of settings, got {values!r}")
@@ -70,21 +72,31 @@ def parse_overrides(config: str | dict | None) -> dict[str, Any]:
 CONFIG_SECTIONS = ("model", "training", "bpe", "kmer")
 
 
-def resolve_configs(kind: str, preset: str, overrides: dict[str, Any] | None, max_steps: int | None = None, seed: int | None = None):
+def resolve_configs(
+    kind: str, preset: str, overrides: dict[str, Any] | None, max_steps: int | None = None, seed: int | None = None
+):
     """(model or tokenizer config, training config) for a kind, from preset + overrides + flags."""
     p = load_preset(preset)
     overrides = overrides or {}
     flags = {key: value for key, value in (("max_steps", max_steps), ("seed", seed)) if value is not None}
-    training = from_dict(TokenizerTrainingConfig, {**p["training"], **overrides.get("training", {}), **flags}, what="training config")
+    training = from_dict(
+        TokenizerTrainingConfig, {**p["training"], **overrides.get("training", {}), **flags}, what="training config"
+    )
     if kind in ("vq", "hrq"):
-        model = from_dict(VQVAEConfig, {**p["vqvae"], **p["levels"][kind], **overrides.get("model", {})}, what="model config")
+        model = from_dict(
+            VQVAEConfig, {**p["vqvae"], **p["levels"][kind], **overrides.get("model", {})}, what="model config"
+        )
         if kind == "vq" and model.num_levels != 1:
-            raise RunError(f"a vq tokenizer has one codebook; got codebook_sizes={model.codebook_sizes} (use --kind hrq)")
+            raise RunError(
+                f"a vq tokenizer has one codebook; got codebook_sizes={model.codebook_sizes} (use --kind hrq)"
+            )
         if kind == "hrq" and model.num_levels < 2:
             raise RunError(f"an hrq tokenizer needs two or more levels; got codebook_sizes={model.codebook_sizes}")
         return model, training
     if kind == "bpe":
-        return from_dict(BPEConfig, {**p["bpe"], **overrides.get("bpe", {}), "seed": training.seed}, what="bpe config"), training
+        return from_dict(
+            BPEConfig, {**p["bpe"], **overrides.get("bpe", {}), "seed": training.seed}, what="bpe config"
+        ), training
     if kind == "kmer":
         return from_dict(KmerConfig, {**p["kmer"], **overrides.get("kmer", {})}, what="kmer config"), training
     raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
@@ -114,7 +126,8 @@ class _VQVAETrainer(StatsTrainer):
                 quantizer_loss=out.quantizer_loss.item(),
                 reconstruction_accuracy=(out.logits.argmax(-1)[known] == bp_ids[known]).float().mean().item(),
                 **{
-                    f"batch_code_usage_level{n}": len(torch.unique(out.indices[..., n][out.token_mask])) / q.codebook_size
+                    f"batch_code_usage_level{n}": len(torch.unique(out.indices[..., n][out.token_mask]))
+                    / q.codebook_size
                     for n, q in enumerate(levels)
                 },
             )
@@ -159,11 +172,20 @@ def train_tokenizer_on_genomes(
     model_config, training = resolve_configs(kind, preset, parse_overrides(config), max_steps, seed)
     for g in genomes:
         check_usable(g)
-    inputs = {"kind": kind, "config": dataclasses.asdict(model_config), "training": dataclasses.asdict(training), "genomes": genome_inputs(genomes)}
-    state = claim_run(output_dir, "train-tokenizer", inputs, resume=resume, legacy=("checkpoints",), legacy_finished="config.json")
+    inputs = {
+        "kind": kind,
+        "config": dataclasses.asdict(model_config),
+        "training": dataclasses.asdict(training),
+        "genomes": genome_inputs(genomes),
+    }
+    state = claim_run(
+        output_dir, "train-tokenizer", inputs, resume=resume, legacy=("checkpoints",), legacy_finished="config.json"
+    )
     if state == "finished":
-        raise RunError(f"{output_dir} already holds this {kind} tokenizer, trained on these genomes with these settings; "
-                       "nothing to do (choose another --output-dir to train another)")
+        raise RunError(
+            f"{output_dir} already holds this {kind} tokenizer, trained on these genomes with these settings; "
+            "nothing to do (choose another --output-dir to train another)"
+        )
     started = time.time()
     metadata: dict[str, Any] = {
         "kind": kind,
@@ -188,7 +210,9 @@ def train_tokenizer_on_genomes(
     return tokenizer
 
 
-def _train_bpe(config: BPEConfig, genomes: list[Genome], max_n_fraction: float, metadata: dict[str, Any]) -> BPETokenizer:
+def _train_bpe(
+    config: BPEConfig, genomes: list[Genome], max_n_fraction: float, metadata: dict[str, Any]
+) -> BPETokenizer:
     """BPE learns from chunks of every genome, the same share of each (at most max_train_bp in
     all), skipping chunks with more N than training windows may have."""
 
@@ -203,27 +227,49 @@ def _train_bpe(config: BPEConfig, genomes: list[Genome], max_n_fraction: float, 
                 texts.append(to_text(chunk))
                 taken += len(chunk)
     if not texts:
-        raise RunError(f"no {config.chunk_bp} bp chunk of {', '.join(g.name for g in genomes)} has at most {max_n_fraction:.0%} N: "
-                       "nothing for BPE to learn from")
+        raise RunError(
+            f"no {config.chunk_bp} bp chunk of {', '.join(g.name for g in genomes)} has at most {max_n_fraction:.0%} N: "
+            "nothing for BPE to learn from"
+        )
     metadata["bpe"] = dataclasses.asdict(config) | {"train_bp": sum(len(t) for t in texts)}
     tokenizer = BPETokenizer.train(texts, config, metadata)
     if tokenizer.vocab_size <= NUM_SPECIAL + 5:  # the special tokens and A C G T N: not one merge learned
-        raise RunError(f"BPE learned no merges from {metadata['bpe']['train_bp']:,} bp; give it more sequence (or check the genomes)")
+        raise RunError(
+            f"BPE learned no merges from {metadata['bpe']['train_bp']:,} bp; give it more sequence (or check the genomes)"
+        )
     return tokenizer
 
 
-def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingConfig, genomes, output_dir: Path, resume, quiet, metadata) -> VQTokenizer | None:
+def _train_vqvae(
+    kind,
+    model_config: VQVAEConfig,
+    training: TokenizerTrainingConfig,
+    genomes,
+    output_dir: Path,
+    resume,
+    quiet,
+    metadata,
+) -> VQTokenizer | None:
     torch.manual_seed(training.seed)
     model = VQVAE(model_config)
     sampler = WindowSampler(genomes, training.window_bp, seed=training.seed, max_n_fraction=training.max_n_fraction)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     dataset = WindowDataset(sampler, training.max_steps * training.batch_size * world)
     args = training_arguments(
-        output_dir, max_steps=training.max_steps, batch_size=training.batch_size, learning_rate=training.learning_rate,
-        warmup_steps=training.warmup_steps, weight_decay=training.weight_decay, save_steps=training.save_steps,
-        logging_steps=training.logging_steps, seed=training.seed, quiet=quiet,
+        output_dir,
+        max_steps=training.max_steps,
+        batch_size=training.batch_size,
+        learning_rate=training.learning_rate,
+        warmup_steps=training.warmup_steps,
+        weight_decay=training.weight_decay,
+        save_steps=training.save_steps,
+        logging_steps=training.logging_steps,
+        seed=training.seed,
+        quiet=quiet,
     )
-    trainer = _VQVAETrainer(model=model, args=args, train_dataset=dataset, quiet=quiet, settings='the "training" section of --config')
+    trainer = _VQVAETrainer(
+        model=model, args=args, train_dataset=dataset, quiet=quiet, settings='the "training" section of --config'
+    )
     checkpoint = last_checkpoint(output_dir, resume)
     trainer.train(resume_from_checkpoint=checkpoint)
     if not trainer.is_world_process_zero():
@@ -243,7 +289,9 @@ def _train_vqvae(kind, model_config: VQVAEConfig, training: TokenizerTrainingCon
 CHECK_WINDOWS = 64
 
 
-def _check_learned(tokenizer: VQTokenizer, sampler: WindowSampler, first_unused: int, output_dir: Path) -> dict[str, Any]:
+def _check_learned(
+    tokenizer: VQTokenizer, sampler: WindowSampler, first_unused: int, output_dir: Path
+) -> dict[str, Any]:
     """Refuse to save a tokenizer whose codes say nothing about the sequence (a codebook that
     collapsed onto one word); warn when the decoder does no better than the most common base
     (too few steps). Scored on windows the run never drew (indices past its dataset)."""
@@ -258,14 +306,16 @@ def _check_learned(tokenizer: VQTokenizer, sampler: WindowSampler, first_unused:
             f"the {tokenizer.kind} tokenizer learned nothing: on {check['windows']} windows of its training genomes nearly "
             f"every position gets the same code ({levels}; fewer than {COLLAPSED_PERPLEXITY} effective codes), so its tokens "
             f"cannot tell sequences apart. Nothing was saved as a tokenizer (the checkpoints stay in {output_dir}). "
-            "Train again in a new --output-dir with a lower learning_rate or more warmup_steps in the \"training\" section "
+            'Train again in a new --output-dir with a lower learning_rate or more warmup_steps in the "training" section '
             "of --config, and check that the genomes are not one repeated base"
         )
     if check["reconstruction_accuracy"] <= check["most_common_base_fraction"] + 0.01:
         logger.warning(
             "the %s tokenizer reconstructs %.1f%% of bases, no better than always guessing the most common base (%.1f%%): "
             "it has barely started to learn; train it longer (--max-steps) before relying on it",
-            tokenizer.kind, 100 * check["reconstruction_accuracy"], 100 * check["most_common_base_fraction"],
+            tokenizer.kind,
+            100 * check["reconstruction_accuracy"],
+            100 * check["most_common_base_fraction"],
         )
     return check
 
