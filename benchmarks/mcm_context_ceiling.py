@@ -50,7 +50,7 @@ def main() -> None:
     def tokens(sampler: WindowSampler, n: int) -> list[np.ndarray]:
         out = []
         for i in range(0, n, 256):
-            encs = tok.encode_base_ids([sampler.window(j)[0] for j in range(i, min(n, i + 256))])
+            encs = tok.encode_base_ids([sampler.window(j) for j in range(i, min(n, i + 256))])
             out += [np.asarray(e.ids).reshape(len(e), -1)[:, 0] for e in encs]  # first level for HRQ
         return out
 

@@ -315,3 +315,43 @@ def test_a_strand_specific_task_is_never_trained_on_reverse_complements(tmp_path
     (task / "task.json").write_text(json.dumps({"strand_specific": "yes"}))
     with pytest.raises(SequenceError, match=r"task.json: \"strand_specific\" must be true or false, got 'yes'"):
         load_task(task)
+
+
+@pytest.mark.slow
+def test_two_process_torchrun_finetuning_writes_one_result(tmp_path, kmer_model, gc_task):
+    """torchrun --nproc_per_node=2 (gloo on CPU): both ranks train and test, rank 0 alone writes
+    the model, the results and the finished marker; then every rank exits cleanly."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp"
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_port=29534",
+        "-m",
+        "vqdna.cli",
+        "-q",
+        "finetune",
+        "--model",
+        str(kmer_model),
+        "--data-path",
+        str(gc_task),
+        "--output-dir",
+        str(out),
+        "--seeds",
+        "1",
+        "--config",
+        json.dumps({**FAST, "max_steps": 6}),
+    ]
+    run = subprocess.run(
+        command, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads((out / "eval_results.json").read_text())
+    assert result["per_seed"][0]["steps"] == 6 and result["examples"] == {"train": 200, "dev": 60, "test": 60}
+    assert (out / "seed_1" / "model" / "model.safetensors").is_file() and not (out / "seed_1" / "checkpoints").exists()
+    assert json.loads((out / "run.json").read_text())["finished"]

@@ -21,7 +21,9 @@ from vqdna.errors import UserError
 BASES = "ACGT"
 AMBIGUOUS = "NRYSWKMBDHV"
 N_ID = 4  # every ambiguous base
-PAD_ID = 5  # positions beyond a sequence's end in a padded batch
+BASE_PAD_ID = (
+    5  # bases beyond a sequence's end in a padded batch of base ids (token batches pad with tokenizers.PAD_TOKEN_ID)
+)
 NUM_BASE_IDS = 6
 
 _LOOKUP = np.full(256, 255, dtype=np.uint8)

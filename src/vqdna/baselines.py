@@ -25,12 +25,13 @@ from torch import Tensor, nn
 from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-from vqdna.alphabet import N_ID, PAD_ID, to_ids
+from vqdna.alphabet import BASE_PAD_ID, N_ID, to_ids
 from vqdna.config import CNNBaselineConfig, KmerLRBaselineConfig, resolve_section
 from vqdna.errors import UserError
 from vqdna.seqio import TASK_SPLITS
 from vqdna.storage import finish_folder, package_versions, read_json, save_tensors, usual_permissions, write_json
 from vqdna.tasks import Task, load_task
+from vqdna.training.engine import finish_distributed, is_main_process
 from vqdna.training.finetune import (
     PRIMARY,
     SequenceDataset,
@@ -205,7 +206,7 @@ class OneHotCNNForSequenceClassification(PreTrainedModel):
         self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_
     ) -> SequenceClassifierOutput:
         if attention_mask is None:
-            attention_mask = (input_ids != PAD_ID).long()
+            attention_mask = (input_ids != BASE_PAD_ID).long()
         x = F.one_hot(input_ids.clamp(0, 3), 4).float()
         x = torch.where((input_ids == N_ID)[..., None], torch.full_like(x, 0.25), x) * attention_mask[..., None]
         x, mask = x.transpose(1, 2), attention_mask[:, None, :].float()
@@ -234,7 +235,7 @@ class BaseIdsCollator:
     def __call__(self, features: list[dict]) -> dict[str, Tensor]:
         ids = [to_ids(f["sequence"]) for f in features]
         length = max((len(x) for x in ids), default=0)
-        input_ids = torch.full((len(ids), length), PAD_ID, dtype=torch.long)
+        input_ids = torch.full((len(ids), length), BASE_PAD_ID, dtype=torch.long)
         mask = torch.zeros(len(ids), length, dtype=torch.long)
         for i, x in enumerate(ids):
             input_ids[i, : len(x)] = torch.from_numpy(x.astype(np.int64))
@@ -294,7 +295,7 @@ def run_baseline(
     record = baseline_record(kind, data_path, cfg)
     claim_results(output_dir, "baseline", record, resume=resume)
     task = load_task(data_path, cfg.task_type, cfg.max_length_bp)
-    if not (output_dir / "baseline_config.json").is_file():
+    if is_main_process() and not (output_dir / "baseline_config.json").is_file():
         write_json(output_dir / "baseline_config.json", {**record, "preset": preset, "versions": package_versions()})
     if kind == "kmer-lr":
         done = output_dir / "seed_results.json"
@@ -334,6 +335,8 @@ def run_baseline(
         config=dataclasses.asdict(cfg),
         versions=package_versions(),
     )
-    write_json(output_dir / "eval_results.json", result)
-    finish_folder(output_dir)
+    if is_main_process():  # the CNN can train under torchrun; rank 0 writes
+        write_json(output_dir / "eval_results.json", result)
+        finish_folder(output_dir)
+    finish_distributed()
     return result

@@ -102,8 +102,8 @@ class WindowSampler:
             raise UserError(f"species weights must be non-negative and not all zero, got {weights.tolist()}")
         self.weights = weights / weights.sum()
 
-    def window(self, index: int) -> tuple[np.ndarray, int]:
-        """(base ids, genome index) of window number `index`."""
+    def window(self, index: int) -> np.ndarray:
+        """The base ids of window number `index`."""
         rng = np.random.default_rng((self.seed, index))
         for _ in range(100):
             gi = int(rng.choice(len(self.genomes), p=self.weights))
@@ -113,7 +113,7 @@ class WindowSampler:
             s = position - (int(cumulative[ri - 1]) if ri else 0)
             ids = self.genomes[gi].records[ri][s : s + self.window_bp]
             if n_fraction(ids) <= self.max_n_fraction:
-                return ids, gi
+                return ids
         raise SequenceError(
             f"100 windows in a row had more than {self.max_n_fraction:.0%} N; "
             f"check the genomes ({', '.join(g.name for g in self.genomes)}) or raise max_n_fraction"

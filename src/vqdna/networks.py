@@ -1,7 +1,7 @@
 """The tokenizer network: a ConvNeXt-style 1-D encoder over one-hot bases, VQ/HRQ codebooks, and a
 mirrored decoder that reconstructs the bases.
 
-Input is base ids (see `vqdna.alphabet`), shape (batch, length_bp), with PAD_ID beyond each
+Input is base ids (see `vqdna.alphabet`), shape (batch, length_bp), with BASE_PAD_ID beyond each
 sequence's end. Features at padded positions are zeroed before every convolution, so a sequence's
 codes are the same alone or in a padded batch.
 """
@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vqdna.alphabet import N_ID, NUM_BASE_IDS, PAD_ID
+from vqdna.alphabet import BASE_PAD_ID, N_ID, NUM_BASE_IDS
 from vqdna.config import VQVAEConfig
 from vqdna.quantizers import HierarchicalResidualQuantizer
 
@@ -25,7 +25,6 @@ class EncodedBatch:
     quantized: Tensor  # (batch, tokens, code_dim)
     token_mask: Tensor  # (batch, tokens) bool, True at real tokens
     loss: Tensor  # quantizer loss
-    level_losses: list[Tensor]
 
 
 @dataclass
@@ -130,12 +129,12 @@ class VQVAE(nn.Module):
 
     def _pad_to_stride(self, bp_ids: Tensor) -> Tensor:
         extra = (-bp_ids.shape[1]) % self.config.stride
-        return F.pad(bp_ids, (0, extra), value=PAD_ID) if extra else bp_ids
+        return F.pad(bp_ids, (0, extra), value=BASE_PAD_ID) if extra else bp_ids
 
     def token_mask(self, bp_ids: Tensor) -> Tensor:
         """A token is real if any bp of its span is (the last one of a sequence may be partial)."""
         bp_ids = self._pad_to_stride(bp_ids)
-        return (bp_ids != PAD_ID).view(bp_ids.shape[0], -1, self.config.stride).any(-1)
+        return (bp_ids != BASE_PAD_ID).view(bp_ids.shape[0], -1, self.config.stride).any(-1)
 
     def encode(self, bp_ids: Tensor) -> EncodedBatch:
         bp_ids = self._pad_to_stride(bp_ids)
@@ -144,7 +143,7 @@ class VQVAE(nn.Module):
         hidden = self.encoder(one_hot, token_mask, upto=self.config.tap_blocks[-1])
         features = [proj(hidden[b - 1]) for proj, b in zip(self.pre_quant, self.config.tap_blocks)]
         out = self.quantizer(features, token_mask)
-        return EncodedBatch(out.indices, out.quantized, token_mask, out.loss, out.level_losses)
+        return EncodedBatch(out.indices, out.quantized, token_mask, out.loss)
 
     def decode(self, quantized: Tensor, token_mask: Tensor) -> Tensor:
         return self.decoder(quantized, token_mask)

@@ -30,7 +30,6 @@ class HRQOutput:
     quantized: Tensor  # (batch, length, dim): mean of the levels' quantized vectors
     indices: Tensor  # (batch, length, levels): (coarse, …, fine) codes per position
     loss: Tensor  # scalar: sum over levels
-    level_losses: list[Tensor]
 
 
 def _masked_mean(x: Tensor, mask: Tensor | None) -> Tensor:
@@ -159,10 +158,6 @@ class VectorQuantizer(nn.Module):
                 self.embed_avg[dead] = fresh
             self.cluster_size[dead] = 1.0
 
-    def code_counts(self, indices: Tensor, mask: Tensor | None = None) -> Tensor:
-        idx = indices[mask] if mask is not None else indices.reshape(-1)
-        return torch.bincount(idx, minlength=self.codebook_size)
-
 
 class HierarchicalResidualQuantizer(nn.Module):
     """HRQ: one codebook per level, coarse to fine. Level n quantizes
@@ -189,8 +184,8 @@ class HierarchicalResidualQuantizer(nn.Module):
             previous = vq.get_output_from_indices(out.indices).detach().to(z.dtype)
             outs.append(out)
         quantized = torch.stack([o.quantized for o in outs]).mean(0)
-        losses = [o.loss for o in outs]
-        return HRQOutput(quantized, torch.stack([o.indices for o in outs], -1), torch.stack(losses).sum(), losses)
+        loss = torch.stack([o.loss for o in outs]).sum()
+        return HRQOutput(quantized, torch.stack([o.indices for o in outs], -1), loss)
 
     def get_output_from_indices(self, indices: Tensor) -> Tensor:
         """indices (batch, length, levels) -> the quantized output (batch, length, dim)."""

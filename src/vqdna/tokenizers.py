@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import torch
 
-from vqdna.alphabet import N_ID, PAD_ID, to_ids, to_text
+from vqdna.alphabet import BASE_PAD_ID, N_ID, to_ids, to_text
 from vqdna.config import BPEConfig, KmerConfig, VQVAEConfig, from_dict
 from vqdna.errors import UserError
 from vqdna.networks import VQVAE
@@ -41,7 +41,9 @@ from vqdna.storage import (
 )
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-PAD_TOKEN_ID, UNK_TOKEN_ID, CLS_TOKEN_ID, SEP_TOKEN_ID, MASK_TOKEN_ID = range(5)
+# [CLS] (2) and [SEP] (3) hold their places in every vocabulary, so that a model can add them
+# later without renumbering codes; nothing emits them today.
+PAD_TOKEN_ID, UNK_TOKEN_ID, MASK_TOKEN_ID = 0, 1, 4
 NUM_SPECIAL = len(SPECIAL_TOKENS)
 KINDS = ("vq", "hrq", "kmer", "bpe")
 
@@ -82,7 +84,7 @@ class GenomeTokenizer:
     kind: str = ""
     num_levels: int = 1
     learned: bool = False  # whether its codes are learned vectors (VQ/HRQ), not symbols
-    pad_token_id, unk_token_id, cls_token_id, sep_token_id, mask_token_id = range(5)
+    pad_token_id, unk_token_id, mask_token_id = PAD_TOKEN_ID, UNK_TOKEN_ID, MASK_TOKEN_ID
     special_tokens = SPECIAL_TOKENS
 
     def __init__(self, metadata: dict[str, Any] | None = None):
@@ -359,7 +361,7 @@ class VQTokenizer(GenomeTokenizer):
         length = max(len(x) for x in seqs)
         if length == 0:
             return [np.zeros((0, self.num_levels), dtype=np.int64) for _ in seqs]
-        batch = np.full((len(seqs), length), PAD_ID, dtype=np.int64)
+        batch = np.full((len(seqs), length), BASE_PAD_ID, dtype=np.int64)
         for j, x in enumerate(seqs):
             batch[j, : len(x)] = x
         enc = self.model.encode(torch.from_numpy(batch).to(self.device))

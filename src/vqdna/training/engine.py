@@ -41,7 +41,7 @@ def claim_run(
 ) -> str:
     """`storage.claim_folder` on the main process only: the other ranks of a torchrun run write
     nothing and follow it. Returns "new", "resumed" or "finished"."""
-    if int(os.environ.get("RANK", "0")) != 0:
+    if not is_main_process():
         return "resumed" if resume else "new"
     return claim_folder(output_dir, command, inputs, resume=resume, legacy=legacy, legacy_finished=legacy_finished)
 
@@ -52,6 +52,11 @@ def genome_inputs(genomes: Sequence[Genome]) -> list[dict[str, Any]]:
         {"species": g.name, "files": [file_identity(s) for s in g.sources], "bp": g.num_bp, "weight": g.weight}
         for g in genomes
     ]
+
+
+def is_main_process() -> bool:
+    """Rank 0 of a torchrun run, or the only process: the one that writes outputs."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def finish_distributed() -> None:
@@ -183,7 +188,7 @@ class WindowDataset(torch.utils.data.Dataset):
         return self.length
 
     def __getitem__(self, index: int) -> dict:
-        ids, _ = self.sampler.window(index)
+        ids = self.sampler.window(index)
         return {"bp_ids": torch.from_numpy(ids.astype(np.int64)), "index": index}
 
 

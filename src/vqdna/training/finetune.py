@@ -43,7 +43,14 @@ from vqdna.storage import (
 )
 from vqdna.tasks import Task, load_task, task_files
 from vqdna.tokenizers import GenomeTokenizer
-from vqdna.training.engine import RunError, StatsTrainer, last_checkpoint, training_arguments
+from vqdna.training.engine import (
+    RunError,
+    StatsTrainer,
+    finish_distributed,
+    is_main_process,
+    last_checkpoint,
+    training_arguments,
+)
 from vqdna.training.token_cache import TokenCache
 
 TEST_METRICS = {"classification": ("mcc", "accuracy", "f1"), "regression": ("spearman", "pearson", "mse")}
@@ -207,7 +214,7 @@ def finetune(
     tokenizer = load_model_tokenizer(model_dir)
     if torch.cuda.is_available():
         tokenizer.to(torch.device("cuda", torch.cuda.current_device()))  # a learned tokenizer encodes on the GPU
-    if not (output_dir / "finetune_config.json").is_file():
+    if is_main_process() and not (output_dir / "finetune_config.json").is_file():
         write_json(output_dir / "finetune_config.json", {**record, "preset": preset, "versions": package_versions()})
     cache = Path(cache_dir) if cache_dir is not None else output_dir / "token_cache"
     datasets = task_datasets(
@@ -246,8 +253,10 @@ def finetune(
         config=dataclasses.asdict(cfg),
         versions=package_versions(),
     )
-    write_json(output_dir / "eval_results.json", result)
-    finish_folder(output_dir)
+    if is_main_process():
+        write_json(output_dir / "eval_results.json", result)
+        finish_folder(output_dir)
+    finish_distributed()
     return result
 
 
@@ -273,7 +282,10 @@ def claim_results(
 ) -> None:
     """Claim `output_dir` for a fine-tuning or baseline run (storage.claim_folder): its inputs are
     the run record (seeds left out: a resumed run may add seeds), the task's files and the model's
-    weights. A finished run is reused only with --resume."""
+    weights. A finished run is reused only with --resume. The other ranks of a torchrun run
+    write nothing and follow rank 0 (which stops them all if it refuses)."""
+    if not is_main_process():
+        return
     inputs = {
         **record,
         "config": {k: v for k, v in record["config"].items() if k != "seeds"},
@@ -440,8 +452,6 @@ def train_and_test(
     model = trainer.model
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
-    save(model, seed_dir / "model")
-    write_json(seed_dir / "training_log.json", trainer.state.log_history)
     steps = trainer.state.global_step
     result = {
         "seed": seed,
@@ -458,8 +468,10 @@ def train_and_test(
         "total_parameters": total,
         "wall_seconds": round(time.time() - started, 1),
     }
-    write_json(seed_dir / "eval_results.json", result)
-    shutil.rmtree(
-        seed_dir / "checkpoints", ignore_errors=True
-    )  # results and best model are saved; checkpoints were for resuming
+    if is_main_process():  # every rank took part in training and testing; one writes
+        save(model, seed_dir / "model")
+        write_json(seed_dir / "training_log.json", trainer.state.log_history)
+        write_json(seed_dir / "eval_results.json", result)
+        # results and best model are saved; checkpoints were for resuming
+        shutil.rmtree(seed_dir / "checkpoints", ignore_errors=True)
     return result

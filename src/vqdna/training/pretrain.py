@@ -67,7 +67,8 @@ def build_model(tokenizer: GenomeTokenizer, cfg: PretrainConfig) -> VQDNAForMask
 
 
 class _MCMTrainer(StatsTrainer):
-    """Logs masked-code accuracy per level alongside the loss."""
+    """Logs masked-code accuracy per level alongside the loss, and each level's loss for HRQ
+    (which level the model is learning, when the total falls)."""
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         out = model(**inputs)
@@ -77,6 +78,8 @@ class _MCMTrainer(StatsTrainer):
                 m = labels[..., n] != -100
                 acc = (logits.argmax(-1)[m] == labels[..., n][m]).float().mean().item() if m.any() else float("nan")
                 self.record(**{f"masked_accuracy_level{n}": acc})
+            if len(out.level_losses) > 1:
+                self.record(**{f"masked_loss_level{n}": x.item() for n, x in enumerate(out.level_losses)})
         return (out.loss, out) if return_outputs else out.loss
 
 
@@ -112,7 +115,7 @@ def evaluate_masked(
 def most_frequent_codes(collator: MaskedCodeCollator, sampler: WindowSampler, windows: int, levels: int) -> list[int]:
     """Per level, the most frequent token id on `windows` training windows (the frequency baseline)."""
     counts: list[dict[int, int]] = [dict() for _ in range(levels)]
-    encs = collator.genome_tokenizer.encode_base_ids([sampler.window(i)[0] for i in range(windows)])
+    encs = collator.genome_tokenizer.encode_base_ids([sampler.window(i) for i in range(windows)])
     for e in encs:
         for n in range(levels):
             vals, cnt = np.unique(e.ids[:, n], return_counts=True)
@@ -217,7 +220,7 @@ def pretrain_on_genomes(
 
     levels = model.config.num_levels
     baseline_ids = most_frequent_codes(eval_collator, train, min(cfg.eval_windows, 256), levels)
-    eval_windows = [{"bp_ids": held.window(i)[0], "index": 1_000_000 + i} for i in range(cfg.eval_windows)]
+    eval_windows = [{"bp_ids": held.window(i), "index": 1_000_000 + i} for i in range(cfg.eval_windows)]
     result = evaluate_masked(trainer.model, eval_collator, eval_windows, baseline_ids)
     result.update(
         tokenizer=tokenizer_dir or tokenizer.kind,

@@ -295,7 +295,7 @@ def _check_learned(
     """Refuse to save a tokenizer whose codes say nothing about the sequence (a codebook that
     collapsed onto one word); warn when the decoder does no better than the most common base
     (too few steps). Scored on windows the run never drew (indices past its dataset)."""
-    windows = [sampler.window(first_unused + i)[0] for i in range(CHECK_WINDOWS)]
+    windows = [sampler.window(first_unused + i) for i in range(CHECK_WINDOWS)]
     check = learning_check(tokenizer, windows)
     levels = ", ".join(
         f"level {n + 1}: {u:.1%} of {k} codes used, perplexity {p:.2f}"
