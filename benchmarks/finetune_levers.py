@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from vqdna.evaluation.metrics import classification_metrics
 from vqdna.inference import load_model, load_model_tokenizer
 from vqdna.modeling import VQDNAForSequenceClassification, max_pool, mean_pool
-from vqdna.tasks import load_task
+from vqdna.seqio import load_task
 from vqdna.training.token_cache import TokenCache
 
 

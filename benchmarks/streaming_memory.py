@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from vqdna.datasets import get_dataset
+from vqdna.builtin_data import get_dataset
 
 
 def peak_mb(argv: list[str]) -> float:

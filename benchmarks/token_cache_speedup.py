@@ -20,7 +20,7 @@ import torch
 
 from vqdna.config import PretrainConfig, VQVAEConfig, load_preset
 from vqdna.networks import VQVAE
-from vqdna.tasks import load_task
+from vqdna.seqio import load_task
 from vqdna.tokenizers import VQTokenizer
 from vqdna.training.finetune import finetune, resolve_finetune_config, schedule
 from vqdna.training.pretrain import build_model

@@ -13,7 +13,7 @@ from vqdna.baselines import BaseIdsCollator, build_cnn, kmer_frequencies, run_ba
 from vqdna.cli import main
 from vqdna.config import CNNBaselineConfig, FinetuneConfig
 from vqdna.inference import load_model_tokenizer
-from vqdna.tasks import Task, load_task
+from vqdna.seqio import Task, load_task
 from vqdna.training.finetune import build_classifier, finetune, schedule, split_examples
 from vqdna.training.token_cache import TokenCache
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from vqdna.builtin_data import DATASETS
 from vqdna.cli import main
-from vqdna.datasets import DATASETS
 from vqdna.demo import SARS_COV_2_VARIANTS, shared_data_dir
 
 pytestmark = pytest.mark.slow  # the whole file trains for longer than a few seconds

@@ -19,8 +19,8 @@ from vqdna.errors import UserError
 from vqdna.evaluation.metrics import classification_metrics
 from vqdna.evaluation.probe import probe
 from vqdna.inference import embed, predict
+from vqdna.seqio import load_task
 from vqdna.storage import CheckpointError
-from vqdna.tasks import load_task
 from vqdna.tokenizers import KmerTokenizer
 from vqdna.training.engine import RunError
 from vqdna.training.finetune import build_classifier, finetune, resolve_finetune_config, task_datasets

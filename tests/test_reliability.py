@@ -388,7 +388,7 @@ def _task(folder, train: str, dev: str = "sequence,label\nACGTAC,0\nTTGACA,1\n",
 
 
 def test_numeric_labels_are_classes_by_value(tmp_path):
-    from vqdna.tasks import load_task
+    from vqdna.seqio import load_task
 
     task = load_task(
         _task(
@@ -404,7 +404,7 @@ def test_numeric_labels_are_classes_by_value(tmp_path):
 @pytest.mark.parametrize("label", ["nan", "NaN", "NA", "inf", "null"])
 def test_missing_labels_are_refused_with_file_and_line(tmp_path, label):
     from vqdna.alphabet import SequenceError
-    from vqdna.tasks import load_task
+    from vqdna.seqio import load_task
 
     folder = _task(tmp_path / "t", f"sequence,label\nACGTAC,1\nACGTAA,{label}\nTTGACA,0\n")
     with pytest.raises(SequenceError, match=rf"train.csv: line 3: label '{label}' marks a missing value"):
@@ -422,7 +422,7 @@ def test_a_csv_with_a_byte_order_mark_is_read(tmp_path):
 
 def test_a_single_class_task_is_refused(tmp_path):
     from vqdna.alphabet import SequenceError
-    from vqdna.tasks import load_task
+    from vqdna.seqio import load_task
 
     with pytest.raises(SequenceError, match=r"train.csv: only one label \('1'\) in the training set"):
         load_task(_task(tmp_path / "t", "sequence,label\nACGTAC,1\nACGTAA,1.0\n"))
@@ -710,7 +710,7 @@ def test_a_sequence_too_long_for_the_model_names_its_record(capsys, tmp_path, km
 )
 def test_labels_that_are_most_likely_typos_are_refused(tmp_path, train, expected):
     from vqdna.alphabet import SequenceError
-    from vqdna.tasks import load_task
+    from vqdna.seqio import load_task
 
     with pytest.raises(SequenceError, match=expected):
         load_task(_task(tmp_path / "t", train))

@@ -648,7 +648,7 @@ def test_cli_make_task_refuses_options_of_other_kinds(variant_genomes, tmp_path,
 
 
 def test_a_task_json_that_is_not_an_object_is_named(tmp_path):
-    from vqdna.tasks import declared_strand_specific
+    from vqdna.seqio import declared_strand_specific
 
     (tmp_path / "task.json").write_text("[1, 2]")
     with pytest.raises(SequenceError, match=r"task.json: expected a JSON object"):

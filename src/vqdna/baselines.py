@@ -28,9 +28,8 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 from vqdna.alphabet import BASE_PAD_ID, N_ID, to_ids
 from vqdna.config import CNNBaselineConfig, KmerLRBaselineConfig, resolve_section
 from vqdna.errors import UserError
-from vqdna.seqio import TASK_SPLITS
+from vqdna.seqio import TASK_SPLITS, Task, load_task
 from vqdna.storage import finish_folder, package_versions, read_json, save_tensors, usual_permissions, write_json
-from vqdna.tasks import Task, load_task
 from vqdna.training.engine import finish_distributed, is_main_process
 from vqdna.training.finetune import (
     PRIMARY,

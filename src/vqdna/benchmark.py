@@ -29,8 +29,8 @@ from vqdna.baselines import KINDS as BASELINES
 from vqdna.baselines import baseline_record, resolve_baseline_config, run_baseline
 from vqdna.evaluation.metrics import average_ranks
 from vqdna.inference import load_config, resolve_model_dir
+from vqdna.seqio import declared_strand_specific
 from vqdna.storage import claim_folder, package_versions, read_json, write_json, write_text
-from vqdna.tasks import declared_strand_specific
 from vqdna.tokenizers import KINDS as TOKENIZER_KINDS
 from vqdna.training.engine import RunError
 from vqdna.training.finetune import (
@@ -131,7 +131,7 @@ def train_models(
     `tokenizer_config` / `pretrain_config` override the preset as `train-tokenizer --config` /
     `pretrain --config` do. A finished step is reused, an interrupted one resumed, and a folder
     trained with other settings is an error (nothing is overwritten)."""
-    from vqdna.datasets import PRETRAINING_CORPUS, pretraining_genomes
+    from vqdna.builtin_data import PRETRAINING_CORPUS, pretraining_genomes
     from vqdna.tokenizers import load_tokenizer
     from vqdna.training.pretrain import pretrain_on_genomes, resolve_pretrain_config
     from vqdna.training.tokenizer import load_genomes, parse_overrides, resolve_configs, train_tokenizer_on_genomes

@@ -429,7 +429,8 @@ _MAKE_TASK_OPTIONS = {
 
 
 def _make_task(args) -> None:
-    from vqdna.tasks import make_doench2016_task, make_labeled_task, make_oct4_mafk_task, make_species_task
+    from vqdna.builtin_data import make_doench2016_task, make_oct4_mafk_task
+    from vqdna.tasks import make_labeled_task, make_species_task
 
     allowed = _MAKE_TASK_OPTIONS[args.kind]
     for option in sorted({o for options in _MAKE_TASK_OPTIONS.values() for o in options} - set(allowed)):
@@ -673,7 +674,7 @@ def _demo(args) -> None:
 
 
 def _data(args) -> None:
-    from vqdna.datasets import DATASETS
+    from vqdna.builtin_data import DATASETS
 
     for d in DATASETS.values():
         where = str(d.path()) if d.available() else f"not installed ({d.install})"

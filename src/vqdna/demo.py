@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from vqdna.alphabet import to_text
+from vqdna.builtin_data import PRETRAINING_CORPUS, get_dataset
 from vqdna.corpus import Genome
-from vqdna.datasets import PRETRAINING_CORPUS, get_dataset
 from vqdna.evaluation.tokenizer import evaluate_tokenizer
 from vqdna.plots import code_usage_plot, pca_scatter_grid
 from vqdna.storage import claim_folder, finish_folder, package_versions, read_json, write_json, write_text
@@ -145,7 +145,8 @@ def _limit(genome: Genome, max_bp: int | None) -> Genome:
 def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quiet: bool = False) -> Path:
     """Run the demo into `output_dir` and return the report's path."""
     from vqdna.benchmark import run_benchmark
-    from vqdna.tasks import make_doench2016_task, make_oct4_mafk_task, make_species_task
+    from vqdna.builtin_data import make_doench2016_task, make_oct4_mafk_task
+    from vqdna.tasks import make_species_task
     from vqdna.tokenizers import load_tokenizer
     from vqdna.training.pretrain import pretrain_on_genomes, resolve_pretrain_config
     from vqdna.training.tokenizer import train_tokenizer_on_genomes
@@ -307,7 +308,7 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
     say("[7/7] embeddings by species, and codes under mutation")
     t0 = time.time()
     from vqdna.inference import embed
-    from vqdna.tasks import load_task
+    from vqdna.seqio import load_task
 
     species_test = load_task(suite / "species").splits["test"]
     label_names = [species_names[int(v)] for v in species_test.labels]

@@ -1,4 +1,5 @@
-"""Reading sequences: FASTA (plain or gzip, multi-record, any line width) and GUE-style CSV tasks.
+"""Reading sequences: FASTA (plain or gzip, multi-record, any line width), GUE-style CSVs, and
+task folders (`load_task`: the splits read, labels mapped to classes or regression targets).
 
 Every problem is reported as a `SequenceError` naming the file, the record or line, and what is
 wrong; nothing is skipped or truncated silently.
@@ -9,16 +10,19 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from vqdna.alphabet import SequenceError, to_ids, to_text
-from vqdna.storage import file_sha256
+from vqdna.storage import file_identity, file_sha256
 
 TASK_SPLITS = ("train", "dev", "test")
+TASK_FILES = tuple(f"{s}.csv" for s in TASK_SPLITS) + ("labels.json", "task.json")
 CSV_HEADER = ["sequence", "label"]
 
 
@@ -241,3 +245,115 @@ def check_lengths(sequences: Sequence[str], max_bp: int, where=lambda i: f"seque
                 f"{where(i)}: sequence of {len(s):,} bp is longer than the {max_bp:,} bp allowed; "
                 f"cut it into windows (e.g. --window-bp) or raise max_length_bp"
             )
+
+
+# ---------------------------------------------------------------- loading a task folder
+
+
+@dataclass
+class Task:
+    """A task folder read and checked: sequences per split, targets as class ids or floats."""
+
+    path: str
+    task_type: str  # "classification" or "regression"
+    label_names: list[str]  # classification only
+    splits: dict[str, LabeledSequences]
+    targets: dict[str, np.ndarray]
+    # task.json's "strand_specific": the label depends on the strand read (a guide RNA's target,
+    # an oriented promoter), so a reverse complement is not an example of the same label
+    strand_specific: bool = False
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.label_names) if self.task_type == "classification" else 1
+
+
+def _number_name(text: str) -> str:
+    """A numeric class label's one spelling: "1.0" and "01" → "1", "0.50" → "0.5"."""
+    value = float(text)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def is_float(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def task_files(folder: str | Path) -> dict[str, Any]:
+    """A task folder's files as a run records them (path and size): a run reused or resumed on a
+    task whose files changed is then a run with other inputs."""
+    return {name: file_identity(Path(folder) / name) for name in TASK_FILES if (Path(folder) / name).exists()}
+
+
+def load_task(folder: str | Path, task_type: str = "auto", max_length_bp: int | None = None) -> Task:
+    """Read train/dev/test, decide classification vs regression, map labels, check lengths. Every
+    problem names the file and line."""
+    splits = read_task(folder)
+    train = splits["train"]
+    numeric = [is_float(v) for v in train.labels]
+    if any(numeric) and not all(numeric):  # e.g. classes 0 and 1 and one row labelled 'cat': a typo, not a third class
+        first_number, first_name = numeric.index(True), numeric.index(False)
+        raise SequenceError(
+            f"{train.path}: labels mix numbers ({train.labels[first_number]!r} at line {train.lines[first_number]}) and "
+            f"names ({train.labels[first_name]!r} at line {train.lines[first_name]}); use one or the other"
+        )
+    if task_type == "auto":
+        fractional = [i for i, v in enumerate(train.labels) if all(numeric) and not float(v).is_integer()]
+        if fractional and len(fractional) < 0.05 * len(train.labels):
+            # a few non-integers among integer classes is far more often a typo than a regression target
+            i = fractional[0]
+            raise SequenceError(
+                f"{train.where(i)}: label {train.labels[i]!r} is not an integer while {len(train.labels) - len(fractional)} "
+                f'of {len(train.labels)} labels are; fix it, or set task_type (--config \'{{"task_type": "regression"}}\')'
+            )
+        task_type = "regression" if fractional else "classification"
+    targets: dict[str, np.ndarray] = {}
+    names: list[str] = []
+    if task_type == "regression":
+        for name, split in splits.items():
+            for i, v in enumerate(split.labels):
+                if not is_float(v):
+                    raise SequenceError(f"{split.where(i)}: label {v!r} is not a number (regression task)")
+            targets[name] = np.array([float(v) for v in split.labels], dtype=np.float32)
+    else:
+        # numeric labels are classes by value: "1", "1.0" and "01" are one class, named "1"
+        numeric = all(is_float(v) for v in train.labels)
+        key = _number_name if numeric else str
+        names = sorted({key(v) for v in train.labels}, key=float if numeric else str)
+        if len(names) < 2:
+            raise SequenceError(
+                f"{train.path}: only one label ({names[0]!r}) in the training set; a classifier needs at least two"
+            )
+        index = {v: i for i, v in enumerate(names)}
+        for name, split in splits.items():
+            for i, v in enumerate(split.labels):
+                if (key(v) if not numeric or is_float(v) else v) not in index:
+                    raise SequenceError(
+                        f"{split.where(i)}: label {v!r} does not occur in {train.path} (its labels: {', '.join(names)})"
+                    )
+            targets[name] = np.array([index[key(v)] for v in split.labels], dtype=np.int64)
+    if max_length_bp:
+        for split in splits.values():
+            check_lengths(split.sequences, max_length_bp, where=split.where)
+    return Task(str(folder), task_type, names, splits, targets, strand_specific=declared_strand_specific(folder))
+
+
+def declared_strand_specific(folder: str | Path) -> bool:
+    """task.json's optional "strand_specific" (true/false); absent file or key: False."""
+    path = Path(folder) / "task.json"
+    if not path.is_file():
+        return False
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SequenceError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise SequenceError(
+            f'{path}: expected a JSON object such as {{"strand_specific": true}}, got {type(meta).__name__}'
+        )
+    value = meta.get("strand_specific", False)
+    if not isinstance(value, bool):
+        raise SequenceError(f'{path}: "strand_specific" must be true or false, got {value!r}')
+    return value

