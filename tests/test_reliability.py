@@ -686,7 +686,7 @@ def test_a_sequence_too_long_for_the_model_names_its_record(capsys, tmp_path, km
     assert_user_error(
         rc,
         err,
-        f"{fasta}: record 'long': 120,000 bp is longer than the 100,000 bp this model takes; cut it into windows",
+        f"{fasta}: record 'long': sequence of 120,000 bp is longer than the 100,000 bp this model takes; cut it into windows",
     )
     assert not (tmp_path / "e.npy").exists() and not (tmp_path / "e.ids.txt").exists()
 

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import logging
 import sys
-import tempfile
 import traceback
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from vqdna.config import POOLINGS, PRESETS
 from vqdna.errors import BUG_REPORT, UserError
-from vqdna.storage import atomic_path, claim_folder, file_identity, finish_folder, write_json
+from vqdna.storage import claim_folder, file_identity, finish_folder, write_json
 from vqdna.tokenizers import KINDS
 
 
@@ -65,23 +61,33 @@ def _eval_tokenizer(args) -> None:
 
         code_usage_plot(args.plot, counts, title=f"{tok.kind} code usage on {', '.join(result['species'])}")
     if not args.quiet:
-        _print_table(result)
+        _print_tokenizer_quality(result)
 
 
-def _print_table(result: dict) -> None:
+def _print_table(title: str, columns: list[str], rows: list[list[str]], *, footer: list[str] = ()) -> None:
+    """The one way a command shows a table on the terminal: the first column left-aligned, the
+    others (numbers) right-aligned, then any footer lines."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{result['kind']} tokenizer on {', '.join(result['species'])} ({result['bp']:,} bp)")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table = Table(title=title)
+    for n, column in enumerate(columns):
+        table.add_column(column, justify="left" if n == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    console = Console()
+    console.print(table)
+    for line in footer:
+        console.print(line)
 
+
+def _print_tokenizer_quality(result: dict) -> None:
     def fmt(v):
         if isinstance(v, list):
             return " / ".join(fmt(x) for x in v)
         return f"{v:.4f}" if isinstance(v, float) else str(v)
 
-    for key in (
+    keys = (
         "reconstruction_accuracy",
         "codebook_size",
         "code_usage",
@@ -89,35 +95,30 @@ def _print_table(result: dict) -> None:
         "tokens_per_bp",
         "bp_per_second",
         "lossless",
-    ):
-        table.add_row(key, fmt(result[key]))
-    Console().print(table)
+    )
+    title = f"{result['kind']} tokenizer on {', '.join(result['species'])} ({result['bp']:,} bp)"
+    _print_table(title, ["metric", "value"], [[key, fmt(result[key])] for key in keys])
 
 
 def _tokenize(args) -> None:
+    from vqdna.outputs import write_tokens
     from vqdna.tokenizers import load_tokenizer
 
-    _check_inputs(args, (".jsonl", ".ndjson"))
+    inputs = _inputs(args, (".jsonl", ".ndjson"))
     tok = load_tokenizer(args.tokenizer, device=args.device)
-    sequences = tokens = 0
-    # streamed: a batch of records in memory at a time, written to the output as it is encoded
-    with atomic_path(args.output) as tmp, open(tmp, "w") as fh:
-        for batch in _batches(_iter_inputs(args), args.batch_size):
-            for (name, seq, label), enc in zip(batch, tok.encode_batch([seq for _, seq, _ in batch])):
-                row = {"id": name, "length_bp": len(seq), "input_ids": enc.tolist()}
-                if label:
-                    row["label"] = label
-                fh.write(json.dumps(row, separators=(",", ":")) + "\n")
-                sequences, tokens = sequences + 1, tokens + len(enc)
-    _say(args, f"{sequences} sequences, {tokens:,} tokens -> {args.output}")
+    counts = write_tokens(args.output, tok, inputs, batch_size=args.batch_size)
+    _say(args, f"{counts['sequences']} sequences, {counts['tokens']:,} tokens -> {args.output}")
 
 
-def _check_inputs(args, suffixes: tuple[str, ...]) -> None:
-    """tokenize / predict / embed: options that cannot go together, and the output file, checked
+def _inputs(args, suffixes: tuple[str, ...]):
+    """tokenize / predict / embed: the sequences of --fasta (records, or windows with --window-bp)
+    or --csv, streamed; options that cannot go together and the output file are checked here,
     before any model is loaded."""
-    if args.csv and getattr(args, "window_bp", None):
-        raise UserError("--window-bp cuts the records of --fasta; a --csv is read row by row as it is")
+    from vqdna.seqio import iter_sequences
+
+    inputs = iter_sequences(fasta=args.fasta, csv=args.csv, window_bp=getattr(args, "window_bp", None))
     _check_output_file(args.output, args.fasta, args.csv, suffixes=suffixes)
+    return inputs
 
 
 # What a file name's extension promises; an --output that promises another format than the one
@@ -276,119 +277,29 @@ def _finetune_overrides(args) -> dict | None:
     return config or None
 
 
-def _iter_inputs(args) -> Iterator[tuple[str, str, str]]:
-    """(id, sequence, label) from --csv or --fasta (records, or windows with --window-bp), one at a
-    time: memory holds the record being read, not the file."""
-    from vqdna.seqio import iter_fasta, iter_labeled_csv
-
-    if args.csv:
-        for lineno, seq, label in iter_labeled_csv(args.csv, require_label=False):
-            yield f"line{lineno}", seq, label
-        return
-    window = getattr(args, "window_bp", None)
-    for r in iter_fasta(args.fasta):
-        text = r.sequence
-        if not window:
-            yield r.name, text, ""
-            continue
-        for start in range(0, len(text), window):
-            piece = text[start : start + window]
-            yield f"{r.name}:{start + 1}-{start + len(piece)}", piece, ""
-
-
-def _check_batch_lengths(args, batch: list[tuple[str, str, str]], max_bp: int) -> None:
-    """A sequence longer than the model takes is an error naming the input and the record (FASTA)
-    or line (CSV), never truncated."""
-    for sid, seq, _ in batch:
-        if len(seq) > max_bp:
-            source = args.csv or args.fasta
-            what = f"line {sid.removeprefix('line')}" if args.csv else f"record {sid!r}"
-            raise UserError(
-                f"{source}: {what}: {len(seq):,} bp is longer than the {max_bp:,} bp this model takes; "
-                "cut it into windows with --window-bp"
-            )
-
-
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _predict(args) -> None:
     from vqdna.inference import LoadedModel
+    from vqdna.outputs import write_predictions
 
-    _check_inputs(args, (".csv",))
+    inputs = _inputs(args, (".csv",))
     loaded = LoadedModel(args.model)
     if not loaded.is_classifier:
         raise UserError(
             f"--model {args.model}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)"
         )
-    count = 0
-    with atomic_path(args.output) as tmp, open(tmp, "w", newline="") as fh:
-        w = csv.writer(fh)
-        for batch in _batches(_iter_inputs(args), args.batch_size):
-            _check_batch_lengths(args, batch, loaded.max_length_bp)
-            p = loaded.predict([seq for _, seq, _ in batch], batch_size=args.batch_size)
-            if count == 0:  # the header, once the first rows say whether the input has labels
-                has_labels = bool(batch[0][2])
-                w.writerow(
-                    ["id"]
-                    + (["label"] if has_labels else [])
-                    + (
-                        ["prediction"]
-                        if p.probabilities is None
-                        else ["predicted_label"] + [f"prob_{n}" for n in p.label_names]
-                    )
-                )
-            for i, (sid, _, label) in enumerate(batch):
-                values = (
-                    [f"{p.predictions[i]:.6g}"]
-                    if p.probabilities is None
-                    else [p.predictions[i]] + [f"{x:.6f}" for x in p.probabilities[i]]
-                )
-                w.writerow([sid] + ([label] if has_labels else []) + values)
-            count += len(batch)
+    count = write_predictions(args.output, loaded, inputs, batch_size=args.batch_size)
     _say(args, f"{count} predictions -> {args.output}")
 
 
 def _embed(args) -> None:
-    import numpy as np
-
     from vqdna.inference import LoadedModel
+    from vqdna.outputs import embedding_ids_path, write_embeddings
 
-    ids_path = args.output.with_suffix(".ids.txt")
-    _check_inputs(args, (".npy",))
+    ids_path = embedding_ids_path(args.output)
+    inputs = _inputs(args, (".npy",))
     _check_output_file(ids_path, args.fasta, args.csv, option="--output's row ids", suffixes=(".txt",))
     loaded = LoadedModel(args.model, max_length_bp=100_000)
-    width = loaded.model.config.hidden_size
-    count = 0
-    # rows go to an anonymous temporary file batch by batch, then into the .npy (whose header needs
-    # the row count): memory holds one batch, and an interruption leaves no partial output
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        tempfile.TemporaryFile(dir=args.output.parent) as rows,
-        atomic_path(ids_path) as ids_tmp,
-        open(ids_tmp, "w") as ids_fh,
-    ):
-        for batch in _batches(_iter_inputs(args), args.batch_size):
-            _check_batch_lengths(args, batch, loaded.max_length_bp)
-            rows.write(loaded.embed([seq for _, seq, _ in batch], batch_size=args.batch_size).tobytes())
-            ids_fh.write("".join(f"{sid}\n" for sid, _, _ in batch))
-            count += len(batch)
-        rows.seek(0)
-        with atomic_path(args.output) as tmp:
-            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(count, width))
-            for start in range(0, count, 16384):
-                n = min(16384, count - start)
-                out[start : start + n] = np.frombuffer(rows.read(n * width * 4), dtype=np.float32).reshape(n, width)
-            out.flush()
-            del out
+    count, width = write_embeddings(args.output, loaded, inputs, batch_size=args.batch_size)
     _say(args, f"{count} embeddings of size {width} -> {args.output} (row ids in {ids_path})")
 
 
@@ -603,7 +514,8 @@ def _benchmark(args) -> None:
 
 
 def _diff(args) -> None:
-    from vqdna.evaluation.mutations import diff_codes, load_pair, plot_code_diff
+    from vqdna.evaluation.mutations import diff_codes, load_pair
+    from vqdna.outputs import write_code_diff
     from vqdna.tokenizers import load_tokenizer
 
     tokenizer = load_tokenizer(args.tokenizer)
@@ -621,49 +533,29 @@ def _diff(args) -> None:
     result = diff_codes(tokenizer, a, b, flank=args.flank)
     summary, mutations = result["summary"], result["mutations"]
     if args.output_dir:
-        write_json(
-            args.output_dir / "diff.json",
-            {
-                "sequences": result["names"],
-                "lengths": result["lengths"],
-                "tokenizer": str(args.tokenizer),
-                "summary": summary,
-                "mutations": mutations,
-            },
-        )
-        plot_code_diff(
-            args.output_dir / "code_diff.png", result, title=f"codes of {result['names'][1]} vs {result['names'][0]}"
-        )
+        write_code_diff(args.output_dir, result, str(args.tokenizer))
         finish_folder(args.output_dir)
     if args.quiet:
         return
-    from rich.console import Console
-    from rich.table import Table
-
     levels = summary["levels"]
-    table = Table(
-        title=f"{result['names'][0]} → {result['names'][1]}: codes changed within ±{args.flank} bp of each mutation"
-    )
-    for col in ["position", "kind", "ref → alt"] + [f"level {n} codes / extent bp" for n in range(levels)]:
-        table.add_column(col, justify="right" if col != "kind" else "left")
-    for m in mutations[: args.max_rows]:
-        change = f"{m['ref'][:12] or '-'} → {m['alt'][:12] or '-'}"
-        table.add_row(
-            f"{m['start'] + 1:,}",
-            m["kind"],
-            change,
-            *[f"{m['changed_codes'][n]} / {m['extent_bp'][n]}" for n in range(levels)],
-        )
-    console = Console()
-    console.print(table)
+    rows = [
+        [f"{m['start'] + 1:,}", m["kind"], f"{m['ref'][:12] or '-'} → {m['alt'][:12] or '-'}"]
+        + [f"{m['changed_codes'][n]} / {m['extent_bp'][n]}" for n in range(levels)]
+        for m in mutations[: args.max_rows]
+    ]
+    footer = []
     if len(mutations) > args.max_rows:
-        console.print(
-            f"... {len(mutations) - args.max_rows} more mutations"
-            + (f" in {args.output_dir / 'diff.json'}" if args.output_dir else "")
-        )
-    console.print(
+        where = f" in {args.output_dir / 'diff.json'}" if args.output_dir else ""
+        footer.append(f"... {len(mutations) - args.max_rows} more mutations{where}")
+    footer.append(
         f"mutations: {summary['mutations']}; differing codes per level {summary['differing_codes']} of {summary['aligned_bp']:,} aligned bp; "
         f"mean extent per level {[round(x, 1) for x in summary['mean_extent_bp']]} bp (receptive fields {summary['receptive_field_bp']} bp)"
+    )
+    _print_table(
+        f"{result['names'][0]} → {result['names'][1]}: codes changed within ±{args.flank} bp of each mutation",
+        ["position", "kind", "ref → alt"] + [f"level {n} codes / extent bp" for n in range(levels)],
+        rows,
+        footer=footer,
     )
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from vqdna.alphabet import SequenceError, n_fraction
 from vqdna.errors import UserError
-from vqdna.seqio import read_fasta
+from vqdna.seqio import read_fasta, tile_spans
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Genome:
 
     def tile(self, window_bp: int) -> list[np.ndarray]:
         """Consecutive non-overlapping windows covering every base (the last of a record may be shorter)."""
-        return [r[i : i + window_bp] for r in self.records for i in range(0, len(r), window_bp)]
+        return [r[a:b] for r in self.records for a, b in tile_spans(len(r), window_bp)]
 
 
 def species_name(path: Path) -> str:

@@ -151,21 +151,31 @@ class LoadedModel:
         self.is_classifier = isinstance(self.model, VQDNAForSequenceClassification)
         self.max_length_bp = max_length_bp or getattr(self.model.config, "max_length_bp", None) or 100_000
 
-    def embed(self, sequences: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+    def check_lengths(self, sequences: Sequence[str], where=None) -> None:
+        """A sequence longer than the model takes is an error naming it (`where(i)`), never truncated."""
+        check_lengths(
+            sequences,
+            self.max_length_bp,
+            *([where] if where else []),
+            limit="this model takes",
+            advice="cut it into windows with --window-bp",
+        )
+
+    def embed(self, sequences: Sequence[str], *, batch_size: int = 64, where=None) -> np.ndarray:
         """Mean-pooled last-layer embeddings, (len(sequences), hidden_size) float32."""
-        check_lengths(sequences, self.max_length_bp)
+        self.check_lengths(sequences, where)
         out = np.zeros((len(sequences), self.model.config.hidden_size), dtype=np.float32)
         for sl, pooled, _ in encode_hidden(self.model, self.tokenizer, sequences, batch_size):
             out[sl] = pooled.numpy()
         return out
 
-    def predict(self, sequences: Sequence[str], *, batch_size: int = 64) -> "Predictions":
+    def predict(self, sequences: Sequence[str], *, batch_size: int = 64, where=None) -> "Predictions":
         """Predicted label and class probabilities (or the regression value) of each sequence."""
         if not self.is_classifier:
             raise CheckpointError(
                 f"{self.model_dir}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)"
             )
-        check_lengths(sequences, self.max_length_bp)
+        self.check_lengths(sequences, where)
         config = self.model.config
         logits = torch.zeros(len(sequences), config.num_labels)
         for sl, _, lg in encode_hidden(self.model, self.tokenizer, sequences, batch_size):

@@ -19,6 +19,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from vqdna.alphabet import SequenceError, to_ids, to_text
+from vqdna.errors import UserError
 from vqdna.storage import file_identity, file_sha256
 
 TASK_SPLITS = ("train", "dev", "test")
@@ -237,14 +238,69 @@ def check_distinct_files(paths: Sequence[str | Path], option: str = "--fasta") -
             digests[digest] = p
 
 
-def check_lengths(sequences: Sequence[str], max_bp: int, where=lambda i: f"sequence {i + 1}") -> None:
+def check_lengths(
+    sequences: Sequence[str],
+    max_bp: int,
+    where=lambda i: f"sequence {i + 1}",
+    *,
+    limit: str = "allowed",
+    advice: str = "cut it into windows (e.g. --window-bp) or raise max_length_bp",
+) -> None:
     """Longer sequences are an error, never truncated: say which one, and what to do."""
     for i, s in enumerate(sequences):
         if len(s) > max_bp:
             raise SequenceError(
-                f"{where(i)}: sequence of {len(s):,} bp is longer than the {max_bp:,} bp allowed; "
-                f"cut it into windows (e.g. --window-bp) or raise max_length_bp"
+                f"{where(i)}: sequence of {len(s):,} bp is longer than the {max_bp:,} bp {limit}; {advice}"
             )
+
+
+def tile_spans(length: int, window_bp: int, *, keep_tail: bool = True) -> list[tuple[int, int]]:
+    """[start, end) of consecutive non-overlapping windows from the start of a sequence of
+    `length`; the last one shorter unless `keep_tail` is False (then a short tail is left out).
+    The one tiling rule of records into windows, for genomes, command inputs and task rows."""
+    end = length if keep_tail else length - length % window_bp
+    return [(i, min(i + window_bp, length)) for i in range(0, end, window_bp)]
+
+
+@dataclass
+class InputSequence:
+    """One sequence a command reads: its id (a FASTA record's name, with start-end for a window; a
+    CSV row's "lineN"), the sequence as ACGTN text, its label ("" if none), and where it came
+    from, for messages (FILE: record 'NAME' / FILE: line N)."""
+
+    id: str
+    sequence: str
+    label: str
+    where: str
+
+
+def iter_sequences(
+    *, fasta: str | Path | None = None, csv: str | Path | None = None, window_bp: int | None = None
+) -> Iterator[InputSequence]:
+    """The sequences of a FASTA file (whole records, or consecutive windows of `window_bp` with a
+    shorter last one) or of a `sequence[,label]` CSV, one at a time: memory holds the record being
+    read, not the file. Options that cannot go together are refused here, before any reading."""
+    if (fasta is None) == (csv is None):
+        raise UserError("give one input: a FASTA file or a CSV file")
+    if csv is not None and window_bp:
+        raise UserError("--window-bp cuts the records of --fasta; a --csv is read row by row as it is")
+    return _csv_sequences(csv) if csv is not None else _fasta_sequences(fasta, window_bp)
+
+
+def _csv_sequences(path) -> Iterator[InputSequence]:
+    for lineno, seq, label in iter_labeled_csv(path, require_label=False):
+        yield InputSequence(f"line{lineno}", seq, label, f"{path}: line {lineno}")
+
+
+def _fasta_sequences(path, window_bp: int | None) -> Iterator[InputSequence]:
+    for r in iter_fasta(path):
+        text = r.sequence  # computed from the ids at each access: once per record
+        if not window_bp:
+            yield InputSequence(r.name, text, "", f"{path}: record {r.name!r}")
+            continue
+        for start, end in tile_spans(len(text), window_bp):
+            name = f"{r.name}:{start + 1}-{end}"
+            yield InputSequence(name, text[start:end], "", f"{path}: record {name!r}")
 
 
 # ---------------------------------------------------------------- loading a task folder

@@ -39,6 +39,7 @@ from vqdna.seqio import (
     check_distinct_files,
     open_text,
     read_fasta,
+    tile_spans,
 )
 from vqdna.storage import RUN_MARKER, claim_folder, finish_folder, read_json, write_json, write_text
 
@@ -361,9 +362,8 @@ def _split_whole_records(
                 if window_bp is None:
                     pieces = [ids]
                 else:
-                    usable = len(ids) - len(ids) % window_bp
-                    dropped["tail_bp"] += len(ids) - usable
-                    pieces = [ids[i : i + window_bp] for i in range(0, usable, window_bp)]
+                    dropped["tail_bp"] += len(ids) % window_bp
+                    pieces = [ids[a:b] for a, b in tile_spans(len(ids), window_bp, keep_tail=False)]
                 pieces = [p for p in pieces if n_fraction(p) <= max_n_fraction]
                 dropped["n_rows"] += (len(ids) // window_bp if window_bp else 1) - len(pieces)
                 if windows_per_record is not None and len(pieces) > windows_per_record:

@@ -1,0 +1,136 @@
+"""The files vqdna's commands write for people and other tools, as library functions: token ids as
+JSON lines, predictions as CSV, embeddings as a NumPy array with a row-id file, and the report of a
+code comparison. Each streams its input batch by batch (memory holds one batch, not the file) and
+writes atomically: an interrupted call leaves no partial file under the asked name.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+import numpy as np
+
+from vqdna.seqio import InputSequence
+from vqdna.storage import atomic_path, write_json
+
+if TYPE_CHECKING:  # tokenize needs neither the encoder nor transformers: imported only for type checks
+    from vqdna.inference import LoadedModel
+    from vqdna.tokenizers import GenomeTokenizer
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of `size` items (the last may be shorter)."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def write_tokens(
+    path: str | Path, tokenizer: GenomeTokenizer, inputs: Iterable[InputSequence], batch_size: int = 64
+) -> dict[str, int]:
+    """One JSON object per line: {"id", "length_bp", "input_ids"[, "label"]}; `input_ids` is a list
+    of ints, or of per-level lists for HRQ. Returns the numbers of sequences and tokens."""
+    sequences = tokens = 0
+    with atomic_path(path) as tmp, open(tmp, "w") as fh:
+        for batch in batched(inputs, batch_size):
+            for item, enc in zip(batch, tokenizer.encode_batch([x.sequence for x in batch])):
+                row = {"id": item.id, "length_bp": len(item.sequence), "input_ids": enc.tolist()}
+                if item.label:
+                    row["label"] = item.label
+                fh.write(json.dumps(row, separators=(",", ":")) + "\n")
+                sequences, tokens = sequences + 1, tokens + len(enc)
+    return {"sequences": sequences, "tokens": tokens}
+
+
+def write_predictions(
+    path: str | Path, model: LoadedModel, inputs: Iterable[InputSequence], batch_size: int = 64
+) -> int:
+    """A CSV with a row per sequence: id[,label],predicted_label,prob_<class>... (classification)
+    or id[,label],prediction (regression); the label column when the input has labels. Returns
+    the number of rows."""
+    count = 0
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        w = csv.writer(fh)
+        for batch in batched(inputs, batch_size):
+            p = model.predict([x.sequence for x in batch], batch_size=batch_size, where=lambda i: batch[i].where)
+            if count == 0:  # the header, once the first rows say whether the input has labels
+                has_labels = bool(batch[0].label)
+                values = (
+                    ["prediction"]
+                    if p.probabilities is None
+                    else ["predicted_label"] + [f"prob_{n}" for n in p.label_names]
+                )
+                w.writerow(["id"] + (["label"] if has_labels else []) + values)
+            for i, item in enumerate(batch):
+                if p.probabilities is None:
+                    values = [f"{p.predictions[i]:.6g}"]
+                else:
+                    values = [p.predictions[i]] + [f"{x:.6f}" for x in p.probabilities[i]]
+                w.writerow([item.id] + ([item.label] if has_labels else []) + values)
+            count += len(batch)
+    return count
+
+
+def embedding_ids_path(path: str | Path) -> Path:
+    """Where `write_embeddings` puts the row ids of `path`: x.npy -> x.ids.txt."""
+    return Path(path).with_suffix(".ids.txt")
+
+
+def write_embeddings(
+    path: str | Path, model: LoadedModel, inputs: Iterable[InputSequence], batch_size: int = 64
+) -> tuple[int, int]:
+    """Mean-pooled embeddings as a float32 .npy of shape (sequences, hidden_size), and their ids,
+    one per line, in `embedding_ids_path(path)`. Returns (rows, width)."""
+    path = Path(path)
+    width = model.model.config.hidden_size
+    count = 0
+    # rows go to an anonymous temporary file batch by batch, then into the .npy (whose header needs
+    # the row count): memory holds one batch, and an interruption leaves no partial output
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryFile(dir=path.parent) as rows,
+        atomic_path(embedding_ids_path(path)) as ids_tmp,
+        open(ids_tmp, "w") as ids_fh,
+    ):
+        for batch in batched(inputs, batch_size):
+            vectors = model.embed([x.sequence for x in batch], batch_size=batch_size, where=lambda i: batch[i].where)
+            rows.write(vectors.tobytes())
+            ids_fh.write("".join(f"{x.id}\n" for x in batch))
+            count += len(batch)
+        rows.seek(0)
+        with atomic_path(path) as tmp:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(count, width))
+            for start in range(0, count, 16384):
+                n = min(16384, count - start)
+                out[start : start + n] = np.frombuffer(rows.read(n * width * 4), dtype=np.float32).reshape(n, width)
+            out.flush()
+            del out
+    return count, width
+
+
+def write_code_diff(folder: str | Path, result: dict[str, Any], tokenizer: str) -> None:
+    """`diff.json` (the two sequences, the summary per level and every mutation with the codes it
+    changed) and `code_diff.png` of a `evaluation.mutations.diff_codes` result."""
+    from vqdna.evaluation.mutations import plot_code_diff
+
+    folder = Path(folder)
+    write_json(
+        folder / "diff.json",
+        {
+            "sequences": result["names"],
+            "lengths": result["lengths"],
+            "tokenizer": tokenizer,
+            "summary": result["summary"],
+            "mutations": result["mutations"],
+        },
+    )
+    plot_code_diff(folder / "code_diff.png", result, title=f"codes of {result['names'][1]} vs {result['names'][0]}")
