@@ -178,9 +178,7 @@ def _pretrain(args) -> None:
     from vqdna.training.pretrain import pretrain
 
     weights = _species_weights(args.species_weights)
-    from vqdna.config import json_option
-
-    config = json_option(args.config) if args.config else None
+    config = _config_option(args)
     result = pretrain(
         args.tokenizer,
         args.fasta,

@@ -45,6 +45,24 @@ class Config:
     def check(self) -> None:
         """Rules between values (override)."""
 
+    # the settings a training run hands to `training.engine.training_arguments` under the same names
+    TRAINER_KEYS = (
+        "max_steps",
+        "batch_size",
+        "learning_rate",
+        "warmup_steps",
+        "weight_decay",
+        "save_steps",
+        "logging_steps",
+        "seed",
+        "gradient_accumulation_steps",
+        "lr_scheduler_type",
+    )
+
+    def trainer_kwargs(self) -> dict[str, Any]:
+        """This config's values of `TRAINER_KEYS` (those it has), for `training_arguments`."""
+        return {key: getattr(self, key) for key in self.TRAINER_KEYS if hasattr(self, key)}
+
 
 _RULE_WORDS = {
     "seed": "an integer in 0..4294967295 (numpy's seed range)",

@@ -405,16 +405,15 @@ def train_and_test(
     plan = schedule(cfg, len(datasets["train"]))
     args = training_arguments(
         seed_dir,
-        max_steps=plan["max_steps"],
-        batch_size=cfg.batch_size,
-        learning_rate=cfg.learning_rate,
-        warmup_steps=cfg.warmup_steps,
-        weight_decay=cfg.weight_decay,
-        save_steps=plan["eval_steps"],
-        logging_steps=min(cfg.logging_steps, plan["max_steps"]),
-        seed=seed,
+        **{
+            **cfg.trainer_kwargs(),  # then what a run by epochs, with dev evaluations, sets itself:
+            "max_steps": plan["max_steps"],
+            "save_steps": plan["eval_steps"],
+            "logging_steps": min(cfg.logging_steps, plan["max_steps"]),
+            "seed": seed,
+            "lr_scheduler_type": "linear",
+        },
         quiet=quiet,
-        lr_scheduler_type="linear",
         eval_strategy="steps",
         eval_steps=plan["eval_steps"],
         per_device_eval_batch_size=cfg.eval_batch_size,

@@ -198,17 +198,8 @@ def pretrain_on_genomes(
     dataset = WindowDataset(train, cfg.max_steps * windows_per_step)
     args = training_arguments(
         output_dir,
-        max_steps=cfg.max_steps,
-        batch_size=cfg.batch_size,
-        learning_rate=cfg.learning_rate,
-        warmup_steps=cfg.warmup_steps,
-        weight_decay=cfg.weight_decay,
-        save_steps=cfg.save_steps,
-        logging_steps=cfg.logging_steps,
-        seed=cfg.seed,
+        **cfg.trainer_kwargs(),
         quiet=quiet,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        lr_scheduler_type=cfg.lr_scheduler_type,
         train_sampling_strategy="sequential",  # windows are random draws already; in order, index ↔ step
     )
     trainer = _MCMTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator, quiet=quiet)

@@ -255,18 +255,7 @@ def _train_vqvae(
     sampler = WindowSampler(genomes, training.window_bp, seed=training.seed, max_n_fraction=training.max_n_fraction)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     dataset = WindowDataset(sampler, training.max_steps * training.batch_size * world)
-    args = training_arguments(
-        output_dir,
-        max_steps=training.max_steps,
-        batch_size=training.batch_size,
-        learning_rate=training.learning_rate,
-        warmup_steps=training.warmup_steps,
-        weight_decay=training.weight_decay,
-        save_steps=training.save_steps,
-        logging_steps=training.logging_steps,
-        seed=training.seed,
-        quiet=quiet,
-    )
+    args = training_arguments(output_dir, **training.trainer_kwargs(), quiet=quiet)
     trainer = _VQVAETrainer(
         model=model, args=args, train_dataset=dataset, quiet=quiet, settings='the "training" section of --config'
     )
