@@ -69,9 +69,9 @@ def main() -> None:
                 sys.executable,
                 "-c",
                 (
-                    "import sys, torch; from vqdna.config import PretrainConfig; from vqdna.tokenizers import load_tokenizer; "
+                    "import sys, torch; from vqdna.config import EncoderConfig; from vqdna.tokenizers import load_tokenizer; "
                     "from vqdna.training.pretrain import build_model; torch.manual_seed(0); tok = load_tokenizer(sys.argv[1]); "
-                    "m = build_model(tok, PretrainConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128)); "
+                    "m = build_model(tok, EncoderConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128)); "
                     "m.save_pretrained(sys.argv[2]); tok.save_pretrained(sys.argv[2] + '/tokenizer')"
                 ),
                 str(tmp / "kmer"),

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import torch
 
-from vqdna.config import PretrainConfig, VQVAEConfig, load_preset
+from vqdna.config import VQVAEConfig, load_preset
 from vqdna.networks import VQVAE
 from vqdna.seqio import load_task
 from vqdna.tokenizers import VQTokenizer
 from vqdna.training.finetune import finetune, resolve_finetune_config, schedule
-from vqdna.training.pretrain import build_model
+from vqdna.training.pretrain import build_model, resolve_pretrain_config
 
 
 def untrained_tiny_model(folder: Path) -> Path:
@@ -32,8 +32,8 @@ def untrained_tiny_model(folder: Path) -> Path:
     net = VQVAE(VQVAEConfig(**{**preset["vqvae"], **preset["levels"]["vq"]}))
     torch.nn.init.normal_(net.quantizer.levels[0].codebook)  # distinct codes (kmeans_init would set them in training)
     tokenizer = VQTokenizer(net)
-    fields = {f for f in PretrainConfig.__dataclass_fields__}
-    model = build_model(tokenizer, PretrainConfig(**{k: v for k, v in preset["pretrain"].items() if k in fields}))
+    encoder, _ = resolve_pretrain_config("tiny")
+    model = build_model(tokenizer, encoder)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder / "tokenizer")
     return folder

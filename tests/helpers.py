@@ -83,7 +83,7 @@ SMALL = {
     "hidden_dropout_prob": 0.0,
 }
 SMALL_HRQ = {
-    "model": {
+    "vqvae": {
         "stem_channels": 16,
         "width": 16,
         "depth": 2,
@@ -99,11 +99,11 @@ def save_untrained_model(tokenizer, folder: Path, **config) -> Path:
     """A small encoder on `tokenizer`, saved as a model folder as `vqdna pretrain` writes it."""
     import torch
 
-    from vqdna.config import PretrainConfig
+    from vqdna.config import EncoderConfig
     from vqdna.training.pretrain import build_model
 
     torch.manual_seed(0)
-    model = build_model(tokenizer, PretrainConfig(**{**SMALL, **config}))
+    model = build_model(tokenizer, EncoderConfig(**{**SMALL, **config}))
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder / "tokenizer")
     return folder

@@ -197,7 +197,7 @@ def test_benchmark_trains_missing_models_on_the_builtin_corpus_and_reuses_them(t
     suite = gc_task(tmp_path / "suite" / "gc", seed=4, sizes=(60, 20, 20)).parent
     out = tmp_path / "bench"
     tokenizer_config = {
-        "model": {
+        "vqvae": {
             "stem_channels": 16,
             "width": 16,
             "depth": 2,

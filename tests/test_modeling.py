@@ -132,14 +132,15 @@ def test_auto_classes_load_a_saved_model(tmp_path):
 
 
 def test_base_preset_is_the_papers_size():
-    from vqdna.config import load_preset
+    import dataclasses
 
-    p = load_preset("base")["pretrain"]
+    from vqdna.training.pretrain import resolve_pretrain_config
+
+    encoder, _ = resolve_pretrain_config("base")
     cfg = VQDNAConfig(
+        **{**dataclasses.asdict(encoder), "input_mode": "quantized"},
         level_vocab_sizes=[NUM_SPECIAL + 512],
-        input_mode="quantized",
         code_dim=384,
-        **{k: p[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")},
     )
     with torch.device("meta"):
         encoder = VQDNAModel(cfg)

@@ -17,7 +17,7 @@ from vqdna.training.pretrain import pretrain
 from vqdna.training.tokenizer import RunError, train_tokenizer
 
 TOK = {
-    "model": {"stem_channels": 32, "width": 32, "depth": 2, "code_dim": 16, "codebook_sizes": [64], "tap_blocks": [2]},
+    "vqvae": {"stem_channels": 32, "width": 32, "depth": 2, "code_dim": 16, "codebook_sizes": [64], "tap_blocks": [2]},
     "training": {"window_bp": 128, "batch_size": 8, "save_steps": 1000, "logging_steps": 5, "warmup_steps": 2},
 }
 MCM = {
@@ -39,7 +39,7 @@ MCM = {
 def tokenizers(tmp_path_factory, small_genomes):
     root = tmp_path_factory.mktemp("tok")
     train_tokenizer("vq", [small_genomes[0]], root / "vq", config=TOK, max_steps=25, quiet=True)
-    hrq = {**TOK, "model": {**TOK["model"], "codebook_sizes": [32, 64], "tap_blocks": [1, 2]}}
+    hrq = {**TOK, "vqvae": {**TOK["vqvae"], "codebook_sizes": [32, 64], "tap_blocks": [1, 2]}}
     train_tokenizer("hrq", [small_genomes[0]], root / "hrq", config=hrq, max_steps=25, quiet=True)
     train_tokenizer("kmer", [small_genomes[0]], root / "kmer", config={"kmer": {"k": 3}})
     train_tokenizer("bpe", [small_genomes[0]], root / "bpe", config={"bpe": {"vocab_size": 128}})

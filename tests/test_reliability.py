@@ -13,6 +13,7 @@ from vqdna import cli
 from vqdna.cli import main
 from vqdna.config import (
     CNNBaselineConfig,
+    EncoderConfig,
     FinetuneConfig,
     KmerConfig,
     PretrainConfig,
@@ -165,7 +166,7 @@ BAD_VALUES = [
     (PretrainConfig, {"mask_ratio": 0}, "mask_ratio must be in (0, 1), got 0.0"),
     (PretrainConfig, {"window_bp": 0}, "window_bp must be >= 1, got 0"),
     (
-        PretrainConfig,
+        EncoderConfig,
         {"hidden_size": 100, "num_attention_heads": 3},
         "hidden_size 100 is not a multiple of num_attention_heads 3",
     ),
@@ -202,7 +203,9 @@ def test_integral_floats_pass_as_integers_and_ints_as_floats():
         ('{"kmer": {"overlapping": "false"}}', "kmer config: overlapping must be true or false, got 'false'"),
         ('{"training": {"batch_size": 0}}', "training config: batch_size must be >= 1, got 0"),
         ('{"training": 5}', "--config: section 'training' must be an object of settings, got 5"),
-        ("[1, 2]", "--config: expected an object with sections model, training, bpe, kmer; got list"),
+        ("[1, 2]", "--config: expected a JSON object of settings, got list [1, 2]"),
+        ('{"widht": 3}', "--config: unknown key 'widht'; the sections are vqvae, training, bpe, kmer and their keys"),
+        ('{"vqvae": {"widht": 3}}', "vqvae config: unknown keys ['widht']"),
         ('{"kmer": {"k": 3}, ' + '"training": {"seed": 1}, ' * 0 + '"bpe": {"vocab_size": 64}' + " " * 300 + "}", None),
     ],
 )
@@ -460,7 +463,7 @@ def test_a_run_that_diverges_stops_with_advice_and_saves_nothing(capsys, tmp_pat
     from vqdna.storage import RUN_MARKER
 
     config = {
-        "model": SMALL_HRQ["model"],
+        "vqvae": SMALL_HRQ["vqvae"],
         "training": {**SMALL_HRQ["training"], "learning_rate": 1e4, "warmup_steps": 0},
     }
     out = tmp_path / "tok"

@@ -15,10 +15,10 @@ from vqdna.tokenizers import load_tokenizer
 from vqdna.training.tokenizer import RunError, train_tokenizer
 
 SMALL = {
-    "model": {"stem_channels": 32, "width": 32, "depth": 2, "code_dim": 16, "codebook_sizes": [64], "tap_blocks": [2]},
+    "vqvae": {"stem_channels": 32, "width": 32, "depth": 2, "code_dim": 16, "codebook_sizes": [64], "tap_blocks": [2]},
     "training": {"window_bp": 128, "batch_size": 8, "save_steps": 4, "logging_steps": 2, "warmup_steps": 2},
 }
-SMALL_HRQ = {**SMALL, "model": {**SMALL["model"], "codebook_sizes": [32, 64], "tap_blocks": [1, 2]}}
+SMALL_HRQ = {**SMALL, "vqvae": {**SMALL["vqvae"], "codebook_sizes": [32, 64], "tap_blocks": [1, 2]}}
 
 
 @pytest.mark.slow
@@ -164,7 +164,7 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
                 "--output-dir",
                 str(tmp_path / "o"),
                 "--config",
-                '{"model": {"widht": 3}}',
+                '{"vqvae": {"widht": 3}}',
             ]
         )
         == 2

@@ -134,24 +134,25 @@ def train_models(
     from vqdna.builtin_data import PRETRAINING_CORPUS, pretraining_genomes
     from vqdna.tokenizers import load_tokenizer
     from vqdna.training.pretrain import pretrain_on_genomes, resolve_pretrain_config
-    from vqdna.training.tokenizer import load_genomes, parse_overrides, resolve_configs, train_tokenizer_on_genomes
+    from vqdna.training.tokenizer import load_genomes, resolve_configs, train_tokenizer_on_genomes
 
     output_dir = Path(output_dir)
     corpus = [str(f) for f in fasta] if fasta else [f"built-in: {key}" for key in PRETRAINING_CORPUS]
-    pre_cfg = resolve_pretrain_config(preset, pretrain_config)
+    encoder, pre_cfg = resolve_pretrain_config(preset, pretrain_config)
     records = {}
     for name in names:  # every setting is checked before anything trains
-        tok_cfg, tok_training = resolve_configs(name, preset, parse_overrides(tokenizer_config))
+        tok_cfg, tok_training = resolve_configs(name, preset, tokenizer_config)
         record = {
             "tokenizer": name,
             "corpus": corpus,
             "config": {
                 "tokenizer": dataclasses.asdict(tok_cfg),
                 "tokenizer_training": dataclasses.asdict(tok_training),
+                "encoder": dataclasses.asdict(encoder),
                 "pretrain": dataclasses.asdict(pre_cfg),
             },
         }
-        check_same_run(output_dir / "models" / name / "recipe.json", record)
+        check_same_run(output_dir / "models" / name / "recipe.json", record, upgrade=_upgrade_recipe)
         records[name] = record
     genomes = None
     models = {}
@@ -181,12 +182,23 @@ def train_models(
                 flush=True,
             )
         pretrain_on_genomes(
-            tokenizer, genomes, model_dir, pre_cfg, resume=True, quiet=quiet, tokenizer_dir=str(tok_dir)
+            tokenizer, genomes, model_dir, encoder, pre_cfg, resume=True, quiet=quiet, tokenizer_dir=str(tok_dir)
         )
         write_json(model_dir / "recipe.json", {**record, "preset": preset, "versions": package_versions()})
         if not quiet:
             print(f"models [{n}/{len(names)}]: {name} ready in {(time.time() - t0) / 60:.1f} min", flush=True)
     return models
+
+
+def _upgrade_recipe(old: dict[str, Any]) -> dict[str, Any]:
+    """A models/NAME/recipe.json written before the encoder's shape had its own section, read today."""
+    from vqdna.training.pretrain import upgrade_inputs
+
+    config = old.get("config") or {}
+    if "encoder" in config or not isinstance(config.get("pretrain"), dict):
+        return old
+    pretrain = upgrade_inputs({"config": config["pretrain"]})
+    return {**old, "config": {**config, "encoder": pretrain["encoder"], "pretrain": pretrain["config"]}}
 
 
 def parse_baselines(spec: str | None) -> list[str]:

@@ -646,7 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=PRESETS, default="tiny")
     p.add_argument(
         "--config",
-        help='JSON file or inline JSON overriding the preset: {"model": {...}, "training": {...}, "bpe": {...}, "kmer": {...}}',
+        help='JSON file or inline JSON overriding the preset, in its sections: {"vqvae": {...}, "training": {...}, "bpe": {...}, "kmer": {...}}',
     )
     p.add_argument("--max-steps", type=COUNT)
     p.add_argument("--seed", type=SEED)
@@ -685,7 +685,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fasta", nargs="+", required=True)
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--preset", choices=PRESETS, default="tiny")
-    p.add_argument("--config", help="JSON file or inline JSON overriding the preset's pretrain values")
+    p.add_argument(
+        "--config",
+        help='JSON file or inline JSON overriding the preset: {"encoder": {...}, "pretrain": {...}}, or keys of either',
+    )
     p.add_argument("--max-steps", type=COUNT)
     p.add_argument("--mask-ratio", type=_number(float, "(0,1)"))
     p.add_argument("--seed", type=SEED)

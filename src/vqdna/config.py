@@ -257,19 +257,44 @@ class TokenizerTrainingConfig(Config):
 
 
 @dataclass
-class PretrainConfig(Config):
-    """Masked code modeling: the encoder's size and the training run."""
+class EncoderConfig(Config):
+    """The encoder's shape (the "encoder" section), passed as it is to `modeling.VQDNAConfig`."""
 
     hidden_size: int = 256
     num_hidden_layers: int = 4
     num_attention_heads: int = 4
     intermediate_size: int = 1024
     hidden_dropout_prob: float = 0.1
+    attention_probs_dropout_prob: float = 0.0
+    layer_norm_eps: float = 1e-12
+    initializer_range: float = 0.02
     alibi_direction: float = 0.0  # see vqdna.modeling.attention_bias: 0 is symmetric ALiBi
     # "ids": a learned embedding per token id (every tokenizer); "quantized" (VQ/HRQ only): the
     # frozen codebook vectors, projected. ids is the default: fine-tuned on mouse_tf_0 from a random
     # start, quantized input stayed at chance (dev MCC 0.02) where ids reached 0.51 (benchmarks/README.md).
     input_mode: str = "ids"
+
+    RANGES = {
+        **dict.fromkeys(("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"), ">=1"),
+        "hidden_dropout_prob": "[0,1)",
+        "attention_probs_dropout_prob": "[0,1)",
+        "layer_norm_eps": ">0",
+        "initializer_range": ">0",
+        "alibi_direction": ">=0",
+    }
+
+    def check(self) -> None:
+        check_choice("input_mode", self.input_mode, INPUT_MODES)
+        if self.hidden_size % self.num_attention_heads:
+            raise UserError(
+                f"hidden_size {self.hidden_size} is not a multiple of num_attention_heads {self.num_attention_heads}"
+            )
+
+
+@dataclass
+class PretrainConfig(Config):
+    """Masked code modeling: the training run (the encoder's shape is `EncoderConfig`)."""
+
     window_bp: int = 256
     batch_size: int = 16
     gradient_accumulation_steps: int = 1
@@ -280,9 +305,8 @@ class PretrainConfig(Config):
     weight_decay: float = 0.01
     mask_ratio: float = 0.25
     span_tokens: int | None = None  # None: the leak-free default of vqdna.masking
-    span_warmup_fraction: float = (
-        0.0  # curriculum: spans grow from 1 token to span_tokens over this fraction of the steps
-    )
+    # curriculum: spans grow from 1 token to span_tokens over this fraction of the steps
+    span_warmup_fraction: float = 0.0
     heldout_fraction: float = 0.05
     eval_windows: int = 256
     max_n_fraction: float = 0.1
@@ -293,10 +317,6 @@ class PretrainConfig(Config):
     RANGES = {
         **dict.fromkeys(
             (
-                "hidden_size",
-                "num_hidden_layers",
-                "num_attention_heads",
-                "intermediate_size",
                 "window_bp",
                 "batch_size",
                 "gradient_accumulation_steps",
@@ -308,8 +328,6 @@ class PretrainConfig(Config):
             ),
             ">=1",
         ),
-        "hidden_dropout_prob": "[0,1)",
-        "alibi_direction": ">=0",
         "learning_rate": ">0",
         "warmup_steps": ">=0",
         "weight_decay": ">=0",
@@ -321,12 +339,7 @@ class PretrainConfig(Config):
     }
 
     def check(self) -> None:
-        check_choice("input_mode", self.input_mode, INPUT_MODES)
         check_choice("lr_scheduler_type", self.lr_scheduler_type, LR_SCHEDULES)
-        if self.hidden_size % self.num_attention_heads:
-            raise UserError(
-                f"hidden_size {self.hidden_size} is not a multiple of num_attention_heads {self.num_attention_heads}"
-            )
 
 
 @dataclass
@@ -524,6 +537,61 @@ def resolve_section(cls, preset: str, section: str, overrides: dict[str, Any] | 
     data = {**load_preset(preset).get(section, {}), **(overrides or {})}
     data.update({key: value for key, value in flags.items() if value is not None})
     return from_dict(cls, data, what=f"{section} config")
+
+
+def config_sections(
+    sections: dict[str, type], overrides: Any, what: str = "--config", primary: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """A --config split into the sections a command reads ({section name: its config class}, named
+    as in the presets). A --config is a partial preset: an object of sections; as a shorthand, a
+    key that is not a section name goes to the one section whose config has that field (to
+    `primary` when several have it)."""
+    parts: dict[str, dict[str, Any]] = {name: {} for name in sections}
+    if overrides is None:
+        return parts
+    if not isinstance(overrides, dict):
+        raise UserError(f"{what}: expected a JSON object of settings, got {type(overrides).__name__} {overrides!r}")
+    for key, value in overrides.items():
+        if key in sections:
+            if not isinstance(value, dict):
+                raise UserError(f"{what}: section {key!r} must be an object of settings, got {value!r}")
+            known = {f.name for f in dataclasses.fields(sections[key])}
+            if set(value) - known:  # a typo is an error even in a section this run does not use
+                raise UserError(
+                    f"{key} config: unknown keys {sorted(set(value) - known)}; known keys are {sorted(known)}"
+                )
+            parts[key].update(value)
+            continue
+        owners = [name for name, cls in sections.items() if key in {f.name for f in dataclasses.fields(cls)}]
+        if not owners:
+            known = sorted({f.name for cls in sections.values() for f in dataclasses.fields(cls)})
+            raise UserError(
+                f"{what}: unknown key {key!r}; the sections are {', '.join(sections)} and their keys {known}"
+            )
+        if len(owners) > 1 and primary in owners:
+            owners = [primary]
+        if len(owners) > 1:
+            raise UserError(
+                f"{what}: {key!r} is a setting of {' and '.join(owners)}; put it in one section, "
+                f'e.g. {{"{owners[0]}": {{"{key}": ...}}}}'
+            )
+        parts[owners[0]][key] = value
+    return parts
+
+
+def resolve_sections(
+    sections: dict[str, type], preset: str, overrides: Any = None, *, what: str = "--config", **flags
+) -> dict[str, Any]:
+    """The configs of the sections a command reads: each from the preset's section, then its part
+    of --config (`config_sections`), then command-line flags (a flag left at None was not given),
+    which go to the section that has the field."""
+    parts = config_sections(sections, overrides, what)
+    for key, value in flags.items():
+        if value is not None:
+            parts[next(n for n, cls in sections.items() if key in {f.name for f in dataclasses.fields(cls)})][key] = (
+                value
+            )
+    return {name: resolve_section(cls, preset, name, parts[name]) for name, cls in sections.items()}
 
 
 def load_preset(name: str) -> dict[str, Any]:

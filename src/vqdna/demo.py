@@ -233,11 +233,14 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
         folder = output_dir / "models" / kind
         if not (folder / "eval_results.json").exists():
             say(f"  {kind}")
-            cfg = resolve_pretrain_config("tiny", {**budget.encoder, "seed": seed}, max_steps=budget.pretrain_steps)
+            encoder, cfg = resolve_pretrain_config(
+                "tiny", {**budget.encoder, "seed": seed}, max_steps=budget.pretrain_steps
+            )
             pretrain_on_genomes(
                 tok,
                 train_genomes,
                 folder,
+                encoder,
                 cfg,
                 resume=True,
                 quiet=quiet,

@@ -13,7 +13,7 @@ import tempfile
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 from safetensors import SafetensorError
@@ -163,6 +163,7 @@ def claim_folder(
     resume: bool = False,
     legacy: Sequence[str] = (),
     legacy_finished: str | None = None,
+    upgrade: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> str:
     """Make `folder` the output of this run of `command`, or refuse with a UserError that says what
     is there (nothing is changed). Returns "new" (empty or missing: now claimed), "resumed" (an
@@ -171,7 +172,9 @@ def claim_folder(
 
     `legacy`: glob patterns of what `command` wrote before folders carried a marker; with `resume`
     such a folder is adopted (marked with these inputs) so that older runs still resume; it counts
-    as finished if it holds `legacy_finished`. The caller compares what such a folder recorded."""
+    as finished if it holds `legacy_finished`. The caller compares what such a folder recorded.
+    `upgrade` reads inputs recorded by an older vqdna as they are recorded today (same run, same
+    inputs: the marker is rewritten in today's form)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{folder}: exists and is not a folder")
@@ -190,6 +193,9 @@ def claim_folder(
                 f"{folder} holds the output of `vqdna {run['command']}`; `vqdna {command}` will not write into it "
                 "(nothing was changed): choose another output folder"
             )
+        if run["fingerprint"] != digest and upgrade is not None and fingerprint(upgrade(run["inputs"])) == digest:
+            run = {**run, "fingerprint": digest, "inputs": inputs}
+            write_json(marker, run)
         if run["fingerprint"] != digest:
             raise UserError(
                 f"{folder} holds a `vqdna {command}` run with other inputs or settings ({differences(run['inputs'], inputs)}); "

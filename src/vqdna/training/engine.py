@@ -38,12 +38,15 @@ def claim_run(
     resume: bool,
     legacy: Sequence[str] = (),
     legacy_finished: str | None = None,
+    upgrade=None,
 ) -> str:
     """`storage.claim_folder` on the main process only: the other ranks of a torchrun run write
     nothing and follow it. Returns "new", "resumed" or "finished"."""
     if not is_main_process():
         return "resumed" if resume else "new"
-    return claim_folder(output_dir, command, inputs, resume=resume, legacy=legacy, legacy_finished=legacy_finished)
+    return claim_folder(
+        output_dir, command, inputs, resume=resume, legacy=legacy, legacy_finished=legacy_finished, upgrade=upgrade
+    )
 
 
 def genome_inputs(genomes: Sequence[Genome]) -> list[dict[str, Any]]:

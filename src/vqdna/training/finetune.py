@@ -330,13 +330,15 @@ def run_seeds(output_dir: Path, seeds: Sequence[int], resume: bool, train) -> li
     return results
 
 
-def check_same_run(record_path: Path, record: dict[str, Any]) -> None:
+def check_same_run(record_path: Path, record: dict[str, Any], upgrade=None) -> None:
     """A run folder is only continued (or its results reused) with the inputs and settings it was
     started with: otherwise one table would mix recipes. Seeds may differ (finished seeds are
-    reused, new ones trained)."""
+    reused, new ones trained). `upgrade` reads a record written by an older vqdna as today's."""
     if not record_path.is_file():
         return
     old = read_json(record_path, what="run settings")
+    if upgrade is not None and isinstance(old, dict):
+        old = upgrade(old)
 
     def flat(r: dict[str, Any]) -> dict[str, Any]:
         # a folder named relatively in one run and absolutely in the next is the same input

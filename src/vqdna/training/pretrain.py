@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from vqdna.config import PretrainConfig, resolve_section
+from vqdna.config import EncoderConfig, PretrainConfig, resolve_sections
 from vqdna.corpus import Genome, WindowSampler
 from vqdna.masking import MaskedCodeCollator
 from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling
@@ -35,33 +35,44 @@ from vqdna.training.engine import (
 )
 from vqdna.training.tokenizer import load_genomes
 
+# the preset sections pretrain reads; a --config has the same shape (see config.config_sections)
+SECTIONS = {"encoder": EncoderConfig, "pretrain": PretrainConfig}
 
-def resolve_pretrain_config(preset: str, overrides: dict[str, Any] | None = None, **flags) -> PretrainConfig:
-    return resolve_section(PretrainConfig, preset, "pretrain", overrides, **flags)
+
+def resolve_pretrain_config(preset: str, overrides: Any = None, **flags) -> tuple[EncoderConfig, PretrainConfig]:
+    """(the encoder's shape, the pretraining run): the preset's sections, then --config, then flags."""
+    configs = resolve_sections(SECTIONS, preset, overrides, **flags)
+    return configs["encoder"], configs["pretrain"]
 
 
-def build_model(tokenizer: GenomeTokenizer, cfg: PretrainConfig) -> VQDNAForMaskedCodeModeling:
+def upgrade_inputs(old: dict[str, Any]) -> dict[str, Any]:
+    """A pretraining run's inputs as recorded before the encoder's shape had its own section (one
+    "config" held both), read today: those runs built the encoder's other settings at the
+    defaults that `EncoderConfig` keeps, so the same run gets the same inputs."""
+    if "encoder" in old or not isinstance(old.get("config"), dict):
+        return old
+    config = dict(old["config"])
+    encoder = {**dataclasses.asdict(EncoderConfig())}
+    encoder.update({name: config.pop(name) for name in list(config) if name in encoder})
+    return {**old, "encoder": encoder, "config": config}
+
+
+def build_model(tokenizer: GenomeTokenizer, encoder: EncoderConfig) -> VQDNAForMaskedCodeModeling:
+    """An untrained masked-code model of `encoder`'s shape over `tokenizer`'s vocabulary."""
     vocab = tokenizer.vocab_size
     sizes = list(vocab) if isinstance(vocab, tuple) else [vocab]
-    learned = tokenizer.learned
-    if cfg.input_mode == "quantized" and not learned:
+    if encoder.input_mode == "quantized" and not tokenizer.learned:
         raise RunError(f"input_mode 'quantized' needs a VQ/HRQ tokenizer, not {tokenizer.kind}")
     config = VQDNAConfig(
+        **dataclasses.asdict(encoder),
         level_vocab_sizes=sizes,
-        input_mode=cfg.input_mode,
         code_dim=tokenizer.code_dim,
-        hidden_size=cfg.hidden_size,
-        num_hidden_layers=cfg.num_hidden_layers,
-        num_attention_heads=cfg.num_attention_heads,
-        intermediate_size=cfg.intermediate_size,
-        hidden_dropout_prob=cfg.hidden_dropout_prob,
         tokenizer_kind=tokenizer.kind,
         bp_per_token=tokenizer.bp_per_token,
-        alibi_direction=cfg.alibi_direction,
         tokenizer_fingerprint=tokenizer.fingerprint(),
     )
     model = VQDNAForMaskedCodeModeling(config)
-    if cfg.input_mode == "quantized":
+    if encoder.input_mode == "quantized":
         model.vqdna.set_codebooks(tokenizer.code_vectors())
     return model
 
@@ -140,11 +151,11 @@ def pretrain(
 ) -> dict[str, Any]:
     """Pretrain a masked code model; returns (and writes) eval_results.json's content."""
     output_dir = Path(output_dir)
-    cfg = resolve_pretrain_config(preset, config, max_steps=max_steps, mask_ratio=mask_ratio, seed=seed)
+    encoder, cfg = resolve_pretrain_config(preset, config, max_steps=max_steps, mask_ratio=mask_ratio, seed=seed)
     tokenizer = load_tokenizer(tokenizer_dir)
     genomes = load_genomes(fasta, species_weights)
     return pretrain_on_genomes(
-        tokenizer, genomes, output_dir, cfg, resume=resume, quiet=quiet, tokenizer_dir=str(tokenizer_dir)
+        tokenizer, genomes, output_dir, encoder, cfg, resume=resume, quiet=quiet, tokenizer_dir=str(tokenizer_dir)
     )
 
 
@@ -152,6 +163,7 @@ def pretrain_on_genomes(
     tokenizer: GenomeTokenizer,
     genomes: Sequence[Genome],
     output_dir: Path,
+    encoder: EncoderConfig,
     cfg: PretrainConfig,
     *,
     resume: bool = False,
@@ -162,11 +174,18 @@ def pretrain_on_genomes(
     output_dir = Path(output_dir)
     inputs = {
         "tokenizer": tokenizer.fingerprint(),
+        "encoder": dataclasses.asdict(encoder),
         "config": dataclasses.asdict(cfg),
         "genomes": genome_inputs(genomes),
     }
     state = claim_run(
-        output_dir, "pretrain", inputs, resume=resume, legacy=("checkpoints",), legacy_finished="eval_results.json"
+        output_dir,
+        "pretrain",
+        inputs,
+        resume=resume,
+        legacy=("checkpoints",),
+        legacy_finished="eval_results.json",
+        upgrade=upgrade_inputs,
     )
     if state == "finished":
         raise RunError(
@@ -194,7 +213,7 @@ def pretrain_on_genomes(
     # visible neighbouring code would give the masked one away, and the accuracy would measure that.
     eval_collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, None, seed=cfg.seed)
     torch.manual_seed(cfg.seed)
-    model = build_model(tokenizer, cfg)
+    model = build_model(tokenizer, encoder)
     dataset = WindowDataset(train, cfg.max_steps * windows_per_step)
     args = training_arguments(
         output_dir,
@@ -225,6 +244,7 @@ def pretrain_on_genomes(
         parameters=sum(p.numel() for p in model.parameters()),
         wall_seconds=round(time.time() - started, 1),
         seed=cfg.seed,
+        encoder=dataclasses.asdict(encoder),
         config=dataclasses.asdict(cfg),
         versions=package_versions(),
         corpus=[{"species": g.name, "files": g.sources, "bp": g.num_bp, "weight": g.weight} for g in genomes],

@@ -20,6 +20,7 @@ from vqdna.config import (
     KmerConfig,
     TokenizerTrainingConfig,
     VQVAEConfig,
+    config_sections,
     from_dict,
     json_option,
     load_preset,
@@ -52,40 +53,32 @@ from vqdna.training.engine import (
 logger = logging.getLogger(__name__)
 
 
-def parse_overrides(config: str | dict | None) -> dict[str, Any]:
-    """`--config`: a JSON file or an inline JSON object, with optional sections
-    `model`, `training`, `bpe`, `kmer`, each an object of settings."""
-    if config is None:
-        return {}
-    data = config if isinstance(config, dict) else json_option(config)
-    if not isinstance(data, dict) or set(data) - set(CONFIG_SECTIONS):
-        raise RunError(
-            f"--config: expected an object with sections {', '.join(CONFIG_SECTIONS)}; "
-            f"got {sorted(data) if isinstance(data, dict) else type(data).__name__}"
-        )
-    for section, values in data.items():
-        if not isinstance(values, dict):
-            raise RunError(f"--config: section {section!r} must be an object of settings, got {values!r}")
-    return data
+def _config(config: str | dict | None) -> Any:
+    """--config as given: a JSON file or inline JSON (text), or already parsed."""
+    return json_option(config) if isinstance(config, str) else config
 
 
-CONFIG_SECTIONS = ("model", "training", "bpe", "kmer")
+# the preset sections train-tokenizer reads; a --config has the same shape (see config.config_sections)
+SECTIONS = {"vqvae": VQVAEConfig, "training": TokenizerTrainingConfig, "bpe": BPEConfig, "kmer": KmerConfig}
 
 
 def resolve_configs(
-    kind: str, preset: str, overrides: dict[str, Any] | None, max_steps: int | None = None, seed: int | None = None
+    kind: str, preset: str, overrides: Any = None, max_steps: int | None = None, seed: int | None = None
 ):
-    """(model or tokenizer config, training config) for a kind, from preset + overrides + flags."""
+    """(model or tokenizer config, training config) for a kind: the preset (its "vqvae" section
+    with the kind's "levels"), then --config, then flags."""
     p = load_preset(preset)
-    overrides = overrides or {}
+    if isinstance(overrides, dict) and "model" in overrides and "vqvae" not in overrides:
+        # the section's name before --config took the presets' shape; still read, with a note
+        logger.warning('--config: the "model" section is now called "vqvae", as in the presets; reading it as "vqvae"')
+        overrides = {("vqvae" if k == "model" else k): v for k, v in overrides.items()}
+    parts = config_sections(SECTIONS, overrides, primary="training")
     flags = {key: value for key, value in (("max_steps", max_steps), ("seed", seed)) if value is not None}
     training = from_dict(
-        TokenizerTrainingConfig, {**p["training"], **overrides.get("training", {}), **flags}, what="training config"
+        TokenizerTrainingConfig, {**p["training"], **parts["training"], **flags}, what="training config"
     )
     if kind in ("vq", "hrq"):
-        model = from_dict(
-            VQVAEConfig, {**p["vqvae"], **p["levels"][kind], **overrides.get("model", {})}, what="model config"
-        )
+        model = from_dict(VQVAEConfig, {**p["vqvae"], **p["levels"][kind], **parts["vqvae"]}, what="vqvae config")
         if kind == "vq" and model.num_levels != 1:
             raise RunError(
                 f"a vq tokenizer has one codebook; got codebook_sizes={model.codebook_sizes} (use --kind hrq)"
@@ -94,11 +87,10 @@ def resolve_configs(
             raise RunError(f"an hrq tokenizer needs two or more levels; got codebook_sizes={model.codebook_sizes}")
         return model, training
     if kind == "bpe":
-        return from_dict(
-            BPEConfig, {**p["bpe"], **overrides.get("bpe", {}), "seed": training.seed}, what="bpe config"
-        ), training
+        bpe = from_dict(BPEConfig, {**p["bpe"], **parts["bpe"], "seed": training.seed}, what="bpe config")
+        return bpe, training
     if kind == "kmer":
-        return from_dict(KmerConfig, {**p["kmer"], **overrides.get("kmer", {})}, what="kmer config"), training
+        return from_dict(KmerConfig, {**p["kmer"], **parts["kmer"]}, what="kmer config"), training
     raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
 
 
@@ -148,7 +140,7 @@ def train_tokenizer(
     if kind not in KINDS:
         raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
     # a bad --config or preset fails before the genomes are read
-    resolve_configs(kind, options.get("preset", "tiny"), parse_overrides(options.get("config")))
+    resolve_configs(kind, options.get("preset", "tiny"), _config(options.get("config")))
     return train_tokenizer_on_genomes(kind, load_genomes(fasta, species_weights), output_dir, **options)
 
 
@@ -169,7 +161,7 @@ def train_tokenizer_on_genomes(
     if kind not in KINDS:
         raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
     output_dir = Path(output_dir)
-    model_config, training = resolve_configs(kind, preset, parse_overrides(config), max_steps, seed)
+    model_config, training = resolve_configs(kind, preset, _config(config), max_steps, seed)
     for g in genomes:
         check_usable(g)
     inputs = {
