@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from vqdna.errors import UserError
+from vqdna.config import check_value
 from vqdna.tokenizers import MASK_TOKEN_ID, GenomeTokenizer
 
 
@@ -76,8 +76,7 @@ class MaskedCodeCollator:
         seed: int = 0,
         span_warmup_windows: int = 0,
     ):
-        if not 0 < mask_ratio < 1:
-            raise UserError(f"mask_ratio must be in (0, 1), got {mask_ratio}")
+        check_value("mask_ratio", mask_ratio, "float", "(0,1)")  # the rule PretrainConfig applies
         # Not called `tokenizer`: the Trainer saves a collator's `tokenizer` into every checkpoint
         # folder, where it would overwrite the model's own files.
         self.genome_tokenizer, self.mask_ratio, self.seed = tokenizer, mask_ratio, seed
