@@ -122,3 +122,65 @@ def test_a_run_recorded_before_the_encoder_section_is_the_same_run(tmp_path):
     (folder / RUN_MARKER).write_text(json.dumps({**marker, "fingerprint": fingerprint(changed), "inputs": changed}))
     with pytest.raises(UserError, match=r"encoder.hidden_size: 64 -> 128|other inputs"):
         claim_folder(folder, "pretrain", today, resume=True, upgrade=upgrade_inputs)  # another run stays another run
+
+
+@pytest.mark.parametrize(
+    "overrides,expected",
+    [
+        ({"encoder": {"hidden_size": 64}, "hidden_size": 32}, "'hidden_size' is given twice"),
+        ({"pretrain": {"max_steps": "5"}}, "pretrain config: max_steps must be an integer, got '5'"),
+        (
+            {"encoder": {"hidden_dropout_prob": 1.0}},
+            r"encoder config: hidden_dropout_prob must be in \[0, 1\), got 1.0",
+        ),
+    ],
+)
+def test_config_values_are_checked_where_they_enter(overrides, expected):
+    with pytest.raises(UserError, match=expected):
+        resolve_pretrain_config("tiny", overrides)
+
+
+def test_tokenizer_config_checks_unused_sections_and_refuses_a_bpe_seed():
+    with pytest.raises(UserError, match=r"vqvae config: stride must be >= 1, got 0"):
+        resolve_configs(
+            "kmer", "tiny", {"vqvae": {"stride": 0}}
+        )  # a k-mer run does not use vqvae, but a typo is a typo
+    with pytest.raises(
+        UserError, match=r'a BPE tokenizer is seeded by the run\'s seed: set "seed" in the "training" section'
+    ):
+        resolve_configs("bpe", "tiny", {"bpe": {"seed": 9}})
+    with pytest.raises(UserError, match=r"kmer config: k must be in 1..12, got 13"):
+        resolve_configs("kmer", "tiny", {"k": 13})
+    with pytest.raises(UserError, match=r"--tokenizer-config: unknown key 'typo'"):
+        resolve_configs("vq", "tiny", {"typo": 1}, what="--tokenizer-config")
+
+
+def test_finetune_and_baseline_configs_take_their_section_or_its_keys(tmp_path, capsys):
+    from vqdna.baselines import resolve_baseline_config
+    from vqdna.cli import main
+    from vqdna.config import json_option
+    from vqdna.training.finetune import resolve_finetune_config
+
+    assert resolve_finetune_config("tiny", {"finetune": {"max_steps": 2}}).max_steps == 2
+    assert resolve_finetune_config("tiny", {"max_steps": 2}).max_steps == 2
+    assert resolve_baseline_config("cnn", "tiny", {"cnn": {"channels": 8}}, None).channels == 8
+    with pytest.raises(UserError, match=r"--config: expected a JSON object of settings, got list \[1\]"):
+        resolve_finetune_config("tiny", [1])
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b"\xff\xfe{}")
+    with pytest.raises(UserError, match=r"--config: .*bad.json is not a UTF-8 text file of JSON"):
+        json_option(str(bad))
+    # the command line: a list as --config is a named error, not a traceback
+    argv = [
+        "-q",
+        "finetune",
+        "--model",
+        str(tmp_path),
+        "--data-path",
+        str(tmp_path),
+        "--output-dir",
+        str(tmp_path / "o"),
+    ]
+    assert main(argv + ["--config", "[1]"]) == 2
+    err = capsys.readouterr().err
+    assert "--config: expected a JSON object of settings, got list [1]" in err and "Traceback" not in err

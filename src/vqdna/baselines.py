@@ -26,7 +26,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from vqdna.alphabet import BASE_PAD_ID, N_ID, to_ids
-from vqdna.config import CNNBaselineConfig, KmerLRBaselineConfig, resolve_section
+from vqdna.config import CNNBaselineConfig, KmerLRBaselineConfig, resolve_sections
 from vqdna.errors import UserError
 from vqdna.seqio import TASK_SPLITS, Task, load_task
 from vqdna.storage import finish_folder, package_versions, read_json, save_tensors, usual_permissions, write_json
@@ -265,9 +265,12 @@ def build_cnn(task: Task, cfg: CNNBaselineConfig) -> OneHotCNNForSequenceClassif
 # ---------------------------------------------------------------- running a baseline on a task folder
 
 
-def resolve_baseline_config(kind: str, preset: str, config: dict[str, Any] | None, seeds: Sequence[int] | None):
+def resolve_baseline_config(
+    kind: str, preset: str, config: Any, seeds: Sequence[int] | None, *, what: str = "--config"
+):
+    """The baseline's section ("kmer_lr" or "cnn"), then --config (that section or its keys), then --seeds."""
     cls, section = (KmerLRBaselineConfig, "kmer_lr") if kind == "kmer-lr" else (CNNBaselineConfig, "cnn")
-    return resolve_section(cls, preset, section, config, seeds=list(seeds) if seeds else None)
+    return resolve_sections({section: cls}, preset, config, what=what, seeds=list(seeds) if seeds else None)[section]
 
 
 def baseline_record(kind: str, data_path: str | Path, cfg) -> dict[str, Any]:
@@ -296,6 +299,9 @@ def run_baseline(
     task = load_task(data_path, cfg.task_type, cfg.max_length_bp)
     if is_main_process() and not (output_dir / "baseline_config.json").is_file():
         write_json(output_dir / "baseline_config.json", {**record, "preset": preset, "versions": package_versions()})
+    if kind == "kmer-lr" and not is_main_process():  # one scikit-learn fit, on rank 0 of a torchrun run
+        finish_distributed()
+        return {}
     if kind == "kmer-lr":
         done = output_dir / "seed_results.json"
         per_seed = (

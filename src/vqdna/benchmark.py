@@ -138,10 +138,10 @@ def train_models(
 
     output_dir = Path(output_dir)
     corpus = [str(f) for f in fasta] if fasta else [f"built-in: {key}" for key in PRETRAINING_CORPUS]
-    encoder, pre_cfg = resolve_pretrain_config(preset, pretrain_config)
+    encoder, pre_cfg = resolve_pretrain_config(preset, pretrain_config, what="--pretrain-config")
     records = {}
     for name in names:  # every setting is checked before anything trains
-        tok_cfg, tok_training = resolve_configs(name, preset, tokenizer_config)
+        tok_cfg, tok_training = resolve_configs(name, preset, tokenizer_config, what="--tokenizer-config")
         record = {
             "tokenizer": name,
             "corpus": corpus,
@@ -278,7 +278,8 @@ def run_benchmark(
     # The settings every cell must have been run with: a finished cell from other settings is an error, not a row.
     finetune_settings = resolve_finetune_config(preset, config, seeds=list(seeds) if seeds else None, use_lora=use_lora)
     baseline_settings = {
-        b: resolve_baseline_config(b, preset, (baseline_config or {}).get(b), seeds) for b in baselines
+        b: resolve_baseline_config(b, preset, (baseline_config or {}).get(b), seeds, what=f"--baseline-config {b}")
+        for b in baselines
     }
     rows: list[dict[str, Any]] = []
     started = time.time()

@@ -256,7 +256,10 @@ def _finetune(args) -> None:
 
 
 def _finetune_overrides(args) -> dict | None:
-    config = dict(_config_option(args) or {})
+    """--config (the "finetune" section or its keys), then the fine-tuning flags, as one flat object."""
+    from vqdna.config import FinetuneConfig, config_sections
+
+    config = config_sections({"finetune": FinetuneConfig}, _config_option(args))["finetune"]
     for key in (
         "lora_r",
         "lora_alpha",

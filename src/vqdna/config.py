@@ -495,6 +495,10 @@ class KmerConfig(Config):
 
     RANGES = {"k": ">=1"}
 
+    def check(self) -> None:
+        if self.k > 12:  # 4^12 = 16.8M k-mer ids: an embedding table beyond any use
+            raise UserError(f"k must be in 1..12, got {self.k}")
+
 
 def json_option(value: str, flag: str = "--config") -> Any:
     """A command-line JSON option: the path of a JSON file, or inline JSON."""
@@ -505,7 +509,12 @@ def json_option(value: str, flag: str = "--config") -> Any:
             is_file = path.is_file()
         except OSError:  # e.g. longer than a file name may be: then it is not a file
             is_file = False
-        text = path.read_text() if is_file else value
+        try:
+            text = path.read_text() if is_file else value
+        except UnicodeDecodeError as exc:
+            raise UserError(
+                f"{flag}: {value} is not a UTF-8 text file of JSON ({exc.reason} at byte {exc.start})"
+            ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -545,22 +554,34 @@ def config_sections(
     """A --config split into the sections a command reads ({section name: its config class}, named
     as in the presets). A --config is a partial preset: an object of sections; as a shorthand, a
     key that is not a section name goes to the one section whose config has that field (to
-    `primary` when several have it)."""
+    `primary` when several have it). Every value's type and range is checked here, as its config
+    checks it, even in a section this run does not use."""
     parts: dict[str, dict[str, Any]] = {name: {} for name in sections}
     if overrides is None:
         return parts
     if not isinstance(overrides, dict):
         raise UserError(f"{what}: expected a JSON object of settings, got {type(overrides).__name__} {overrides!r}")
+
+    def put(section: str, key: str, value: Any) -> None:
+        if key in parts[section]:
+            raise UserError(f"{what}: {key!r} is given twice, in the {section!r} section and outside it; give it once")
+        field = next(f for f in dataclasses.fields(sections[section]) if f.name == key)
+        try:
+            parts[section][key] = check_value(key, value, str(field.type), sections[section].RANGES.get(key))
+        except UserError as exc:
+            raise UserError(f"{section} config: {exc}") from None
+
     for key, value in overrides.items():
         if key in sections:
             if not isinstance(value, dict):
                 raise UserError(f"{what}: section {key!r} must be an object of settings, got {value!r}")
             known = {f.name for f in dataclasses.fields(sections[key])}
-            if set(value) - known:  # a typo is an error even in a section this run does not use
+            if set(value) - known:
                 raise UserError(
                     f"{key} config: unknown keys {sorted(set(value) - known)}; known keys are {sorted(known)}"
                 )
-            parts[key].update(value)
+            for k, v in value.items():
+                put(key, k, v)
             continue
         owners = [name for name, cls in sections.items() if key in {f.name for f in dataclasses.fields(cls)}]
         if not owners:
@@ -575,7 +596,7 @@ def config_sections(
                 f"{what}: {key!r} is a setting of {' and '.join(owners)}; put it in one section, "
                 f'e.g. {{"{owners[0]}": {{"{key}": ...}}}}'
             )
-        parts[owners[0]][key] = value
+        put(owners[0], key, value)
     return parts
 
 

@@ -154,7 +154,9 @@ class GenomeTokenizer:
 
     @property
     def bp_per_token(self) -> float:
-        """Bases per token, on average (BPE: at least 1)."""
+        """Bases per token where every token has the same length: the stride (VQ/HRQ), k (k-mers
+        side by side) or 1 (overlapping k-mers, one per position). BPE's tokens vary: 1, its
+        shortest. Recorded in a model's config; nothing computes with it."""
         return 1.0
 
     # -- what masking and probing need to know ------------------------------------------------

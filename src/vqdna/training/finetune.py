@@ -25,7 +25,7 @@ import torch
 from transformers import EarlyStoppingCallback
 
 from vqdna import alphabet
-from vqdna.config import FinetuneConfig, resolve_section
+from vqdna.config import FinetuneConfig, resolve_sections
 from vqdna.errors import UserError
 from vqdna.evaluation.metrics import classification_metrics, regression_metrics
 from vqdna.inference import load_config, load_model, load_model_tokenizer, resolve_model_dir
@@ -56,8 +56,9 @@ TEST_METRICS = {"classification": ("mcc", "accuracy", "f1"), "regression": ("spe
 PRIMARY = {"classification": "mcc", "regression": "spearman"}
 
 
-def resolve_finetune_config(preset: str, overrides: dict[str, Any] | None = None, **flags) -> FinetuneConfig:
-    return resolve_section(FinetuneConfig, preset, "finetune", overrides, **flags)
+def resolve_finetune_config(preset: str, overrides: Any = None, *, what: str = "--config", **flags) -> FinetuneConfig:
+    """The preset's "finetune" section, then --config (`{"finetune": {...}}` or its keys), then flags."""
+    return resolve_sections({"finetune": FinetuneConfig}, preset, overrides, what=what, **flags)["finetune"]
 
 
 class SequenceDataset(torch.utils.data.Dataset):

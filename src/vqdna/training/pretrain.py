@@ -39,9 +39,11 @@ from vqdna.training.tokenizer import load_genomes
 SECTIONS = {"encoder": EncoderConfig, "pretrain": PretrainConfig}
 
 
-def resolve_pretrain_config(preset: str, overrides: Any = None, **flags) -> tuple[EncoderConfig, PretrainConfig]:
+def resolve_pretrain_config(
+    preset: str, overrides: Any = None, *, what: str = "--config", **flags
+) -> tuple[EncoderConfig, PretrainConfig]:
     """(the encoder's shape, the pretraining run): the preset's sections, then --config, then flags."""
-    configs = resolve_sections(SECTIONS, preset, overrides, **flags)
+    configs = resolve_sections(SECTIONS, preset, overrides, what=what, **flags)
     return configs["encoder"], configs["pretrain"]
 
 

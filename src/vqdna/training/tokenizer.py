@@ -62,17 +62,32 @@ def _config(config: str | dict | None) -> Any:
 SECTIONS = {"vqvae": VQVAEConfig, "training": TokenizerTrainingConfig, "bpe": BPEConfig, "kmer": KmerConfig}
 
 
+_OLD_SECTION_NOTED = []  # the note on the old section name, once per process
+
+
 def resolve_configs(
-    kind: str, preset: str, overrides: Any = None, max_steps: int | None = None, seed: int | None = None
+    kind: str,
+    preset: str,
+    overrides: Any = None,
+    max_steps: int | None = None,
+    seed: int | None = None,
+    *,
+    what: str = "--config",
 ):
     """(model or tokenizer config, training config) for a kind: the preset (its "vqvae" section
     with the kind's "levels"), then --config, then flags."""
     p = load_preset(preset)
     if isinstance(overrides, dict) and "model" in overrides and "vqvae" not in overrides:
         # the section's name before --config took the presets' shape; still read, with a note
-        logger.warning('--config: the "model" section is now called "vqvae", as in the presets; reading it as "vqvae"')
+        if not _OLD_SECTION_NOTED:
+            logger.warning(
+                '%s: the "model" section is now called "vqvae", as in the presets; reading it as "vqvae"', what
+            )
+            _OLD_SECTION_NOTED.append(True)
         overrides = {("vqvae" if k == "model" else k): v for k, v in overrides.items()}
-    parts = config_sections(SECTIONS, overrides, primary="training")
+    parts = config_sections(SECTIONS, overrides, what, primary="training")
+    if "seed" in parts["bpe"]:
+        raise RunError(f'{what}: a BPE tokenizer is seeded by the run\'s seed: set "seed" in the "training" section')
     flags = {key: value for key, value in (("max_steps", max_steps), ("seed", seed)) if value is not None}
     training = from_dict(
         TokenizerTrainingConfig, {**p["training"], **parts["training"], **flags}, what="training config"
