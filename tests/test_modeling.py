@@ -8,6 +8,7 @@ from vqdna.modeling import (
     VQDNAModel,
     alibi_slopes,
     attention_bias,
+    level_logits,
     max_pool,
     mean_pool,
 )
@@ -68,10 +69,10 @@ def test_padding_changes_no_real_output(levels, mode):
     shape = (1, 20, levels) if levels > 1 else (1, 20)
     ids = torch.randint(NUM_SPECIAL, 37, shape)
     ids[0, 3] = MASK_TOKEN_ID
-    alone = model(ids).logits
+    alone = level_logits(model(ids))
     padded_ids = torch.cat([ids, torch.zeros((1, 7) + shape[2:], dtype=torch.long)], 1)
     mask = torch.cat([torch.ones(1, 20), torch.zeros(1, 7)], 1).long()
-    padded = model(padded_ids, mask).logits
+    padded = level_logits(model(padded_ids, mask))
     assert len(alone) == levels and [lg.shape[-1] for lg in alone] == cfg.level_vocab_sizes
     for a, p in zip(alone, padded):
         torch.testing.assert_close(a, p[:, :20], rtol=1e-5, atol=1e-5)
@@ -128,7 +129,7 @@ def test_auto_classes_load_a_saved_model(tmp_path):
     assert AutoConfig.from_pretrained(tmp_path).model_type == "vqdna"
     loaded = AutoModelForMaskedLM.from_pretrained(tmp_path).eval()
     ids = torch.randint(NUM_SPECIAL, 37, (1, 9))
-    torch.testing.assert_close(loaded(ids).logits[0], model(ids).logits[0])
+    torch.testing.assert_close(loaded(ids).logits, model(ids).logits)
 
 
 def test_base_preset_is_the_papers_size():
@@ -168,3 +169,26 @@ def test_classifier_logits_do_not_depend_on_padding(pooling):
 def test_unknown_pooling_is_an_error():
     with pytest.raises(ValueError, match="pooling must be 'mean' or 'max', got 'cls'"):
         _config(pooling="cls")
+
+
+def test_outputs_follow_transformers_conventions():
+    torch.manual_seed(0)
+    one = VQDNAForMaskedCodeModeling(_config(level_vocab_sizes=[37])).eval()
+    ids = torch.randint(NUM_SPECIAL, 37, (2, 9))
+    out = one(ids, output_hidden_states=True)
+    assert isinstance(out.logits, torch.Tensor) and out.logits.shape == (2, 9, 37)  # one level: a tensor
+    assert len(out.hidden_states) == one.config.num_hidden_layers + 1  # the embeddings, then each layer
+    torch.testing.assert_close(out.hidden_states[-1], one.vqdna(ids).last_hidden_state)
+    assert one(ids).hidden_states is None  # only when asked
+    as_tuple = one(ids, labels=ids, return_dict=False)
+    torch.testing.assert_close(as_tuple[0], one(ids, labels=ids).loss)
+    torch.testing.assert_close(as_tuple[1], out.logits)
+    two = VQDNAForMaskedCodeModeling(_config(level_vocab_sizes=[37, 69])).eval()
+    logits = two(torch.randint(NUM_SPECIAL, 37, (2, 9, 2))).logits
+    assert isinstance(logits, tuple) and [lg.shape[-1] for lg in logits] == [37, 69]  # HRQ: one per level
+    with pytest.raises(ValueError, match="output_attentions is not available"):
+        one(ids, output_attentions=True)
+    classifier = VQDNAForSequenceClassification(_config(num_labels=3)).eval()
+    out = classifier(ids, output_hidden_states=True)
+    assert out.logits.shape == (2, 3) and len(out.hidden_states) == classifier.config.num_hidden_layers + 1
+    torch.testing.assert_close(classifier(ids, return_dict=False)[0], out.logits)

@@ -112,13 +112,31 @@ class VQDNAConfig(PretrainedConfig):
 @dataclass
 class VQDNAModelOutput(ModelOutput):
     last_hidden_state: Tensor | None = None
+    # with output_hidden_states: the embeddings, then each layer's output; the last one passes the
+    # final LayerNorm, so it equals last_hidden_state
+    hidden_states: tuple[Tensor, ...] | None = None
 
 
 @dataclass
 class MaskedCodeModelingOutput(ModelOutput):
     loss: Tensor | None = None
-    logits: tuple[Tensor, ...] | None = None  # one (batch, tokens, vocab) per level
+    # (batch, tokens, vocab) as transformers' masked LMs give it; for HRQ a tuple, one per level
+    # (coarse, ..., fine), since the levels' vocabularies differ in size (see `level_logits`)
+    logits: Tensor | tuple[Tensor, ...] | None = None
     level_losses: tuple[Tensor, ...] | None = None
+    hidden_states: tuple[Tensor, ...] | None = None
+
+
+def level_logits(output: MaskedCodeModelingOutput) -> tuple[Tensor, ...]:
+    """The masked-code logits of each level, as a tuple whatever the number of levels."""
+    return output.logits if isinstance(output.logits, tuple) else (output.logits,)
+
+
+def _check_output_options(output_attentions: bool | None) -> None:
+    if output_attentions:
+        raise ValueError(
+            "output_attentions is not available: attention runs in fused kernels that do not return weights"
+        )
 
 
 def alibi_slopes(num_heads: int) -> Tensor:
@@ -278,7 +296,16 @@ class VQDNAModel(VQDNAPreTrainedModel):
         for n, cb in enumerate(codebooks):
             getattr(self.embeddings, f"codebook_{n}").copy_(cb)
 
-    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, **_) -> VQDNAModelOutput:
+    def forward(
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+        return_dict: bool | None = None,
+        **_,  # e.g. token_type_ids from a pipeline: no meaning here
+    ) -> VQDNAModelOutput | tuple:
+        _check_output_options(output_attentions)
         if attention_mask is None:
             attention_mask = torch.ones(input_ids.shape[:2], dtype=torch.long, device=input_ids.device)
         x = self.embeddings(input_ids)
@@ -287,9 +314,13 @@ class VQDNAModel(VQDNAPreTrainedModel):
         bias = attention_bias(
             attention_mask, alibi_slopes(self.config.num_attention_heads), torch.float32, self.config.alibi_direction
         )
-        for layer in self.layers:
+        hidden = [x] if output_hidden_states else None
+        for n, layer in enumerate(self.layers):
             x = layer(x, bias)
-        return VQDNAModelOutput(last_hidden_state=self.norm(x))
+            if hidden is not None:
+                hidden.append(self.norm(x) if n == len(self.layers) - 1 else x)
+        out = VQDNAModelOutput(last_hidden_state=self.norm(x), hidden_states=tuple(hidden) if hidden else None)
+        return out if return_dict is not False else out.to_tuple()
 
 
 class LevelHead(nn.Module):
@@ -313,9 +344,17 @@ class VQDNAForMaskedCodeModeling(VQDNAPreTrainedModel):
         self.post_init()
 
     def forward(
-        self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_
-    ) -> MaskedCodeModelingOutput:
-        hidden = self.vqdna(input_ids, attention_mask).last_hidden_state
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        labels: Tensor | None = None,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+        return_dict: bool | None = None,
+        **_,
+    ) -> MaskedCodeModelingOutput | tuple:
+        encoded = self.vqdna(input_ids, attention_mask, output_hidden_states, output_attentions, return_dict=True)
+        hidden = encoded.last_hidden_state
         logits = tuple(head(hidden) for head in self.heads)
         loss = level_losses = None
         if labels is not None:
@@ -327,7 +366,13 @@ class VQDNAForMaskedCodeModeling(VQDNAPreTrainedModel):
                 for n, lg in enumerate(logits)
             )
             loss = torch.stack(level_losses).sum()
-        return MaskedCodeModelingOutput(loss=loss, logits=logits, level_losses=level_losses)
+        out = MaskedCodeModelingOutput(
+            loss=loss,
+            logits=logits if len(logits) > 1 else logits[0],
+            level_losses=level_losses,
+            hidden_states=encoded.hidden_states,
+        )
+        return out if return_dict is not False else out.to_tuple()
 
 
 def mean_pool(hidden: Tensor, attention_mask: Tensor) -> Tensor:
@@ -381,18 +426,27 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
         return self.classifier(POOLING[self.config.pooling](hidden, attention_mask)).float()
 
     def forward(
-        self, input_ids: Tensor, attention_mask: Tensor | None = None, labels: Tensor | None = None, **_
-    ) -> SequenceClassifierOutput:
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        labels: Tensor | None = None,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+        return_dict: bool | None = None,
+        **_,
+    ) -> SequenceClassifierOutput | tuple:
         if attention_mask is None:
             attention_mask = torch.ones(input_ids.shape[:2], dtype=torch.long, device=input_ids.device)
-        logits = self.head(self.vqdna(input_ids, attention_mask).last_hidden_state, attention_mask)
+        encoded = self.vqdna(input_ids, attention_mask, output_hidden_states, output_attentions, return_dict=True)
+        logits = self.head(encoded.last_hidden_state, attention_mask)
         loss = None
         if labels is not None:
             if self.config.problem_type == "regression":
                 loss = F.mse_loss(logits.squeeze(-1), labels.float())
             else:
                 loss = F.cross_entropy(logits, labels.long())
-        return SequenceClassifierOutput(loss=loss, logits=logits)
+        out = SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
+        return out if return_dict is not False else out.to_tuple()
 
 
 def _register_auto_classes() -> None:

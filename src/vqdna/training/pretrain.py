@@ -20,7 +20,7 @@ import torch
 from vqdna.config import EncoderConfig, PretrainConfig, resolve_sections
 from vqdna.corpus import Genome, WindowSampler
 from vqdna.masking import MaskedCodeCollator
-from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling
+from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling, level_logits
 from vqdna.storage import finish_folder, package_versions, usual_permissions, write_json
 from vqdna.tokenizers import GenomeTokenizer, load_tokenizer
 from vqdna.training.engine import (
@@ -87,7 +87,7 @@ class _MCMTrainer(StatsTrainer):
         out = model(**inputs)
         with torch.no_grad():
             labels = inputs["labels"] if inputs["labels"].dim() == 3 else inputs["labels"].unsqueeze(-1)
-            for n, logits in enumerate(out.logits):
+            for n, logits in enumerate(level_logits(out)):
                 m = labels[..., n] != -100
                 acc = (logits.argmax(-1)[m] == labels[..., n][m]).float().mean().item() if m.any() else float("nan")
                 self.record(**{f"masked_accuracy_level{n}": acc})
@@ -109,10 +109,10 @@ def evaluate_masked(
         batch = collator(windows[i : i + batch_size])
         labels = batch["labels"] if batch["labels"].dim() == 3 else batch["labels"].unsqueeze(-1)
         out = model(input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device))
-        levels = len(out.logits)
+        levels = len(level_logits(out))
         if correct is None:
             correct, baseline, total = [0] * levels, [0] * levels, [0] * levels
-        for n, logits in enumerate(out.logits):
+        for n, logits in enumerate(level_logits(out)):
             m = labels[..., n] != -100
             target = labels[..., n][m]
             correct[n] += int((logits.argmax(-1).cpu()[m] == target).sum())
