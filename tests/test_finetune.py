@@ -66,6 +66,15 @@ def test_lora_finetuning_learns_and_reports_the_dnabert2_keys(finetuned):
         "versions",
     } <= set(r)
     assert [s["seed"] for s in r["per_seed"]] == [1, 2]
+    # DNABERT-2's names for the same test scores (its script evaluates the test set as "eval")
+    assert (r["eval_matthews_correlation"], r["eval_accuracy"], r["eval_f1"]) == (
+        r["test_mcc"],
+        r["test_accuracy"],
+        r["test_f1"],
+    )
+    assert (r["eval_precision"], r["eval_recall"]) == (r["test_precision"], r["test_recall"])
+    seed = json.loads((finetuned / "seed_1" / "eval_results.json").read_text())
+    assert seed["eval_matthews_correlation"] == seed["test_mcc"] == r["per_seed"][0]["test_mcc"]
     assert r["test_mcc"] == pytest.approx(np.mean([s["test_mcc"] for s in r["per_seed"]]))
     assert r["test_mcc_std"] == pytest.approx(np.std([s["test_mcc"] for s in r["per_seed"]], ddof=1))
     assert r["test_mcc"] > 0.6, r  # composition is easy: a working pipeline separates the classes
@@ -355,3 +364,23 @@ def test_two_process_torchrun_finetuning_writes_one_result(tmp_path, kmer_model,
     assert result["per_seed"][0]["steps"] == 6 and result["examples"] == {"train": 200, "dev": 60, "test": 60}
     assert (out / "seed_1" / "model" / "model.safetensors").is_file() and not (out / "seed_1" / "checkpoints").exists()
     assert json.loads((out / "run.json").read_text())["finished"]
+
+
+def test_a_seed_from_before_a_metric_existed_leaves_it_out_of_the_summary(tmp_path, gc_task):
+    from vqdna.training.finetune import summarize
+
+    task = load_task(gc_task)
+    new = {
+        "seed": 2,
+        "test_mcc": 0.5,
+        "test_accuracy": 0.8,
+        "test_f1": 0.7,
+        "test_precision": 0.7,
+        "test_recall": 0.7,
+        "dev_best": 0.4,
+        "wall_seconds": 1.0,
+    }
+    old = {k: v for k, v in new.items() if k not in ("test_precision", "test_recall")} | {"seed": 1, "test_mcc": 0.3}
+    r = summarize(task, [old, new])
+    assert r["test_mcc"] == pytest.approx(0.4) and "test_precision" not in r and "eval_precision" not in r
+    assert r["eval_matthews_correlation"] == r["test_mcc"]

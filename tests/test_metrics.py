@@ -13,6 +13,8 @@ from vqdna.evaluation.metrics import (
     matthews_corrcoef,
     mse,
     pearson,
+    precision_macro,
+    recall_macro,
     regression_metrics,
     spearman,
 )
@@ -38,8 +40,9 @@ def test_binary_classification_by_hand():
     # class 1: P = 3/4, R = 3/4 → F1 = 3/4; class 0: P = 2/3, R = 2/3 → F1 = 2/3
     # macro F1 = (3/4 + 2/3) / 2 = 17/24
     assert f1_macro(BIN_TRUE, BIN_PRED) == pytest.approx(17 / 24)
+    # macro precision = (3/4 + 2/3) / 2, macro recall the same here (FP = FN = 1)
     assert classification_metrics(BIN_TRUE, BIN_PRED) == pytest.approx(
-        {"mcc": 5 / 12, "accuracy": 5 / 7, "f1": 17 / 24}
+        {"mcc": 5 / 12, "accuracy": 5 / 7, "f1": 17 / 24, "precision": 17 / 24, "recall": 17 / 24}
     )
 
 
@@ -54,6 +57,15 @@ def test_three_class_mcc_and_f1_by_hand():
     # class 2: P = 3/4, R = 3/3 → F1 = 2·(3/4) / (7/4) = 6/7
     # macro = (4/5 + 1/2 + 6/7) / 3 = (56 + 35 + 60) / 70 / 3 = 151/210
     assert f1_macro(THREE_TRUE, THREE_PRED) == pytest.approx(151 / 210)
+    # macro precision = (1 + 1/2 + 3/4) / 3 = 3/4; macro recall = (2/3 + 1/2 + 1) / 3 = 13/18
+    assert precision_macro(THREE_TRUE, THREE_PRED) == pytest.approx(3 / 4)
+    assert recall_macro(THREE_TRUE, THREE_PRED) == pytest.approx(13 / 18)
+    from sklearn.metrics import precision_score, recall_score  # the same definitions as scikit-learn's
+
+    assert precision_macro(THREE_TRUE, THREE_PRED) == pytest.approx(
+        precision_score(THREE_TRUE, THREE_PRED, average="macro")
+    )
+    assert recall_macro(THREE_TRUE, THREE_PRED) == pytest.approx(recall_score(THREE_TRUE, THREE_PRED, average="macro"))
     assert accuracy(THREE_TRUE, THREE_PRED) == pytest.approx(6 / 8)
     # labels need not be integers: the same task with names gives the same numbers
     names = np.array(["a", "b", "c"])

@@ -35,6 +35,7 @@ from vqdna.training.finetune import (
     PRIMARY,
     SequenceDataset,
     claim_results,
+    dnabert2_keys,
     run_seeds,
     summarize,
     task_metrics,
@@ -133,9 +134,11 @@ def run_kmer_lr(task: Task, cfg: KmerLRBaselineConfig, output_dir: Path, *, quie
             "features": f"overlapping {k}-mer frequencies / scale, then coef·x + intercept",
         },
     )
+    scores = {f"test_{m}": float(v) for m, v in test.items()}
     return {
         "seed": cfg.seeds[0],
-        **{f"test_{m}": float(v) for m, v in test.items()},
+        **scores,
+        **dnabert2_keys(scores),
         "dev_best": float(score),
         "dev_metrics": dev,
         "k": k,

@@ -75,9 +75,9 @@ def matthews_corrcoef(y_true, y_pred) -> float:
     return float(cov_tp / np.sqrt(cov_tt * cov_pp))
 
 
-def f1_macro(y_true, y_pred) -> float:
-    """Unweighted mean of per-class F1 over every label in y_true or y_pred (a class's F1 is 0
-    when its precision and recall are both 0)."""
+def _per_class(y_true, y_pred) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(precision, recall, F1) of every label in y_true or y_pred; 0 where undefined (a class never
+    predicted has precision 0, as scikit-learn's zero_division=0)."""
     cm = _confusion(y_true, y_pred)
     tp = np.diag(cm)
     predicted, actual = cm.sum(axis=0), cm.sum(axis=1)
@@ -85,7 +85,23 @@ def f1_macro(y_true, y_pred) -> float:
     recall = np.divide(tp, actual, out=np.zeros_like(tp), where=actual > 0)
     denom = precision + recall
     f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
-    return float(f1.mean())
+    return precision, recall, f1
+
+
+def f1_macro(y_true, y_pred) -> float:
+    """Unweighted mean of per-class F1 over every label in y_true or y_pred (a class's F1 is 0
+    when its precision and recall are both 0)."""
+    return float(_per_class(y_true, y_pred)[2].mean())
+
+
+def precision_macro(y_true, y_pred) -> float:
+    """Unweighted mean of per-class precision (DNABERT-2 reports it)."""
+    return float(_per_class(y_true, y_pred)[0].mean())
+
+
+def recall_macro(y_true, y_pred) -> float:
+    """Unweighted mean of per-class recall (DNABERT-2 reports it)."""
+    return float(_per_class(y_true, y_pred)[1].mean())
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
@@ -129,12 +145,26 @@ def mse(y_true, y_pred) -> float:
 
 
 def classification_metrics(y_true, y_pred) -> dict[str, float]:
-    """{'mcc', 'accuracy', 'f1' (macro)} of predicted class labels."""
+    """{'mcc', 'accuracy', 'f1', 'precision', 'recall' (the last three macro)} of predicted class labels."""
     return {
         "mcc": matthews_corrcoef(y_true, y_pred),
         "accuracy": accuracy(y_true, y_pred),
         "f1": f1_macro(y_true, y_pred),
+        "precision": precision_macro(y_true, y_pred),
+        "recall": recall_macro(y_true, y_pred),
     }
+
+
+# DNABERT-2's finetune/train.py evaluates the test set with the Trainer and saves the result as
+# eval_results.json, so its keys carry the Trainer's "eval_" prefix for test scores; we write
+# these keys too (with our test scores) so that scripts reading DNABERT-2 results read ours.
+DNABERT2_KEYS = {
+    "mcc": "eval_matthews_correlation",
+    "accuracy": "eval_accuracy",
+    "f1": "eval_f1",
+    "precision": "eval_precision",
+    "recall": "eval_recall",
+}
 
 
 def regression_metrics(y_true, y_pred) -> dict[str, float]:

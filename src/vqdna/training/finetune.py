@@ -27,7 +27,7 @@ from transformers import EarlyStoppingCallback
 from vqdna import alphabet
 from vqdna.config import FinetuneConfig, resolve_sections
 from vqdna.errors import UserError
-from vqdna.evaluation.metrics import classification_metrics, regression_metrics
+from vqdna.evaluation.metrics import DNABERT2_KEYS, classification_metrics, regression_metrics
 from vqdna.inference import load_config, load_model, load_model_tokenizer, resolve_model_dir
 from vqdna.modeling import VQDNAForSequenceClassification, VQDNAModel
 from vqdna.seqio import TASK_SPLITS, Task, load_task, task_files
@@ -52,7 +52,10 @@ from vqdna.training.engine import (
 )
 from vqdna.training.token_cache import TokenCache
 
-TEST_METRICS = {"classification": ("mcc", "accuracy", "f1"), "regression": ("spearman", "pearson", "mse")}
+TEST_METRICS = {
+    "classification": ("mcc", "accuracy", "f1", "precision", "recall"),
+    "regression": ("spearman", "pearson", "mse"),
+}
 PRIMARY = {"classification": "mcc", "regression": "spearman"}
 
 
@@ -365,14 +368,22 @@ def summarize(task: Task, per_seed: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean and standard deviation over seeds of every test metric; the best seed by dev metric."""
     out: dict[str, Any] = {}
     for m in TEST_METRICS[task.task_type]:
+        if not all(f"test_{m}" in r for r in per_seed):  # a seed finished before vqdna reported this metric
+            continue
         values = np.array([r[f"test_{m}"] for r in per_seed], dtype=np.float64)
         out[f"test_{m}"] = float(values.mean())
         out[f"test_{m}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    out.update(dnabert2_keys(out))
     out["primary_metric"] = PRIMARY[task.task_type]
     out["best_seed"] = max(per_seed, key=lambda r: r["dev_best"])["seed"]
     out["wall_seconds"] = round(sum(r["wall_seconds"] for r in per_seed), 1)
     out["per_seed"] = per_seed
     return out
+
+
+def dnabert2_keys(result: dict[str, Any]) -> dict[str, float]:
+    """DNABERT-2's names for the test scores in `result` (see metrics.DNABERT2_KEYS)."""
+    return {key: result[f"test_{m}"] for m, key in DNABERT2_KEYS.items() if f"test_{m}" in result}
 
 
 def schedule(cfg, train_size: int) -> dict[str, Any]:
@@ -469,6 +480,7 @@ def train_and_test(
         "total_parameters": total,
         "wall_seconds": round(time.time() - started, 1),
     }
+    result.update(dnabert2_keys(result))
     if is_main_process():  # every rank took part in training and testing; one writes
         save(model, seed_dir / "model")
         write_json(seed_dir / "training_log.json", trainer.state.log_history)
