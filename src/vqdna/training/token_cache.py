@@ -22,6 +22,7 @@ from safetensors.torch import save_file
 
 from vqdna.storage import atomic_path
 from vqdna.tokenizers import GenomeTokenizer
+from vqdna.training.engine import is_main_process
 
 ENCODE_CHUNK = 2048  # sequences per encode_batch call (bounded memory for VQ/HRQ)
 
@@ -78,8 +79,13 @@ class TokenCache:
         lengths = np.array([len(x) for x in ids], dtype=np.int64)
         flat = np.concatenate(ids) if ids else np.zeros((0,), dtype=np.int32)
         header = {"tokenizer": self.fingerprint, "sequences": str(len(sequences)), "name": name}
-        with atomic_path(path) as tmp:
-            save_file({"ids": torch.from_numpy(flat), "lengths": torch.from_numpy(lengths)}, str(tmp), metadata=header)
+        # Only the main process writes: under torchrun another rank can get here before rank 0 has
+        # claimed the output folder, and a cache file of its own would make the folder look foreign.
+        if is_main_process():
+            with atomic_path(path) as tmp:
+                save_file(
+                    {"ids": torch.from_numpy(flat), "lengths": torch.from_numpy(lengths)}, str(tmp), metadata=header
+                )
         return ids, False
 
     def _read(self, path: Path, count: int) -> list[np.ndarray] | None:
