@@ -46,6 +46,7 @@ def tokenizers(tmp_path_factory, small_genomes):
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["vq", "hrq", "kmer", "bpe"])
 def test_loss_falls_and_results_are_written(tmp_path, small_genomes, tokenizers, kind):
     out = tmp_path / kind
