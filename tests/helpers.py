@@ -100,10 +100,37 @@ def save_untrained_model(tokenizer, folder: Path, **config) -> Path:
     import torch
 
     from vqdna.config import EncoderConfig
+    from vqdna.inference import save_model_folder
     from vqdna.training.pretrain import build_model
 
     torch.manual_seed(0)
     model = build_model(tokenizer, EncoderConfig(**{**SMALL, **config}))
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder / "tokenizer")
+    save_model_folder(model, tokenizer, folder)
     return folder
+
+
+def untrained_vq(stride=1, levels=1, seed=0):
+    """A small VQ (levels=1) or HRQ tokenizer, its codebooks k-means initialised on random bases."""
+    import torch
+
+    from vqdna.config import VQVAEConfig
+    from vqdna.networks import VQVAE
+    from vqdna.tokenizers import HRQTokenizer, VQTokenizer
+
+    torch.manual_seed(seed)
+    cfg = VQVAEConfig(
+        stem_channels=16,
+        width=16,
+        depth=2,
+        kernel_size=7,
+        stride=stride,
+        stem_kernel=stride + 4,
+        code_dim=8,
+        codebook_sizes=[32, 64][:levels],
+        tap_blocks=[1, 2][-levels:] if levels == 1 else [1, 2],
+    )
+    model = VQVAE(cfg).train()
+    x = torch.randint(0, 4, (8, 256))
+    model(x)  # k-means initialisation from real features, so codes are diverse
+    cls = HRQTokenizer if levels > 1 else VQTokenizer
+    return cls(model.eval())

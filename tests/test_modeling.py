@@ -100,7 +100,15 @@ def test_save_load_gives_identical_outputs(tmp_path):
     model.vqdna.set_codebooks([torch.randn(32, 8), torch.randn(64, 8)])
     model.save_pretrained(tmp_path)
     assert VQDNAConfig.from_pretrained(tmp_path).alibi_direction == 1.5
-    assert {p.name for p in tmp_path.iterdir()} == {"config.json", "model.safetensors"}
+    # the weights, and the code that loads them with trust_remote_code (modeling.py and its imports)
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "config.json",
+        "model.safetensors",
+        "modeling.py",
+        "config.py",
+        "errors.py",
+        "alphabet.py",
+    }
     loaded = VQDNAForMaskedCodeModeling.from_pretrained(tmp_path).eval()
     ids = torch.randint(NUM_SPECIAL, 37, (2, 15, 2))
     for a, b in zip(model(ids).logits, loaded(ids).logits):

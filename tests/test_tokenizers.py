@@ -2,45 +2,22 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
-from vqdna.config import BPEConfig, VQVAEConfig
-from vqdna.networks import VQVAE
+from helpers import untrained_vq as _vq
+from vqdna.config import BPEConfig
 from vqdna.storage import CheckpointError
 from vqdna.tokenizers import (
     MASK_TOKEN_ID,
     NUM_SPECIAL,
     UNK_TOKEN_ID,
     BPETokenizer,
-    HRQTokenizer,
     KmerTokenizer,
-    VQTokenizer,
     load_tokenizer,
 )
 
 
 def _seqs(rng, lengths):
     return ["".join(rng.choice(list("ACGT"), n)) for n in lengths]
-
-
-def _vq(stride=1, levels=1, seed=0) -> VQTokenizer:
-    torch.manual_seed(seed)
-    cfg = VQVAEConfig(
-        stem_channels=16,
-        width=16,
-        depth=2,
-        kernel_size=7,
-        stride=stride,
-        stem_kernel=stride + 4,
-        code_dim=8,
-        codebook_sizes=[32, 64][:levels],
-        tap_blocks=[1, 2][-levels:] if levels == 1 else [1, 2],
-    )
-    model = VQVAE(cfg).train()
-    x = torch.randint(0, 4, (8, 256))
-    model(x)  # k-means initialisation from real features, so codes are diverse
-    cls = HRQTokenizer if levels > 1 else VQTokenizer
-    return cls(model.eval())
 
 
 @pytest.mark.parametrize("stride,levels", [(1, 1), (2, 1), (4, 1), (1, 2), (4, 2)])

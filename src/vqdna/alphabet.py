@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from vqdna.errors import UserError
+from .errors import UserError
 
 BASES = "ACGT"
 AMBIGUOUS = "NRYSWKMBDHV"
 N_ID = 4  # every ambiguous base
-BASE_PAD_ID = (
-    5  # bases beyond a sequence's end in a padded batch of base ids (token batches pad with tokenizers.PAD_TOKEN_ID)
-)
+BASE_PAD_ID = 5  # bases beyond a sequence's end in a padded batch of base ids (token batches pad with PAD_TOKEN_ID)
 NUM_BASE_IDS = 6
+
+# The special tokens every vocabulary starts with, whatever the tokenizer: ids 0-4. [CLS] (2) and
+# [SEP] (3) hold their places so that a model can add them later without renumbering codes;
+# nothing emits them today.
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+PAD_TOKEN_ID, UNK_TOKEN_ID, MASK_TOKEN_ID = 0, 1, 4
+NUM_SPECIAL = len(SPECIAL_TOKENS)
 
 _LOOKUP = np.full(256, 255, dtype=np.uint8)
 for _i, _b in enumerate(BASES):

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from vqdna.errors import UserError
+from .errors import UserError
 
 PRESETS = ("tiny", "fast", "base")
 INPUT_MODES = ("ids", "quantized")  # the encoder's input; see vqdna.modeling.Embeddings

@@ -1,7 +1,8 @@
 """Using trained models: load a model folder, embed sequences, predict labels.
 
 A model folder is what `vqdna pretrain` or `vqdna finetune` wrote: `config.json` +
-`model.safetensors` (+ `tokenizer/`). A fine-tuning run's top folder works too: it points to the
+`model.safetensors`, `tokenizer/`, and what transformers needs to load both on its own
+(`tokenizer_config.json`, `auto_map`, a copy of the code; see `save_model_folder`). A fine-tuning run's top folder works too: it points to the
 model of its best seed (by the dev metric). Weights are only ever read from safetensors.
 """
 
@@ -16,9 +17,10 @@ import torch
 from safetensors import SafetensorError
 from transformers.utils import logging as hf_logging
 
+from vqdna.hf_tokenizer import VQDNATokenizer
 from vqdna.modeling import VQDNAConfig, VQDNAForSequenceClassification, VQDNAModel, mean_pool
 from vqdna.seqio import check_lengths
-from vqdna.storage import CheckpointError, read_json
+from vqdna.storage import CheckpointError, read_json, usual_permissions
 from vqdna.tokenizers import GenomeTokenizer, load_tokenizer
 
 CLASSIFIER = "VQDNAForSequenceClassification"
@@ -117,6 +119,16 @@ def load_model_tokenizer(model_dir: str | Path) -> GenomeTokenizer:
             f"the model's config.json records {expected[:12]}); put the model's own tokenizer back"
         )
     return tokenizer
+
+
+def save_model_folder(model: torch.nn.Module, tokenizer: GenomeTokenizer, folder: str | Path) -> None:
+    """Write a model folder: config.json + model.safetensors, the tokenizer in vqdna's format
+    (`tokenizer/`) and in transformers' (`tokenizer_config.json`), and the code that loads both
+    with `trust_remote_code=True` where vqdna is not installed."""
+    folder = Path(folder)
+    model.save_pretrained(folder)
+    VQDNATokenizer(tokenizer).save_pretrained(folder)
+    usual_permissions(folder)
 
 
 def batches(n: int, size: int):

@@ -21,9 +21,9 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.utils import ModelOutput
 
-from vqdna.config import INPUT_MODES, POOLINGS, check_choice, check_value
-from vqdna.errors import UserError
-from vqdna.tokenizers import NUM_SPECIAL, PAD_TOKEN_ID
+from .alphabet import NUM_SPECIAL, PAD_TOKEN_ID
+from .config import INPUT_MODES, POOLINGS, check_choice, check_value
+from .errors import UserError
 
 
 class VQDNAConfig(PretrainedConfig):
@@ -103,6 +103,7 @@ class VQDNAConfig(PretrainedConfig):
         # GenomeTokenizer.fingerprint() of the tokenizer the encoder was trained on ("": not
         # recorded, a folder from before fingerprints); loading refuses any other tokenizer
         self.tokenizer_fingerprint = tokenizer_fingerprint
+        self.auto_map = dict(AUTO_MAP)  # every head's class, whichever one saved the folder
 
     @property
     def num_levels(self) -> int:
@@ -449,8 +450,27 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
         return out if return_dict is not False else out.to_tuple()
 
 
+# What a saved folder's config.json maps transformers' auto classes to. Saving copies this module
+# and its relative imports beside the weights, so `AutoModel…from_pretrained(folder,
+# trust_remote_code=True)` loads the folder where vqdna is not installed.
+AUTO_MAP = {
+    "AutoConfig": "modeling.VQDNAConfig",
+    "AutoModel": "modeling.VQDNAModel",
+    "AutoModelForMaskedLM": "modeling.VQDNAForMaskedCodeModeling",
+    "AutoModelForSequenceClassification": "modeling.VQDNAForSequenceClassification",
+}
+for _name, _cls in (
+    ("AutoModel", VQDNAModel),
+    ("AutoModelForMaskedLM", VQDNAForMaskedCodeModeling),
+    ("AutoModelForSequenceClassification", VQDNAForSequenceClassification),
+):
+    _cls.register_for_auto_class(_name)
+VQDNAConfig.register_for_auto_class()
+
+
 def _register_auto_classes() -> None:
-    """So that transformers' AutoConfig / AutoModel / AutoModelForMaskedLM load vqdna folders."""
+    """So that transformers' AutoConfig / AutoModel / AutoModelForMaskedLM load vqdna folders
+    without trust_remote_code once vqdna is imported."""
     from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification
 
     try:

@@ -14,9 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vqdna.alphabet import BASE_PAD_ID, N_ID, NUM_BASE_IDS
-from vqdna.config import VQVAEConfig
-from vqdna.quantizers import HierarchicalResidualQuantizer
+from .alphabet import BASE_PAD_ID, N_ID, NUM_BASE_IDS
+from .config import VQVAEConfig
+from .quantizers import HierarchicalResidualQuantizer
 
 
 @dataclass

@@ -19,7 +19,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from vqdna.errors import UserError
+from .errors import UserError
 
 logger = logging.getLogger(__name__)
 

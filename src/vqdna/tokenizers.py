@@ -26,11 +26,21 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import torch
 
-from vqdna.alphabet import BASE_PAD_ID, N_ID, to_ids, to_text
-from vqdna.config import BPEConfig, KmerConfig, VQVAEConfig, from_dict
-from vqdna.errors import UserError
-from vqdna.networks import VQVAE
-from vqdna.storage import (
+from .alphabet import (  # the special tokens are imported from here by the rest of vqdna
+    BASE_PAD_ID,
+    MASK_TOKEN_ID,
+    N_ID,
+    NUM_SPECIAL,
+    PAD_TOKEN_ID,
+    SPECIAL_TOKENS,
+    UNK_TOKEN_ID,
+    to_ids,
+    to_text,
+)
+from .config import BPEConfig, KmerConfig, VQVAEConfig, from_dict
+from .errors import UserError
+from .networks import VQVAE
+from .storage import (
     CheckpointError,
     load_state,
     package_versions,
@@ -40,11 +50,6 @@ from vqdna.storage import (
     write_text,
 )
 
-SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-# [CLS] (2) and [SEP] (3) hold their places in every vocabulary, so that a model can add them
-# later without renumbering codes; nothing emits them today.
-PAD_TOKEN_ID, UNK_TOKEN_ID, MASK_TOKEN_ID = 0, 1, 4
-NUM_SPECIAL = len(SPECIAL_TOKENS)
 KINDS = ("vq", "hrq", "kmer", "bpe")
 
 

@@ -28,7 +28,7 @@ from vqdna import alphabet
 from vqdna.config import FinetuneConfig, resolve_sections
 from vqdna.errors import UserError
 from vqdna.evaluation.metrics import DNABERT2_KEYS, classification_metrics, regression_metrics
-from vqdna.inference import load_config, load_model, load_model_tokenizer, resolve_model_dir
+from vqdna.inference import load_config, load_model, load_model_tokenizer, resolve_model_dir, save_model_folder
 from vqdna.modeling import VQDNAForSequenceClassification, VQDNAModel
 from vqdna.seqio import TASK_SPLITS, Task, load_task, task_files
 from vqdna.storage import (
@@ -38,7 +38,6 @@ from vqdna.storage import (
     finish_folder,
     package_versions,
     read_json,
-    usual_permissions,
     write_json,
 )
 from vqdna.tokenizers import GenomeTokenizer
@@ -232,9 +231,7 @@ def finetune(
     def save(model: torch.nn.Module, folder: Path) -> None:
         if cfg.use_lora:
             model = model.merge_and_unload()  # an ordinary model folder: LoRA folded into the weights
-        model.save_pretrained(folder)
-        usual_permissions(folder)
-        tokenizer.save_pretrained(folder / "tokenizer")
+        save_model_folder(model, tokenizer, folder)
 
     per_seed = run_seeds(
         output_dir,

@@ -19,9 +19,10 @@ import torch
 
 from vqdna.config import EncoderConfig, PretrainConfig, resolve_sections
 from vqdna.corpus import Genome, WindowSampler
+from vqdna.inference import save_model_folder
 from vqdna.masking import MaskedCodeCollator
 from vqdna.modeling import VQDNAConfig, VQDNAForMaskedCodeModeling, level_logits
-from vqdna.storage import finish_folder, package_versions, usual_permissions, write_json
+from vqdna.storage import finish_folder, package_versions, write_json
 from vqdna.tokenizers import GenomeTokenizer, load_tokenizer
 from vqdna.training.engine import (
     RunError,
@@ -251,9 +252,7 @@ def pretrain_on_genomes(
         versions=package_versions(),
         corpus=[{"species": g.name, "files": g.sources, "bp": g.num_bp, "weight": g.weight} for g in genomes],
     )
-    trainer.model.save_pretrained(output_dir)  # config.json + model.safetensors
-    usual_permissions(output_dir)
-    tokenizer.save_pretrained(output_dir / "tokenizer")
+    save_model_folder(trainer.model, tokenizer, output_dir)
     write_json(output_dir / "training_log.json", trainer.state.log_history)
     _plot(trainer.state.log_history, output_dir / "training_curves.png", levels, result)
     write_json(output_dir / "eval_results.json", result)

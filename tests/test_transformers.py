@@ -1,0 +1,213 @@
+"""vqdna as a transformers user meets it: AutoTokenizer / AutoModel with trust_remote_code (also
+where vqdna is not installed), the tokenizer's calling convention, and pipelines."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+from helpers import random_sequences, save_untrained_model, untrained_vq
+from vqdna.config import BPEConfig
+from vqdna.errors import UserError
+from vqdna.hf_tokenizer import VQDNATokenizer
+from vqdna.tokenizers import MASK_TOKEN_ID, NUM_SPECIAL, PAD_TOKEN_ID, BPETokenizer, KmerTokenizer
+
+
+@pytest.fixture(autouse=True)
+def _modules_cache(tmp_path, monkeypatch):
+    # trust_remote_code copies a folder's code into HF_MODULES_CACHE: keep it out of ~/.cache
+    monkeypatch.setenv("HF_MODULES_CACHE", str(tmp_path / "hf_modules"))
+
+
+def _bpe(rng):
+    return BPETokenizer.train(random_sequences(rng, 200, 0.5, length=80), BPEConfig(vocab_size=40))
+
+
+def _genome_tokenizers(rng):
+    return {
+        "kmer": KmerTokenizer(3),
+        "kmer-overlapping": KmerTokenizer(4, overlapping=True),
+        "bpe": _bpe(rng),
+        "vq": untrained_vq(stride=2),
+        "hrq": untrained_vq(levels=2),
+    }
+
+
+@pytest.mark.parametrize("kind", ["kmer", "kmer-overlapping", "bpe", "vq", "hrq"])
+def test_hf_tokenizer_gives_vqdnas_ids_padded_and_loads_back_through_autotokenizer(tmp_path, rng, kind):
+    genome = _genome_tokenizers(rng)[kind]
+    seqs = random_sequences(rng, 3, 0.5, length=30) + ["ACGTNNACGTRYacgt"]
+    tok = VQDNATokenizer(genome)
+    batch = tok(seqs, padding=True, return_tensors="pt")
+    expected = genome(seqs)
+    assert torch.equal(batch["input_ids"], expected["input_ids"])
+    assert torch.equal(batch["attention_mask"], expected["attention_mask"])
+
+    # one sequence without padding: plain lists, as transformers tokenizers give them
+    single = tok(seqs[0])
+    assert single["input_ids"] == genome.encode(seqs[0]).tolist()
+    assert single["attention_mask"] == [1] * len(single["input_ids"])
+    as_numpy = tok(seqs, padding="longest", return_tensors="np")
+    assert isinstance(as_numpy["input_ids"], np.ndarray) and as_numpy["input_ids"].shape == tuple(
+        expected["input_ids"].shape
+    )
+
+    tok.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    assert config["auto_map"]["AutoTokenizer"][0] == "hf_tokenizer.VQDNATokenizer"
+    assert (tmp_path / "hf_tokenizer.py").is_file() and (tmp_path / "tokenizer" / "config.json").is_file()
+    loaded = AutoTokenizer.from_pretrained(tmp_path, trust_remote_code=True)
+    assert type(loaded).__name__ == "VQDNATokenizer" and loaded.kind == genome.kind
+    assert torch.equal(loaded(seqs, padding=True, return_tensors="pt")["input_ids"], expected["input_ids"])
+
+
+def test_padding_to_max_length_left_and_right_and_to_a_multiple(rng):
+    for genome in (KmerTokenizer(3), untrained_vq(levels=2)):
+        tok = VQDNATokenizer(genome)
+        out = tok(["ACGTAC", "ACG"], padding="max_length", max_length=8, return_tensors="pt")
+        assert out["input_ids"].shape == (2, 8, genome.num_levels)[: out["input_ids"].dim()]
+        lengths = [genome.num_tokens(6), genome.num_tokens(3)]
+        assert out["attention_mask"].tolist() == [[1] * n + [0] * (8 - n) for n in lengths]
+        assert (out["input_ids"][0, lengths[0] :] == PAD_TOKEN_ID).all()
+        left = tok(["ACGTAC", "ACG"], padding=True, padding_side="left", return_tensors="pt")
+        right = tok(["ACGTAC", "ACG"], padding=True, return_tensors="pt")
+        n = right["attention_mask"][1].sum()
+        assert torch.equal(left["input_ids"][1, -n:], right["input_ids"][1, :n])
+        assert (left["input_ids"][1, :-n] == PAD_TOKEN_ID).all()
+        assert tok(["ACGTACG"], padding=True, pad_to_multiple_of=4, return_tensors="pt")["input_ids"].shape[1] % 4 == 0
+
+
+def test_truncation_is_opt_in_and_warns(rng):
+    tok = VQDNATokenizer(KmerTokenizer(2))
+    seq = "ACGTACGTAC"  # 5 tokens
+    assert len(tok(seq, max_length=3)["input_ids"]) == 5  # not cut without truncation=True
+    with pytest.warns(UserWarning, match="cut 2 tokens .* max_length=3"):
+        cut = tok(seq, truncation=True, max_length=3)
+    assert cut["input_ids"] == tok(seq)["input_ids"][:3]
+
+
+def test_mask_token_in_text_is_one_token_and_decode_gives_bases_back(rng):
+    kmer = VQDNATokenizer(KmerTokenizer(3))
+    ids = kmer("ACGTTT[MASK]GGA")["input_ids"]
+    assert ids == kmer("ACGTTT")["input_ids"] + [MASK_TOKEN_ID] + kmer("GGA")["input_ids"]
+    assert kmer.decode(ids) == "ACGTTT[MASK]GGA"
+    assert kmer.decode(ids, skip_special_tokens=True) == "ACGTTTGGA"
+    assert kmer.batch_decode([kmer("ACGTTA")["input_ids"]]) == ["ACGTTA"]
+    assert kmer.tokenize("ACGTTA") == ["ACG", "TTA"]
+
+    vq = VQDNATokenizer(untrained_vq(stride=2))
+    plain = vq("ACGTACGTAC")["input_ids"]
+    masked = vq("ACGT[MASK]GTAC")["input_ids"]  # the mask stands for bases 4-5: token 2
+    assert len(masked) == len(plain) and masked[2] == MASK_TOKEN_ID
+    with pytest.raises(UserError, match="multiple of 2"):
+        vq("ACG[MASK]TACGTAC")
+    assert len(vq.decode(plain)) == 10 and set(vq.decode(plain)) <= set("ACGTN")
+
+    hrq = VQDNATokenizer(untrained_vq(levels=2))
+    tokens = hrq.tokenize("ACGTA")
+    assert len(tokens) == 5 and all(t.startswith("<") and t.count(".") == 1 for t in tokens)
+
+
+def test_bad_input_is_named(rng):
+    tok = VQDNATokenizer(KmerTokenizer(3))
+    with pytest.raises(UserError, match="#1"):
+        tok(["ACGT", "ACXT"])
+    with pytest.raises(UserError, match="text_pair"):
+        tok("ACGT", "ACGT")
+    with pytest.raises(UserError, match="#0: expected a DNA sequence"):
+        tok([5])
+
+
+def test_model_folder_loads_with_auto_classes_and_trust_remote_code(tmp_path):
+    folder = save_untrained_model(untrained_vq(), tmp_path / "model", input_mode="quantized")
+    config = json.loads((folder / "config.json").read_text())
+    assert set(config["auto_map"]) == {
+        "AutoConfig",
+        "AutoModel",
+        "AutoModelForMaskedLM",
+        "AutoModelForSequenceClassification",
+    }
+    for name in ("modeling.py", "config.py", "hf_tokenizer.py", "tokenizer_config.json"):
+        assert (folder / name).is_file(), name
+    tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
+    inputs = tok(["ACGTACGTAC", "ACGTA"], padding=True, return_tensors="pt")
+    mlm = AutoModelForMaskedLM.from_pretrained(folder, trust_remote_code=True).eval()
+    out = mlm(**inputs, output_hidden_states=True)
+    # one level: logits a tensor (batch, tokens, vocab), as transformers' masked LMs give them
+    assert isinstance(out.logits, torch.Tensor) and out.logits.shape == (2, 10, tok.vocab_size)
+    assert len(out.hidden_states) == mlm.config.num_hidden_layers + 1
+    as_tuple = mlm(**inputs, return_dict=False)
+    assert torch.allclose(as_tuple[0], out.logits)
+    encoder = AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
+    assert encoder(**inputs).last_hidden_state.shape == (2, 10, mlm.config.hidden_size)
+    classifier = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True, num_labels=3)
+    assert classifier(**inputs).logits.shape == (2, 3)
+
+
+def test_a_copied_folder_loads_where_vqdna_is_not_installed(tmp_path):
+    """The README's three lines, in a Python that has torch and transformers but cannot import vqdna."""
+    folder = save_untrained_model(untrained_vq(levels=2), tmp_path / "model", input_mode="quantized")
+    elsewhere = tmp_path / "copied"
+    shutil.copytree(folder, elsewhere)
+    script = textwrap.dedent(
+        f"""
+        import importlib.util, sys
+        assert importlib.util.find_spec("vqdna") is None, "vqdna is importable: the test proves nothing"
+        from transformers import AutoModel, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained({str(elsewhere)!r}, trust_remote_code=True)
+        model = AutoModel.from_pretrained({str(elsewhere)!r}, trust_remote_code=True)
+        hidden = model(**tokenizer(["ACGTACGTAC", "ACGTA"], padding=True, return_tensors="pt")).last_hidden_state
+        print(tuple(hidden.shape))
+        """
+    )
+    site_packages = [p for p in sys.path if p.endswith("site-packages")]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(site_packages),  # torch, transformers, … but not vqdna:
+        "HF_MODULES_CACHE": str(tmp_path / "modules"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    # -S: no site module, so the .pth file that makes the editable vqdna importable is not read
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "(2, 10, 32)"
+
+
+def test_pipelines_feature_extraction_fill_mask_and_text_classification(tmp_path):
+    folder = save_untrained_model(untrained_vq(), tmp_path / "model", input_mode="quantized")
+    features = pipeline("feature-extraction", model=str(folder), trust_remote_code=True)
+    out = np.asarray(features("ACGTACGTAC"))
+    assert out.shape == (1, 10, 32)
+
+    fill = pipeline("fill-mask", model=str(folder), trust_remote_code=True, top_k=3)
+    guesses = fill("ACGTA[MASK]GTAC")
+    assert len(guesses) == 3 and all(g["token"] >= NUM_SPECIAL for g in guesses)
+    assert all(len(g["sequence"]) == 10 and "[MASK]" not in g["sequence"] for g in guesses)
+    scores = [g["score"] for g in guesses]
+    assert scores == sorted(scores, reverse=True) and 0 < sum(scores) <= 1 + 1e-6
+
+    kmer = save_untrained_model(KmerTokenizer(3), tmp_path / "kmer")
+    classifier = AutoModelForSequenceClassification.from_pretrained(
+        kmer, trust_remote_code=True, num_labels=2, id2label={0: "no_site", 1: "site"}
+    )
+    classified = tmp_path / "classifier"
+    from vqdna.inference import save_model_folder
+
+    save_model_folder(classifier, KmerTokenizer(3), classified)
+    classify = pipeline("text-classification", model=str(classified), trust_remote_code=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        labels = classify(["ACGTACGTACGG", "TTTTAAAACCCC"])
+    assert [r["label"] in ("no_site", "site") for r in labels] == [True, True]
+    assert all(0.5 <= r["score"] <= 1 for r in labels)
