@@ -211,3 +211,122 @@ def test_pipelines_feature_extraction_fill_mask_and_text_classification(tmp_path
         labels = classify(["ACGTACGTACGG", "TTTTAAAACCCC"])
     assert [r["label"] in ("no_site", "site") for r in labels] == [True, True]
     assert all(0.5 <= r["score"] <= 1 for r in labels)
+
+
+# ---------------------------------------------------------------- other transformers models as rows
+@pytest.fixture(scope="module")
+def bert_folder(tmp_path_factory):
+    """A small BertForMaskedLM with a BPE tokenizer, both made here (no download is possible)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerFast
+
+    rng = np.random.default_rng(3)
+    bpe = Tokenizer(models.BPE(unk_token="[UNK]"))
+    bpe.pre_tokenizer = pre_tokenizers.Whitespace()
+    trainer = trainers.BpeTrainer(vocab_size=60, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+    bpe.train_from_iterator(random_sequences(rng, 300, 0.5, length=80), trainer=trainer)
+    from tokenizers.processors import TemplateProcessing
+
+    bpe.post_processor = TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        special_tokens=[("[CLS]", bpe.token_to_id("[CLS]")), ("[SEP]", bpe.token_to_id("[SEP]"))],
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    folder = tmp_path_factory.mktemp("bert") / "model"
+    BertForMaskedLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_a_transformers_model_is_fine_tuned_predicted_embedded_and_benchmarked_like_vqdnas(tmp_path, bert_folder):
+    import csv
+
+    from helpers import gc_task
+    from vqdna.cli import main
+
+    task = gc_task(tmp_path / "suite" / "gc", sizes=(120, 40, 40))
+    recipe = json.dumps({"max_steps": 30, "eval_steps": 10, "learning_rate": 3e-3, "batch_size": 16, "use_lora": False})
+    out = tmp_path / "ft"
+    args = ["-q", "finetune", "--model", str(bert_folder), "--data-path", str(task), "--output-dir", str(out)]
+    assert main([*args, "--config", recipe, "--seeds", "1"]) == 0
+    result = json.loads((out / "eval_results.json").read_text())
+    assert result["per_seed"][0]["steps"] == 30 and -1 <= result["test_mcc"] <= 1
+    model = out / "seed_1" / "model"
+    config = json.loads((model / "config.json").read_text())
+    assert config["model_type"] == "bert" and config["architectures"] == ["BertForSequenceClassification"]
+    assert (model / "tokenizer.json").is_file()  # its own tokenizer, as transformers saves it
+
+    # the fine-tuned folder predicts through vqdna and through transformers alike
+    test_csv = task / "test.csv"
+    assert (
+        main(["-q", "predict", "--model", str(out), "--csv", str(test_csv), "--output", str(tmp_path / "p.csv")]) == 0
+    )
+    predicted = list(csv.DictReader(open(tmp_path / "p.csv")))
+    assert len(predicted) == 40 and {r["predicted_label"] for r in predicted} <= set(result["label_names"])
+    classify = pipeline("text-classification", model=str(model))
+    first = next(csv.DictReader(open(test_csv)))["sequence"]
+    assert classify(first)[0]["label"] == predicted[0]["predicted_label"]
+
+    assert (
+        main(["-q", "embed", "--model", str(bert_folder), "--csv", str(test_csv), "--output", str(tmp_path / "e.npy")])
+        == 0
+    )
+    assert np.load(tmp_path / "e.npy").shape == (40, 32)
+
+    bench = tmp_path / "bench"
+    assert (
+        main(
+            [
+                "-q",
+                "benchmark",
+                "--suite",
+                str(tmp_path / "suite"),
+                "--tokenizers",
+                f"bert={bert_folder}",
+                "--baselines",
+                "kmer-lr",
+                "--output-dir",
+                str(bench),
+                "--config",
+                recipe,
+                "--seeds",
+                "1",
+            ]
+        )
+        == 0
+    )
+    rows = {r["model"]: r for r in csv.DictReader(open(bench / "results.csv"))}
+    assert set(rows) == {"kmer-lr", "bert", "bert-scratch"}
+    assert rows["bert"]["source"] == str(bert_folder)
+
+
+def test_a_model_that_ships_code_needs_trust_remote_code(tmp_path):
+    from vqdna.cli import main
+
+    folder = save_untrained_model(KmerTokenizer(3), tmp_path / "model")
+    config = json.loads((folder / "config.json").read_text())
+    config["model_type"] = "vqdna-remote"  # unknown to transformers: only its auto_map can load it
+    (folder / "config.json").write_text(json.dumps(config))
+    task = tmp_path / "t"
+    from helpers import gc_task
+
+    gc_task(task, sizes=(20, 10, 10))
+    args = ["-q", "embed", "--model", str(folder), "--csv", str(task / "test.csv"), "--output", str(tmp_path / "e.npy")]
+    assert main(args) == 2
+    assert main([*args, "--trust-remote-code"]) == 0

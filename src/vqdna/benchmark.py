@@ -84,9 +84,13 @@ def find_tasks(suite: str | Path, names: Sequence[str] | None = None) -> list[Pa
     return tasks
 
 
-def parse_models(spec: str | None, models_dir: str | Path | None) -> dict[str, Path | None]:
-    """'vq,hrq' with --models-dir M → {vq: M/vq, hrq: M/hrq}; 'vq=path,...' names folders directly;
-    a tokenizer kind with neither → None: the benchmark trains that model (see `train_models`)."""
+def parse_models(
+    spec: str | None, models_dir: str | Path | None, *, trust_remote_code: bool = False
+) -> dict[str, Path | None]:
+    """'vq,hrq' with --models-dir M → {vq: M/vq, hrq: M/hrq}; 'vq=path,...' names folders directly
+    (a vqdna model folder, or any transformers model folder with its tokenizer, such as
+    DNABERT-2's); a tokenizer kind with neither → None: the benchmark trains that model (see
+    `train_models`)."""
     models: dict[str, Path | None] = {}
     for item in (s.strip() for s in (spec or "").split(",") if s.strip()):
         name, eq, path = item.partition("=")
@@ -110,7 +114,9 @@ def parse_models(spec: str | None, models_dir: str | Path | None) -> dict[str, P
             path = str(Path(models_dir) / name)
         if not Path(path).is_dir():
             raise RunError(f"--tokenizers {name}: no model folder {path}")
-        load_config(path)  # a tokenizer folder, or a folder that is no model, is named now, not after the first tasks
+        load_config(
+            path, trust_remote_code=trust_remote_code
+        )  # a tokenizer folder, or a folder that is no model, is named now, not after the first tasks
         models[name] = Path(path)
     return models
 
@@ -232,6 +238,7 @@ def run_benchmark(
     seeds: Sequence[int] | None = None,
     use_lora: bool | None = None,
     quiet: bool = False,
+    trust_remote_code: bool = False,
 ) -> list[dict[str, Any]]:
     """`models` maps a row name to a pretrained model folder, or to None for a tokenizer kind to
     train first into OUTPUT_DIR/models (`train_models`, on `pretrain_fasta` or the built-in
@@ -342,6 +349,7 @@ def run_benchmark(
                         cache_dir=output_dir / "token_cache",
                         resume=cell.exists(),
                         quiet=quiet,
+                        trust_remote_code=trust_remote_code,
                     )
                 trained_seconds += time.time() - t0
                 trained_cells += 1

@@ -246,6 +246,7 @@ def _finetune(args) -> None:
         from_scratch=args.from_scratch,
         resume=args.resume,
         quiet=args.quiet,
+        trust_remote_code=args.trust_remote_code,
     )
     m = r["primary_metric"]
     _say(
@@ -283,7 +284,7 @@ def _predict(args) -> None:
     from vqdna.outputs import write_predictions
 
     inputs = _inputs(args, (".csv",))
-    loaded = LoadedModel(args.model)
+    loaded = LoadedModel(args.model, trust_remote_code=args.trust_remote_code)
     if not loaded.is_classifier:
         raise UserError(
             f"--model {args.model}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)"
@@ -299,7 +300,7 @@ def _embed(args) -> None:
     ids_path = embedding_ids_path(args.output)
     inputs = _inputs(args, (".npy",))
     _check_output_file(ids_path, args.fasta, args.csv, option="--output's row ids", suffixes=(".txt",))
-    loaded = LoadedModel(args.model, max_length_bp=100_000)
+    loaded = LoadedModel(args.model, max_length_bp=100_000, trust_remote_code=args.trust_remote_code)
     count, width = write_embeddings(args.output, loaded, inputs, batch_size=args.batch_size)
     _say(args, f"{count} embeddings of size {width} -> {args.output} (row ids in {ids_path})")
 
@@ -477,7 +478,7 @@ def _benchmark(args) -> None:
     from vqdna.benchmark import parse_baselines, parse_models, run_benchmark
     from vqdna.config import json_option
 
-    models = parse_models(args.tokenizers, args.models_dir)
+    models = parse_models(args.tokenizers, args.models_dir, trust_remote_code=args.trust_remote_code)
     baseline_config = json_option(args.baseline_config, "--baseline-config") if args.baseline_config else None
     baselines = parse_baselines(args.baselines)
     if baseline_config is not None:
@@ -507,6 +508,7 @@ def _benchmark(args) -> None:
         seeds=_seeds(args.seeds),
         use_lora=args.use_lora,
         quiet=args.quiet,
+        trust_remote_code=args.trust_remote_code,
     )
     _say(
         args,
@@ -739,8 +741,21 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--seeds", help="comma-separated seeds, e.g. 1,2,3 (default: the preset's)")
 
+    def trust_option(p) -> None:
+        p.add_argument(
+            "--trust-remote-code",
+            action="store_true",
+            help="a transformers model folder that ships its own code (auto_map, e.g. DNABERT-2): run that code",
+        )
+
     p = sub.add_parser("finetune", help="fine-tune a pretrained model on a task folder (train/dev/test.csv)")
-    p.add_argument("--model", required=True, type=Path, help="a folder written by vqdna pretrain")
+    p.add_argument(
+        "--model",
+        required=True,
+        type=Path,
+        help="a folder written by vqdna pretrain, or any transformers model folder with its tokenizer (e.g. DNABERT-2)",
+    )
+    trust_option(p)
     p.add_argument(
         "--data-path", required=True, type=Path, help="task folder with train.csv, dev.csv, test.csv (sequence,label)"
     )
@@ -783,12 +798,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model", required=True, type=Path, help="a vqdna finetune output folder (its best seed) or a model folder"
     )
+    trust_option(p)
     input_options(p)
     p.add_argument("--output", required=True, type=_output_file)
     p.set_defaults(func=_predict)
 
     p = sub.add_parser("embed", help="mean-pooled embeddings of sequences (.npy, plus a .ids.txt of row ids)")
     p.add_argument("--model", required=True, type=Path)
+    trust_option(p)
     input_options(p)
     p.add_argument("--output", required=True, type=_output_file)
     p.set_defaults(func=_embed)
@@ -866,6 +883,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with neither, each tokenizer and its encoder are trained first into OUTPUT_DIR/models",
     )
     p.add_argument("--models-dir", type=Path, help="holds one pretrained model folder per tokenizer name")
+    trust_option(p)
     p.add_argument(
         "--pretrain-fasta",
         nargs="+",

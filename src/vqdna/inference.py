@@ -8,6 +8,7 @@ model of its best seed (by the dev metric). Weights are only ever read from safe
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -15,13 +16,15 @@ from typing import Sequence
 import numpy as np
 import torch
 from safetensors import SafetensorError
+from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 from transformers.utils import logging as hf_logging
 
+from vqdna.errors import UserError
 from vqdna.hf_tokenizer import VQDNATokenizer
 from vqdna.modeling import VQDNAConfig, VQDNAForSequenceClassification, VQDNAModel, mean_pool
 from vqdna.seqio import check_lengths
 from vqdna.storage import CheckpointError, read_json, usual_permissions
-from vqdna.tokenizers import GenomeTokenizer, load_tokenizer
+from vqdna.tokenizers import GenomeTokenizer, TransformersTokenizer, load_tokenizer
 
 CLASSIFIER = "VQDNAForSequenceClassification"
 
@@ -46,58 +49,97 @@ def resolve_model_dir(path: str | Path) -> Path:
     )
 
 
-def load_config(model_dir: str | Path) -> VQDNAConfig:
+TRUST_ADVICE = "pass --trust-remote-code (trust_remote_code=True) if you trust the code it ships"
+
+
+def load_config(model_dir: str | Path, *, trust_remote_code: bool = False):
+    """The model's config: a `VQDNAConfig` for a vqdna folder, transformers' own for any other
+    transformers model folder (BERT, DNABERT-2, Nucleotide Transformer, …)."""
     model_dir = resolve_model_dir(model_dir)
     data = read_json(model_dir / "config.json", what="model config")
     if isinstance(data, dict) and "kind" in data and "model_type" not in data:
         raise CheckpointError(
             f"{model_dir}: a {data['kind']} tokenizer folder, not a model folder (pretrain a model on it: vqdna pretrain)"
         )
-    if not isinstance(data, dict) or data.get("model_type") != "vqdna":
+    if not isinstance(data, dict) or not isinstance(data.get("model_type"), str):
         raise CheckpointError(
-            f"{model_dir / 'config.json'}: not a vqdna model config (model_type {data.get('model_type') if isinstance(data, dict) else None!r})"
+            f"{model_dir / 'config.json'}: not a model config (model_type {data.get('model_type') if isinstance(data, dict) else None!r})"
         )
+    if data["model_type"] != "vqdna":
+        return _transformers_call(AutoConfig.from_pretrained, model_dir, trust_remote_code)
     try:
         return VQDNAConfig.from_pretrained(model_dir)
     except (TypeError, ValueError, KeyError) as exc:  # e.g. a size written as text: the file is named, not a traceback
         raise CheckpointError(f"{model_dir / 'config.json'}: invalid model config: {exc}") from exc
 
 
-def load_model(model_dir: str | Path, cls=None, **config_overrides) -> torch.nn.Module:
+def _transformers_call(load, model_dir: Path, trust_remote_code: bool, **kwargs):
+    try:
+        return load(str(model_dir), trust_remote_code=trust_remote_code, **kwargs)
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
+        if "trust_remote_code" in str(exc):
+            raise CheckpointError(
+                f"{model_dir}: this model ships its own code (auto_map in config.json); {TRUST_ADVICE}"
+            ) from exc
+        raise CheckpointError(f"{model_dir}: cannot load it with transformers: {exc}") from exc
+
+
+def is_vqdna(config) -> bool:
+    return isinstance(config, VQDNAConfig)
+
+
+def load_model(
+    model_dir: str | Path, cls=None, *, trust_remote_code: bool = False, **config_overrides
+) -> torch.nn.Module:
     """Load weights from safetensors only (never a pickle). `cls` defaults to the classifier for a
-    fine-tuned folder and the bare encoder otherwise; a masked-code model loads into either."""
+    fine-tuned folder and the bare encoder otherwise; a masked-code model loads into either. Any
+    other transformers model folder loads through its Auto classes."""
     model_dir = resolve_model_dir(model_dir)
-    config = load_config(model_dir)
+    config = load_config(model_dir, trust_remote_code=trust_remote_code)
+    classifier = any(a.endswith("ForSequenceClassification") for a in (config.architectures or []))
     if cls is None:
-        cls = VQDNAForSequenceClassification if CLASSIFIER in (config.architectures or []) else VQDNAModel
+        if is_vqdna(config):
+            cls = VQDNAForSequenceClassification if classifier else VQDNAModel
+        else:
+            cls = AutoModelForSequenceClassification if classifier else AutoModel
     if not (model_dir / "model.safetensors").is_file():
-        raise CheckpointError(f"{model_dir}: missing model.safetensors")
+        raise CheckpointError(
+            f"{model_dir}: missing model.safetensors (vqdna reads weights from safetensors only, never from a pickle)"
+        )
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # its load report lists the new task head as "missing": expected
     hf_logging.disable_progress_bar()  # a bar for loading a few MB only clutters the output (and -q)
     try:
         # mismatched shapes are reported by us, by name, rather than by transformers' "see the above report"
-        model, info = cls.from_pretrained(
-            model_dir, use_safetensors=True, output_loading_info=True, ignore_mismatched_sizes=True, **config_overrides
+        load = functools.partial(
+            cls.from_pretrained, use_safetensors=True, output_loading_info=True, ignore_mismatched_sizes=True
         )
-    except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
-        raise CheckpointError(f"{model_dir}: cannot load the model: {exc}") from exc
+        if is_vqdna(config):
+            try:
+                model, info = load(model_dir, **config_overrides)
+            except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
+                raise CheckpointError(f"{model_dir}: cannot load the model: {exc}") from exc
+        else:
+            model, info = _transformers_call(load, model_dir, trust_remote_code, **config_overrides)
     finally:
         hf_logging.set_verbosity(level)
         hf_logging.enable_progress_bar()
     weights = model_dir / "model.safetensors"
     # A task head may be new (a pretrained encoder fine-tuned) or resized (another task's labels), and
     # the masked-code heads are not used by the encoder or a classifier; every other weight must fit.
-    missing = [k for k in info["missing_keys"] if not k.startswith("classifier.")]
+    # Other transformers models name their heads in their own ways (BERT's pooler comes with its
+    # classification head): only their encoder's weights are checked.
+    head = ("classifier.",) if is_vqdna(config) else ("classifier", "pooler", "score")
+    missing = [k for k in info["missing_keys"] if not any(h in k for h in head)]
     if missing:
         raise CheckpointError(f"{weights}: encoder weights missing: {', '.join(sorted(missing)[:5])}")
-    unexpected = [k for k in info["unexpected_keys"] if not k.startswith("heads.")]
+    unexpected = [k for k in info["unexpected_keys"] if not k.startswith("heads.")] if is_vqdna(config) else []
     if unexpected:
         raise CheckpointError(
             f"{weights}: weights that config.json has no place for (does it match the weights?): {', '.join(sorted(unexpected)[:5])}"
         )
     mismatched = [m[0] if isinstance(m, (tuple, list)) else m for m in info.get("mismatched_keys", [])]
-    mismatched = [k for k in mismatched if not str(k).startswith("classifier.")]
+    mismatched = [k for k in mismatched if not any(h in str(k) for h in head)]
     if mismatched:
         raise CheckpointError(
             f"{weights}: weights whose shape differs from config.json's: {', '.join(sorted(map(str, mismatched))[:5])}"
@@ -105,14 +147,18 @@ def load_model(model_dir: str | Path, cls=None, **config_overrides) -> torch.nn.
     return model.eval()
 
 
-def load_model_tokenizer(model_dir: str | Path) -> GenomeTokenizer:
+def load_model_tokenizer(model_dir: str | Path, *, trust_remote_code: bool = False) -> GenomeTokenizer:
     """The tokenizer saved beside a model, refused if it is not the one the model was trained on
-    (its fingerprint, recorded in the model's config.json, differs)."""
+    (its fingerprint, recorded in the model's config.json, differs). For another transformers
+    model, its own tokenizer through AutoTokenizer."""
     model_dir = resolve_model_dir(model_dir)
+    config = load_config(model_dir, trust_remote_code=trust_remote_code)
+    if not is_vqdna(config):
+        return TransformersTokenizer._load(model_dir, trust_remote_code=trust_remote_code)
     if not (model_dir / "tokenizer").is_dir():
         raise CheckpointError(f"{model_dir}: no tokenizer/ folder beside the model")
     tokenizer = load_tokenizer(model_dir / "tokenizer")
-    expected = getattr(load_config(model_dir), "tokenizer_fingerprint", "")
+    expected = getattr(config, "tokenizer_fingerprint", "")
     if expected and tokenizer.fingerprint() != expected:
         raise CheckpointError(
             f"{model_dir / 'tokenizer'}: not the tokenizer this model was trained on (fingerprint {tokenizer.fingerprint()[:12]}, "
@@ -127,7 +173,10 @@ def save_model_folder(model: torch.nn.Module, tokenizer: GenomeTokenizer, folder
     with `trust_remote_code=True` where vqdna is not installed."""
     folder = Path(folder)
     model.save_pretrained(folder)
-    VQDNATokenizer(tokenizer).save_pretrained(folder)
+    if isinstance(tokenizer, TransformersTokenizer):  # another transformers model: its own tokenizer files
+        tokenizer.save_pretrained(folder)
+    else:
+        VQDNATokenizer(tokenizer).save_pretrained(folder)
     usual_permissions(folder)
 
 
@@ -138,17 +187,28 @@ def batches(n: int, size: int):
 
 @torch.no_grad()
 def encode_hidden(model: torch.nn.Module, tokenizer: GenomeTokenizer, sequences: Sequence[str], batch_size: int = 64):
-    """Yields (slice, pooled embeddings, classifier logits or None) batch by batch."""
-    encoder = model.vqdna if hasattr(model, "vqdna") else model
+    """Yields (slice, pooled embeddings, classifier logits or None) batch by batch: the mean of
+    the last layer over real tokens, and the logits of the model's own head."""
     device = next(model.parameters()).device
     for sl in batches(len(sequences), batch_size):
         batch = tokenizer(list(sequences[sl]))
         ids, mask = batch["input_ids"].to(device), batch["attention_mask"].to(device)
-        hidden = encoder(ids, mask).last_hidden_state
+        limit = getattr(model.config, "max_position_embeddings", None)  # learned positions (ALiBi has no limit)
+        if limit is not None and ids.shape[1] > limit:
+            longest = sl.start + int(mask.sum(1).argmax())
+            raise UserError(
+                f"sequence #{longest}: {int(mask.sum(1).max())} tokens, more than the {limit} positions this model "
+                "has; cut it into windows with --window-bp"
+            )
+        if isinstance(model, (VQDNAModel, VQDNAForSequenceClassification)):
+            encoder = model.vqdna if isinstance(model, VQDNAForSequenceClassification) else model
+            hidden = encoder(ids, mask).last_hidden_state
+            logits = model.head(hidden, mask) if encoder is not model else None  # pooled as in training
+        else:  # another transformers model: its last hidden layer and its own head
+            out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True, return_dict=True)
+            hidden = out.hidden_states[-1] if out.get("hidden_states") else out.last_hidden_state
+            logits = out.get("logits")
         pooled = mean_pool(hidden, mask)
-        logits = (
-            model.head(hidden, mask) if isinstance(model, VQDNAForSequenceClassification) else None
-        )  # pooled as in training
         yield sl, pooled.float().cpu(), (None if logits is None else logits.float().cpu())
 
 
@@ -156,11 +216,11 @@ class LoadedModel:
     """A model folder loaded once (the model and its own tokenizer), to embed sequences or predict
     their labels batch by batch: a caller streaming a large input keeps one batch in memory."""
 
-    def __init__(self, model_dir: str | Path, *, max_length_bp: int | None = None):
+    def __init__(self, model_dir: str | Path, *, max_length_bp: int | None = None, trust_remote_code: bool = False):
         self.model_dir = resolve_model_dir(model_dir)
-        self.model = load_model(self.model_dir)
-        self.tokenizer = load_model_tokenizer(self.model_dir)
-        self.is_classifier = isinstance(self.model, VQDNAForSequenceClassification)
+        self.model = load_model(self.model_dir, trust_remote_code=trust_remote_code)
+        self.tokenizer = load_model_tokenizer(self.model_dir, trust_remote_code=trust_remote_code)
+        self.is_classifier = type(self.model).__name__.endswith("ForSequenceClassification")
         self.max_length_bp = max_length_bp or getattr(self.model.config, "max_length_bp", None) or 100_000
 
     def check_lengths(self, sequences: Sequence[str], where=None) -> None:
@@ -200,10 +260,16 @@ class LoadedModel:
 
 
 def embed(
-    model_dir: str | Path, sequences: Sequence[str], *, batch_size: int = 64, max_length_bp: int = 100_000
+    model_dir: str | Path,
+    sequences: Sequence[str],
+    *,
+    batch_size: int = 64,
+    max_length_bp: int = 100_000,
+    trust_remote_code: bool = False,
 ) -> np.ndarray:
     """Mean-pooled last-layer embeddings, (len(sequences), hidden_size) float32."""
-    return LoadedModel(model_dir, max_length_bp=max_length_bp).embed(sequences, batch_size=batch_size)
+    loaded = LoadedModel(model_dir, max_length_bp=max_length_bp, trust_remote_code=trust_remote_code)
+    return loaded.embed(sequences, batch_size=batch_size)
 
 
 @dataclass
@@ -214,10 +280,15 @@ class Predictions:
 
 
 def predict(
-    model_dir: str | Path, sequences: Sequence[str], *, batch_size: int = 64, max_length_bp: int | None = None
+    model_dir: str | Path,
+    sequences: Sequence[str],
+    *,
+    batch_size: int = 64,
+    max_length_bp: int | None = None,
+    trust_remote_code: bool = False,
 ) -> Predictions:
     """Predicted label and class probabilities (or the regression value) of each sequence."""
-    loaded = LoadedModel(model_dir, max_length_bp=max_length_bp)
+    loaded = LoadedModel(model_dir, max_length_bp=max_length_bp, trust_remote_code=trust_remote_code)
     if not loaded.is_classifier:  # before any sequence is checked
         raise CheckpointError(
             f"{model_dir}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)"

@@ -589,6 +589,67 @@ class BPETokenizer(GenomeTokenizer):
             raise CheckpointError(f"{path}: corrupt BPE vocabulary file: {exc}") from exc
 
 
+# ---------------------------------------------------------------------------------------------
+class TransformersTokenizer(GenomeTokenizer):
+    """Any transformers tokenizer (DNABERT-2's BPE, Nucleotide Transformer's k-mers, a BERT
+    tokenizer of one's own) behind this interface, so that a model vqdna did not train is
+    fine-tuned, benchmarked and used beside its own. Sequences are read under vqdna's alphabet rule
+    (upper case, IUPAC → N; anything else an error), then tokenized with the tokenizer's own
+    special tokens ([CLS]/[SEP] where it adds them). Its special ids are its own, not 0-4."""
+
+    kind = "transformers"
+
+    def __init__(self, tokenizer, metadata: dict[str, Any] | None = None):
+        super().__init__(metadata)
+        self.tokenizer = tokenizer  # a transformers PreTrainedTokenizerBase
+        for name in ("pad_token_id", "unk_token_id", "mask_token_id"):
+            value = getattr(tokenizer, name, None)
+            setattr(self, name, value if value is not None else getattr(GenomeTokenizer, name))
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.tokenizer)
+
+    @property
+    def lossless(self) -> bool:
+        return False  # what decode gives back depends on the tokenizer (an [UNK] loses its bases)
+
+    def num_tokens(self, bp: int) -> int:
+        return bp + self.tokenizer.num_special_tokens_to_add()  # the worst case: one token per base
+
+    def encode_base_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:
+        texts = [to_text(ids) for ids in base_ids]
+        fast = getattr(self.tokenizer, "is_fast", False)
+        out = self.tokenizer(texts, add_special_tokens=True, return_offsets_mapping=fast)
+        encs = []
+        for n, ids in enumerate(out["input_ids"]):
+            offsets = [tuple(o) for o in out["offset_mapping"][n]] if fast else [(0, 0)] * len(ids)
+            encs.append(Encoding(np.asarray(ids, dtype=np.int64).reshape(-1, 1), offsets))
+        return encs
+
+    def decode(self, ids: Sequence) -> str:
+        return self.tokenizer.decode(self.token_ids(ids), skip_special_tokens=True).replace(" ", "")
+
+    def _identity(self) -> Iterable[bytes]:
+        yield type(self.tokenizer).__name__.encode()
+        yield json.dumps(sorted(self.tokenizer.get_vocab().items())).encode()
+        yield json.dumps(self.tokenizer.special_tokens_map, sort_keys=True).encode()
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        self.tokenizer.save_pretrained(str(directory))
+
+    @classmethod
+    def _load(
+        cls, directory: Path, config: dict[str, Any] | None = None, device=None, **kwargs
+    ) -> "TransformersTokenizer":
+        from transformers import AutoTokenizer
+
+        try:
+            return cls(AutoTokenizer.from_pretrained(str(directory), **kwargs))
+        except (OSError, ValueError, KeyError) as exc:
+            raise CheckpointError(f"{directory}: cannot load its transformers tokenizer: {exc}") from exc
+
+
 _CLASSES: dict[str, type] = {"vq": VQTokenizer, "hrq": HRQTokenizer, "kmer": KmerTokenizer, "bpe": BPETokenizer}
 
 

@@ -22,13 +22,20 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from transformers import EarlyStoppingCallback
+from transformers import AutoModelForSequenceClassification, EarlyStoppingCallback
 
 from vqdna import alphabet
 from vqdna.config import FinetuneConfig, resolve_sections
 from vqdna.errors import UserError
 from vqdna.evaluation.metrics import DNABERT2_KEYS, classification_metrics, regression_metrics
-from vqdna.inference import load_config, load_model, load_model_tokenizer, resolve_model_dir, save_model_folder
+from vqdna.inference import (
+    is_vqdna,
+    load_config,
+    load_model,
+    load_model_tokenizer,
+    resolve_model_dir,
+    save_model_folder,
+)
 from vqdna.modeling import VQDNAForSequenceClassification, VQDNAModel
 from vqdna.seqio import TASK_SPLITS, Task, load_task, task_files
 from vqdna.storage import (
@@ -127,24 +134,38 @@ def task_datasets(
 
 
 def build_classifier(
-    model_dir: Path, task: Task, cfg: FinetuneConfig, *, from_scratch: bool = False
+    model_dir: Path, task: Task, cfg: FinetuneConfig, *, from_scratch: bool = False, trust_remote_code: bool = False
 ) -> torch.nn.Module:
     """The pretrained encoder with a new head; LoRA-wrapped when `cfg.use_lora`.
 
     `from_scratch`: the same architecture randomly initialised from the current torch seed, so
     that pretrained − scratch measures what pretraining adds. Only the frozen codebook copies
     (the tokenizer's vectors, which a `quantized`-input encoder reads) come from `model_dir`:
-    they belong to the tokenizer, not to pretraining."""
+    they belong to the tokenizer, not to pretraining.
+
+    Any other transformers model folder gets its own architecture's sequence-classification head
+    (`AutoModelForSequenceClassification`); `cfg.pooling` is vqdna's head's and does not apply."""
     kwargs: dict[str, Any] = {
         "num_labels": task.num_labels,
         "problem_type": "regression" if task.task_type == "regression" else "single_label_classification",
-        "pooling": cfg.pooling,
     }
     if task.task_type == "classification":
         kwargs["id2label"] = dict(enumerate(task.label_names))
         kwargs["label2id"] = {n: i for i, n in enumerate(task.label_names)}
+    config = load_config(model_dir, trust_remote_code=trust_remote_code)
+    if not is_vqdna(config):
+        if from_scratch:
+            for key, value in kwargs.items():
+                setattr(config, key, value)
+            model = AutoModelForSequenceClassification.from_config(config, trust_remote_code=trust_remote_code)
+        else:
+            model = load_model(
+                model_dir, AutoModelForSequenceClassification, trust_remote_code=trust_remote_code, **kwargs
+            )
+        model.config.max_length_bp = cfg.max_length_bp
+        return _with_lora(model.train(), cfg)
+    kwargs["pooling"] = cfg.pooling
     if from_scratch:
-        config = load_config(model_dir)
         for key, value in kwargs.items():
             setattr(config, key, value)
         config.architectures = None
@@ -155,7 +176,10 @@ def build_classifier(
     else:
         model = load_model(model_dir, VQDNAForSequenceClassification, **kwargs)
     model.config.max_length_bp = cfg.max_length_bp
-    model.train()
+    return _with_lora(model.train(), cfg)
+
+
+def _with_lora(model: torch.nn.Module, cfg: FinetuneConfig) -> torch.nn.Module:
     if not cfg.use_lora:
         return model
     from peft import LoraConfig, get_peft_model
@@ -200,10 +224,14 @@ def finetune(
     cache_dir: str | Path | None = None,
     resume: bool = False,
     quiet: bool = False,
+    trust_remote_code: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune `model_dir` on the task folder `data_path`, once per seed; returns (and writes)
     eval_results.json's content. `from_scratch`: the same architecture randomly initialised (the
-    scratch twin). Token ids are cached in `cache_dir` (default OUTPUT_DIR/token_cache)."""
+    scratch twin). Token ids are cached in `cache_dir` (default OUTPUT_DIR/token_cache).
+
+    `model_dir` is a vqdna model folder or any transformers model folder with a tokenizer
+    (`trust_remote_code` for one that ships its own code, such as DNABERT-2)."""
     output_dir = Path(output_dir)
     cfg = resolve_finetune_config(preset, config, seeds=list(seeds) if seeds else None, use_lora=use_lora)
     model_dir = resolve_model_dir(model_dir)
@@ -213,7 +241,7 @@ def finetune(
     )
     record = run_record(model_dir, data_path, from_scratch, cfg)
     claim_results(output_dir, "finetune", record, resume=resume, model_dir=model_dir)
-    tokenizer = load_model_tokenizer(model_dir)
+    tokenizer = load_model_tokenizer(model_dir, trust_remote_code=trust_remote_code)
     if torch.cuda.is_available():
         tokenizer.to(torch.device("cuda", torch.cuda.current_device()))  # a learned tokenizer encodes on the GPU
     if is_main_process() and not (output_dir / "finetune_config.json").is_file():
@@ -226,7 +254,7 @@ def finetune(
 
     def build(seed: int) -> torch.nn.Module:
         torch.manual_seed(seed)
-        return build_classifier(model_dir, task, cfg, from_scratch=from_scratch)
+        return build_classifier(model_dir, task, cfg, from_scratch=from_scratch, trust_remote_code=trust_remote_code)
 
     def save(model: torch.nn.Module, folder: Path) -> None:
         if cfg.use_lora:
