@@ -384,3 +384,60 @@ def test_a_seed_from_before_a_metric_existed_leaves_it_out_of_the_summary(tmp_pa
     r = summarize(task, [old, new])
     assert r["test_mcc"] == pytest.approx(0.4) and "test_precision" not in r and "eval_precision" not in r
     assert r["eval_matthews_correlation"] == r["test_mcc"]
+
+
+def test_trainer_options_come_from_flags_and_reach_the_trainer(tmp_path, kmer_model, gc_task):
+    import math
+
+    out = tmp_path / "o"
+    args = [
+        "-q", "finetune", "--model", str(kmer_model), "--data-path", str(gc_task), "--output-dir", str(out),
+        "--seeds", "1", "--no-use-lora", "--no-reverse-complement", "--max-steps", "6", "--eval-steps", "3",
+        "--logging-steps", "1", "--warmup-steps", "0", "--learning-rate", "0.001", "--batch-size", "10",
+        "--gradient-accumulation-steps", "2", "--lr-scheduler-type", "cosine", "--eval-batch-size", "7",
+        "--precision", "fp32",
+    ]  # fmt: skip
+    assert main(args) == 0
+    result = json.loads((out / "eval_results.json").read_text())
+    config = result["config"]
+    assert (config["gradient_accumulation_steps"], config["lr_scheduler_type"]) == (2, "cosine")
+    assert (config["eval_batch_size"], config["precision"]) == (7, "fp32")
+    # 200 training rows, 10 per batch, 2 batches per optimizer step: 10 steps an epoch
+    assert result["per_seed"][0]["epochs"] == 0.6
+    log = json.loads((out / "seed_1" / "training_log.json").read_text())
+    assert max(h["epoch"] for h in log) == pytest.approx(0.6)
+    rates = [h["learning_rate"] for h in log if "learning_rate" in h]
+    cosine = [1e-3 * 0.5 * (1 + math.cos(math.pi * n / 6)) for n in range(6)]
+    assert rates == pytest.approx(cosine, rel=1e-4)  # the rate each step trained with, logged at that step
+
+
+def test_a_run_recorded_before_the_trainer_options_existed_is_still_reused(tmp_path, kmer_model, gc_task):
+    from vqdna.config import ADDED_SETTINGS
+    from vqdna.storage import fingerprint
+
+    out = tmp_path / "o"
+    args = [
+        "-q", "finetune", "--model", str(kmer_model), "--data-path", str(gc_task), "--output-dir", str(out),
+        "--seeds", "1", "--no-use-lora", "--no-reverse-complement", "--max-steps", "2",
+    ]  # fmt: skip
+    assert main(args) == 0
+    marker = out / "run.json"
+    run = json.loads(marker.read_text())
+    old = {**run["inputs"], "config": {k: v for k, v in run["inputs"]["config"].items() if k not in ADDED_SETTINGS}}
+    marker.write_text(json.dumps({**run, "inputs": old, "fingerprint": fingerprint(old)}))  # as an older vqdna wrote it
+    finished = (out / "seed_1" / "eval_results.json").stat().st_mtime
+    assert main([*args, "--gradient-accumulation-steps", "2", "--resume"]) == 2  # that run accumulated nothing
+    assert main([*args, "--resume"]) == 0
+    assert (out / "seed_1" / "eval_results.json").stat().st_mtime == finished  # reused, not trained again
+    assert json.loads(marker.read_text())["inputs"]["config"]["precision"] == "auto"  # the record in today's form
+
+
+def test_bad_trainer_options_are_named(capsys, tmp_path, kmer_model, gc_task, monkeypatch):
+    base = ["-q", "finetune", "--model", str(kmer_model), "--data-path", str(gc_task), "--seeds", "1"]
+    assert main([*base, "--output-dir", str(tmp_path / "a"), "--precision", "fp8"]) == 2
+    assert "precision" in capsys.readouterr().err
+    assert main([*base, "--output-dir", str(tmp_path / "b"), "--lr-scheduler-type", "warm"]) == 2
+    assert "lr_scheduler_type" in capsys.readouterr().err
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main([*base, "--output-dir", str(tmp_path / "c"), "--precision", "fp16", "--max-steps", "2"]) == 2
+    assert "precision fp16 needs a CUDA GPU" in capsys.readouterr().err

@@ -197,13 +197,15 @@ def train_models(
 
 
 def _upgrade_recipe(old: dict[str, Any]) -> dict[str, Any]:
-    """A models/NAME/recipe.json written before the encoder's shape had its own section, read today."""
+    """A models/NAME/recipe.json written by an older vqdna, read today (see `pretrain.upgrade_inputs`)."""
     from vqdna.training.pretrain import upgrade_inputs
 
     config = old.get("config") or {}
-    if "encoder" in config or not isinstance(config.get("pretrain"), dict):
+    if not isinstance(config.get("pretrain"), dict):
         return old
-    pretrain = upgrade_inputs({"config": config["pretrain"]})
+    pretrain = upgrade_inputs(
+        {"config": config["pretrain"], **({"encoder": config["encoder"]} if "encoder" in config else {})}
+    )
     return {**old, "config": {**config, "encoder": pretrain["encoder"], "pretrain": pretrain["config"]}}
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import traceback
 from pathlib import Path
 
-from vqdna.config import POOLINGS, PRESETS
+from vqdna.config import POOLINGS, PRESETS, FinetuneConfig
 from vqdna.errors import BUG_REPORT, UserError
 from vqdna.storage import claim_folder, file_identity, finish_folder, write_json
 from vqdna.tokenizers import KINDS
@@ -258,24 +259,14 @@ def _finetune(args) -> None:
 
 def _finetune_overrides(args) -> dict | None:
     """--config (the "finetune" section or its keys), then the fine-tuning flags, as one flat object."""
-    from vqdna.config import FinetuneConfig, config_sections
+    from vqdna.config import config_sections
 
     config = config_sections({"finetune": FinetuneConfig}, _config_option(args))["finetune"]
-    for key in (
-        "lora_r",
-        "lora_alpha",
-        "max_steps",
-        "num_train_epochs",
-        "step_budget",
-        "early_stopping_patience",
-        "learning_rate",
-        "pooling",
-        "reverse_complement",
-    ):
-        if getattr(args, key, None) is not None:
-            config[key] = getattr(args, key)
-    if getattr(args, "lora_target_modules", None):
-        config["lora_target_modules"] = [m for m in args.lora_target_modules.split(",") if m]
+    for f in dataclasses.fields(FinetuneConfig):
+        if f.name in ("seeds", "use_lora"):  # passed on their own (see _finetune)
+            continue
+        if getattr(args, f.name, None) is not None:
+            config[f.name] = getattr(args, f.name)
     return config or None
 
 
@@ -622,6 +613,50 @@ SEED = _number(int, "seed")  # numpy's seed range, which the Trainer's seeding n
 POSITIVE = _number(float, ">0")  # learning rates, epochs
 
 
+def _list_of(kind):
+    def parse(text: str) -> list:
+        try:
+            return [kind(x) for x in text.split(",") if x.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated {kind.__name__} values, got {text!r}") from None
+
+    return parse
+
+
+def _optional_int(text: str) -> int | None:
+    if text.lower() == "none":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or none, got {text!r}") from None
+
+
+_FLAG_TYPES = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "int | None": _optional_int,
+    "list[int]": _list_of(int),
+    "list[str]": _list_of(str),
+}
+
+
+def config_flags(p: argparse.ArgumentParser, cls) -> None:
+    """A --flag for every setting of the config dataclass `cls` that has no hand-written flag, as
+    transformers' HfArgumentParser derives flags from its dataclasses: a setting added to the
+    config is on the command line at once, and is checked by the config like --config's values."""
+    for f in dataclasses.fields(cls):
+        flag = "--" + f.name.replace("_", "-")
+        if flag in p._option_string_actions:  # written by hand above, with its own help
+            continue
+        help_text = f"the {f.name} setting of --config (default: the preset's)"
+        if str(f.type) == "bool":
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            p.add_argument(flag, type=_FLAG_TYPES[str(f.type)], help=help_text)
+
+
 def _device(text: str) -> str:
     """--device: a torch device that exists here, checked before any work starts."""
     import torch
@@ -718,7 +753,6 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--lora-r", type=COUNT)
         p.add_argument("--lora-alpha", type=COUNT)
-        p.add_argument("--lora-target-modules", help="comma-separated module names (default query,key,value,dense)")
         p.add_argument("--num-train-epochs", type=POSITIVE, help="training length in epochs (the preset's default)")
         p.add_argument("--max-steps", type=COUNT, help="training length in steps; overrides --num-train-epochs")
         p.add_argument(
@@ -740,6 +774,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="also train on the reverse complement of every training sequence, same label (default: the preset's; tiny: on)",
         )
         p.add_argument("--seeds", help="comma-separated seeds, e.g. 1,2,3 (default: the preset's)")
+        config_flags(p, FinetuneConfig)
 
     def trust_option(p) -> None:
         p.add_argument(

@@ -19,6 +19,22 @@ from .errors import UserError
 PRESETS = ("tiny", "fast", "base")
 INPUT_MODES = ("ids", "quantized")  # the encoder's input; see vqdna.modeling.Embeddings
 LR_SCHEDULES = ("cosine", "linear")  # both warm up linearly, then decay to 0 by max_steps
+# "auto": bf16 where the GPU supports it, fp32 otherwise (the CPU); "bf16" on a CPU runs CPU autocast
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+# Training settings added after runs were recorded without them, and the value that reproduces
+# those runs: a recorded config that lacks one is read with it (`fill_added_settings`), so that
+# finished runs are still recognised and reused.
+ADDED_SETTINGS = {"gradient_accumulation_steps": 1, "lr_scheduler_type": "linear", "precision": "auto"}
+
+
+def fill_added_settings(recorded: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """`recorded` (a config as an older vqdna wrote it) with the settings `current` has and it
+    lacks filled in from ADDED_SETTINGS."""
+    missing = {k: v for k, v in ADDED_SETTINGS.items() if k in current and k not in recorded}
+    return {**recorded, **missing}
+
+
 POOLINGS = ("mean", "max")  # the sequence classifier's; see vqdna.modeling.POOLING
 
 
@@ -57,6 +73,7 @@ class Config:
         "seed",
         "gradient_accumulation_steps",
         "lr_scheduler_type",
+        "precision",
     )
 
     def trainer_kwargs(self) -> dict[str, Any]:
@@ -144,6 +161,7 @@ SCHEDULE_RANGES = {
             "logging_steps",
             "max_length_bp",
             "eval_batch_size",
+            "gradient_accumulation_steps",
         ),
         ">=1",
     ),
@@ -313,6 +331,7 @@ class PretrainConfig(Config):
     save_steps: int = 100
     logging_steps: int = 10
     seed: int = 0
+    precision: str = "auto"  # one of PRECISIONS
 
     RANGES = {
         **dict.fromkeys(
@@ -339,7 +358,7 @@ class PretrainConfig(Config):
     }
 
     def check(self) -> None:
-        check_choice("lr_scheduler_type", self.lr_scheduler_type, LR_SCHEDULES)
+        check_trainer_choices(self)
 
 
 @dataclass
@@ -376,6 +395,9 @@ class FinetuneConfig(Config):
     # Train on every sequence and on its reverse complement, with the same label (an epoch is then
     # twice as many steps). Dev and test are left as they are.
     reverse_complement: bool = False
+    gradient_accumulation_steps: int = 1  # an optimizer step every N batches (batch_size × N examples)
+    lr_scheduler_type: str = "linear"  # after the warm-up: "linear" or "cosine" decay to 0
+    precision: str = "auto"  # one of PRECISIONS
 
     RANGES = {**SCHEDULE_RANGES, "lora_r": ">=1", "lora_alpha": ">=1", "lora_dropout": "[0,1)"}
 
@@ -383,6 +405,7 @@ class FinetuneConfig(Config):
         check_task_type(self.task_type)
         check_choice("pooling", self.pooling, POOLINGS)
         check_schedule(self)
+        check_trainer_choices(self)
 
 
 @dataclass
@@ -412,6 +435,9 @@ class CNNBaselineConfig(Config):
     max_length_bp: int = 100_000
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
     eval_batch_size: int = 256
+    gradient_accumulation_steps: int = 1
+    lr_scheduler_type: str = "linear"
+    precision: str = "auto"
 
     RANGES = {
         **SCHEDULE_RANGES,
@@ -427,6 +453,7 @@ class CNNBaselineConfig(Config):
         if self.kernel_size % 2 == 0:
             raise UserError(f"kernel_size must be odd, got {self.kernel_size}")
         check_schedule(self)
+        check_trainer_choices(self)
 
 
 @dataclass
@@ -464,6 +491,11 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 def check_task_type(value: str) -> None:
     if value not in ("auto", "classification", "regression"):
         raise UserError(f"task_type must be 'auto', 'classification' or 'regression', got {value!r}")
+
+
+def check_trainer_choices(cfg) -> None:
+    check_choice("lr_scheduler_type", cfg.lr_scheduler_type, LR_SCHEDULES)
+    check_choice("precision", cfg.precision, PRECISIONS)
 
 
 def check_schedule(cfg) -> None:

@@ -148,12 +148,19 @@ def training_arguments(
     quiet: bool,
     gradient_accumulation_steps: int = 1,
     lr_scheduler_type: str = "cosine",
+    precision: str = "auto",
     **extra,
 ) -> TrainingArguments:
     """Linear warm-up then cosine (or `lr_scheduler_type`) decay, checkpoints under
-    OUTPUT_DIR/checkpoints (the last two kept), bf16 on GPUs,
-    the CPU otherwise; data order and RNG seeded so that resuming reproduces an uninterrupted run."""
+    OUTPUT_DIR/checkpoints (the last two kept), on a GPU where there is one (`precision` "auto":
+    bf16 where it supports it), the CPU otherwise; data order and RNG seeded so that resuming
+    reproduces an uninterrupted run."""
     on_gpu = torch.cuda.is_available()
+    if precision == "fp16" and not on_gpu:
+        raise RunError("precision fp16 needs a CUDA GPU; on a CPU use fp32 or bf16")
+    if precision == "bf16" and on_gpu and not torch.cuda.is_bf16_supported():
+        raise RunError("precision bf16: this GPU does not support bf16; use fp16 or fp32")
+    auto_bf16 = precision == "auto" and on_gpu and torch.cuda.is_bf16_supported()
     return TrainingArguments(
         output_dir=str(output_dir / "checkpoints"),
         max_steps=max_steps,
@@ -172,7 +179,8 @@ def training_arguments(
         disable_tqdm=quiet,
         log_level="warning" if quiet else "passive",
         use_cpu=not on_gpu,
-        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        bf16=precision == "bf16" or auto_bf16,
+        fp16=precision == "fp16",
         remove_unused_columns=False,
         dataloader_num_workers=0,
         ddp_find_unused_parameters=False,

@@ -25,7 +25,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, EarlyStoppingCallback
 
 from vqdna import alphabet
-from vqdna.config import FinetuneConfig, resolve_sections
+from vqdna.config import FinetuneConfig, fill_added_settings, resolve_sections
 from vqdna.errors import UserError
 from vqdna.evaluation.metrics import DNABERT2_KEYS, classification_metrics, regression_metrics
 from vqdna.inference import (
@@ -325,10 +325,22 @@ def claim_results(
             model=os.path.realpath(model_dir), model_weights_sha256=file_sha256(Path(model_dir) / "model.safetensors")
         )
     legacy = ("finetune_config.json",) if command == "finetune" else ("baseline_config.json",)
+
+    def upgrade(old: dict[str, Any]) -> dict[str, Any]:  # settings added since: the values that run used
+        return {**old, "config": fill_added_settings(old.get("config") or {}, record["config"])}
+
     if not (output_dir / RUN_MARKER).is_file():  # a folder from before run markers: compare what it recorded
-        check_same_run(output_dir / legacy[0], record)
+        check_same_run(output_dir / legacy[0], record, upgrade=upgrade)
     if (
-        claim_folder(output_dir, command, inputs, resume=resume, legacy=legacy, legacy_finished="eval_results.json")
+        claim_folder(
+            output_dir,
+            command,
+            inputs,
+            resume=resume,
+            legacy=legacy,
+            legacy_finished="eval_results.json",
+            upgrade=upgrade,
+        )
         == "finished"
         and not resume
     ):
@@ -412,12 +424,13 @@ def dnabert2_keys(result: dict[str, Any]) -> dict[str, float]:
 
 
 def schedule(cfg, train_size: int) -> dict[str, Any]:
-    """The Trainer's length and evaluation settings: epochs (or `max_steps`), capped at
+    """The Trainer's length and evaluation settings in optimizer steps (one per
+    `gradient_accumulation_steps` batches): epochs (or `max_steps`), capped at
     `step_budget` steps when training by epochs, so that a large task costs a bounded time while a
     small one still gets all its epochs; dev evaluated every `eval_steps` (at least once per
     epoch), and always at the last step of a run shorter than that. Counted for one process on one
     device (the fine-tuning commands' setting)."""
-    steps_per_epoch = max(1, math.ceil(train_size / cfg.batch_size))
+    steps_per_epoch = max(1, math.ceil(train_size / (cfg.batch_size * cfg.gradient_accumulation_steps)))
     by_epochs = max(1, math.ceil(cfg.num_train_epochs * steps_per_epoch))
     total = cfg.max_steps or min(by_epochs, cfg.step_budget or by_epochs)
     eval_steps = min(cfg.eval_steps or steps_per_epoch, steps_per_epoch, total)
@@ -450,7 +463,6 @@ def train_and_test(
             "save_steps": plan["eval_steps"],
             "logging_steps": min(cfg.logging_steps, plan["max_steps"]),
             "seed": seed,
-            "lr_scheduler_type": "linear",
         },
         quiet=quiet,
         eval_strategy="steps",

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from vqdna.config import EncoderConfig, PretrainConfig, resolve_sections
+from vqdna.config import EncoderConfig, PretrainConfig, fill_added_settings, resolve_sections
 from vqdna.corpus import Genome, WindowSampler
 from vqdna.inference import save_model_folder
 from vqdna.masking import MaskedCodeCollator
@@ -49,12 +49,15 @@ def resolve_pretrain_config(
 
 
 def upgrade_inputs(old: dict[str, Any]) -> dict[str, Any]:
-    """A pretraining run's inputs as recorded before the encoder's shape had its own section (one
-    "config" held both), read today: those runs built the encoder's other settings at the
-    defaults that `EncoderConfig` keeps, so the same run gets the same inputs."""
-    if "encoder" in old or not isinstance(old.get("config"), dict):
+    """A pretraining run's inputs as an older vqdna recorded them, read today: settings added since
+    take the values those runs used (`fill_added_settings`), and a record from before the encoder's
+    shape had its own section (one "config" held both) is split, its encoder's other settings at
+    the defaults that `EncoderConfig` keeps, so the same run gets the same inputs."""
+    if not isinstance(old.get("config"), dict):
         return old
-    config = dict(old["config"])
+    config = fill_added_settings(old["config"], dataclasses.asdict(PretrainConfig()))
+    if "encoder" in old:
+        return {**old, "config": config}
     encoder = {**dataclasses.asdict(EncoderConfig())}
     encoder.update({name: config.pop(name) for name in list(config) if name in encoder})
     return {**old, "encoder": encoder, "config": config}
