@@ -261,5 +261,13 @@ def test_cli_pretrain_reports_masked_and_baseline_accuracy(tmp_path, small_genom
     )
     assert json.loads((out / "eval_results.json").read_text())["mask_ratio"] == 0.2
     assert json.loads((out / "config.json").read_text())["alibi_direction"] == 1.0  # --config reaches the model
+    # every encoder and training setting is a flag too, over --config
+    flagged = tmp_path / "flags"
+    flags = ["--num-hidden-layers", "1", "--gradient-accumulation-steps", "2", "--lr-scheduler-type", "linear"]
+    cli = [*args[:-1], str(flagged), "--max-steps", "2", "--config", json.dumps(MCM), *flags]
+    assert main(["-q", *cli]) == 0
+    assert json.loads((flagged / "config.json").read_text())["num_hidden_layers"] == 1
+    recorded = json.loads((flagged / "eval_results.json").read_text())["config"]
+    assert (recorded["gradient_accumulation_steps"], recorded["lr_scheduler_type"]) == (2, "linear")
     assert main(["-q", *args]) == 2
     assert "holds a `vqdna pretrain` run with other inputs or settings" in capsys.readouterr().err

@@ -9,7 +9,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from vqdna.config import POOLINGS, PRESETS, FinetuneConfig
+from vqdna.config import POOLINGS, PRESETS, EncoderConfig, FinetuneConfig, PretrainConfig
 from vqdna.errors import BUG_REPORT, UserError
 from vqdna.storage import claim_folder, file_identity, finish_folder, write_json
 from vqdna.tokenizers import KINDS
@@ -176,10 +176,18 @@ def _output_file(text: str) -> Path:
 
 
 def _pretrain(args) -> None:
+    from vqdna.config import config_sections
     from vqdna.training.pretrain import pretrain
 
     weights = _species_weights(args.species_weights)
     config = _config_option(args)
+    flags = _flag_values(args, EncoderConfig) | _flag_values(
+        args, PretrainConfig, skip=("max_steps", "mask_ratio", "seed")
+    )
+    if flags:  # --config's sections, then the flags over them
+        config = config_sections({"encoder": EncoderConfig, "pretrain": PretrainConfig}, config)
+        for key, value in flags.items():
+            config["encoder" if key in EncoderConfig.__dataclass_fields__ else "pretrain"][key] = value
     result = pretrain(
         args.tokenizer,
         args.fasta,
@@ -262,12 +270,17 @@ def _finetune_overrides(args) -> dict | None:
     from vqdna.config import config_sections
 
     config = config_sections({"finetune": FinetuneConfig}, _config_option(args))["finetune"]
-    for f in dataclasses.fields(FinetuneConfig):
-        if f.name in ("seeds", "use_lora"):  # passed on their own (see _finetune)
-            continue
-        if getattr(args, f.name, None) is not None:
-            config[f.name] = getattr(args, f.name)
+    config.update(_flag_values(args, FinetuneConfig, skip=("seeds", "use_lora")))  # those two are passed on their own
     return config or None
+
+
+def _flag_values(args, cls, skip=()) -> dict:
+    """The settings of config dataclass `cls` given as flags (see `config_flags`)."""
+    return {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(cls)
+        if f.name not in skip and getattr(args, f.name, None) is not None
+    }
 
 
 def _predict(args) -> None:
@@ -740,6 +753,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=SEED)
     p.add_argument("--species-weights")
     p.add_argument("--resume", action="store_true")
+    config_flags(p, EncoderConfig)
+    config_flags(p, PretrainConfig)
     p.set_defaults(func=_pretrain)
 
     def finetune_options(p) -> None:
