@@ -6,8 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,22 +152,27 @@ def test_model_folder_loads_with_auto_classes_and_trust_remote_code(tmp_path):
     assert classifier(**inputs).logits.shape == (2, 3)
 
 
-def test_a_copied_folder_loads_where_vqdna_is_not_installed(tmp_path):
-    """The README's three lines, in a Python that has torch and transformers but cannot import vqdna."""
+def _readme_transformers_block() -> str:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    after = readme.split("<!-- the block below is run by tests/test_transformers.py -->", 1)[1]
+    return after.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_lines_load_a_copied_folder_where_vqdna_is_not_installed(tmp_path):
+    """The README's lines, run as they are, in a Python that has torch and transformers but cannot
+    import vqdna, on an HRQ model folder copied elsewhere."""
     folder = save_untrained_model(untrained_vq(levels=2), tmp_path / "model", input_mode="quantized")
     elsewhere = tmp_path / "copied"
     shutil.copytree(folder, elsewhere)
-    script = textwrap.dedent(
-        f"""
-        import importlib.util, sys
-        assert importlib.util.find_spec("vqdna") is None, "vqdna is importable: the test proves nothing"
-        from transformers import AutoModel, AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained({str(elsewhere)!r}, trust_remote_code=True)
-        model = AutoModel.from_pretrained({str(elsewhere)!r}, trust_remote_code=True)
-        hidden = model(**tokenizer(["ACGTACGTAC", "ACGTA"], padding=True, return_tensors="pt")).last_hidden_state
-        print(tuple(hidden.shape))
-        """
+    lines = _readme_transformers_block()
+    assert lines.count('"runs/mcm_hrq"') == 2
+    script = "\n".join(
+        [
+            "import importlib.util",
+            'assert importlib.util.find_spec("vqdna") is None, "vqdna is importable: the test proves nothing"',
+            lines.replace('"runs/mcm_hrq"', repr(str(elsewhere))),
+            "print(tuple(hidden.shape))",
+        ]
     )
     site_packages = [p for p in sys.path if p.endswith("site-packages")]
     env = {
@@ -330,3 +335,58 @@ def test_a_model_that_ships_code_needs_trust_remote_code(tmp_path):
     args = ["-q", "embed", "--model", str(folder), "--csv", str(task / "test.csv"), "--output", str(tmp_path / "e.npy")]
     assert main(args) == 2
     assert main([*args, "--trust-remote-code"]) == 0
+
+
+# ---------------------------------------------------------------- tasks in the datasets format
+def _dataset_on_disk(folder, rng, validation_name="validation", class_label=True):
+    import datasets  # a dev dependency (the hf extra)
+
+    features = datasets.Features(
+        {
+            "dna": datasets.Value("string"),
+            "target": datasets.ClassLabel(names=["low_gc", "high_gc"]) if class_label else datasets.Value("int64"),
+        }
+    )
+    parts = {}
+    for n, (split, size) in enumerate((("train", 80), (validation_name, 20), ("test", 20))):
+        low, high = random_sequences(rng, size // 2, 0.3), random_sequences(rng, size // 2, 0.7)
+        parts[split] = datasets.Dataset.from_dict(
+            {"dna": low + high, "target": [0] * len(low) + [1] * len(high)}, features=features
+        )
+    datasets.DatasetDict(parts).save_to_disk(str(folder))
+    return folder
+
+
+def test_task_from_a_dataset_on_disk_and_finetune_with_dataset(tmp_path, rng, kmer_model):
+    from vqdna.cli import main
+    from vqdna.seqio import Task
+
+    folder = _dataset_on_disk(tmp_path / "gc_dataset", rng)
+    task = Task.from_hf_dataset(folder, sequence_column="dna", label_column="target")
+    assert task.task_type == "classification" and task.label_names == ["high_gc", "low_gc"]
+    assert [len(task.splits[s]) for s in ("train", "dev", "test")] == [80, 20, 20]
+    # ClassLabel ids become their names: the first 40 training rows are low-GC
+    names = np.array(task.label_names)[task.targets["train"]]
+    assert (names[:40] == "low_gc").all() and (names[40:] == "high_gc").all()
+
+    out = tmp_path / "ft"
+    recipe = json.dumps({"max_steps": 4, "eval_steps": 2, "batch_size": 16, "use_lora": False})
+    args = ["-q", "finetune", "--model", str(kmer_model), "--dataset", str(folder), "--output-dir", str(out)]
+    args += ["--sequence-column", "dna", "--label-column", "target", "--config", recipe, "--seeds", "1"]
+    assert main(args) == 0
+    result = json.loads((out / "eval_results.json").read_text())
+    assert result["label_names"] == ["high_gc", "low_gc"] and result["examples"] == {"train": 80, "dev": 20, "test": 20}
+    assert main([*args, "--resume"]) == 0  # the same dataset: the finished run is reused
+
+
+def test_a_dataset_without_the_splits_or_columns_is_named(tmp_path, rng, capsys):
+    from vqdna.seqio import Task
+
+    folder = _dataset_on_disk(tmp_path / "d", rng, validation_name="holdout")
+    with pytest.raises(UserError, match="no dev split .*train, holdout, test"):
+        Task.from_hf_dataset(folder, sequence_column="dna", label_column="target")
+    folder = _dataset_on_disk(tmp_path / "e", rng)
+    with pytest.raises(UserError, match="has no column 'sequence' .*dna, target"):
+        Task.from_hf_dataset(folder)
+    with pytest.raises(UserError, match="cannot load it with datasets"):
+        Task.from_hf_dataset(tmp_path / "nothing_here")

@@ -49,6 +49,10 @@ def _eval_tokenizer(args) -> None:
             _check_output_file(path, *map(Path, args.fasta), option=option, suffixes=(suffix,))
     if args.json is not None and args.plot is not None and args.json.resolve() == args.plot.resolve():
         raise UserError(f"--json and --plot name the same file {args.json}; give each its own")
+    if args.plot is not None:
+        from vqdna.plots import require
+
+        require("--plot")  # before any work: the figure is what was asked for
     check_distinct_files(args.fasta)
     tok = load_tokenizer(args.tokenizer, device=args.device)
     genomes = [Genome.from_fasta(f) for f in args.fasta]
@@ -68,9 +72,19 @@ def _eval_tokenizer(args) -> None:
 def _print_table(title: str, columns: list[str], rows: list[list[str]], *, footer: list[str] = ()) -> None:
     """The one way a command shows a table on the terminal: the first column left-aligned, the
     others (numbers) right-aligned, then any footer lines."""
-    from rich.console import Console
-    from rich.table import Table
-
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # rich is optional (the "tables" extra): plain aligned columns instead
+        widths = [max(len(str(c)) for c in column) for column in zip(columns, *rows)]
+        print(title)
+        for row in [columns, *rows]:
+            print(
+                "  ".join(str(v).ljust(w) if n == 0 else str(v).rjust(w) for n, (v, w) in enumerate(zip(row, widths)))
+            )
+        for line in footer:
+            print(line)
+        return
     table = Table(title=title)
     for n, column in enumerate(columns):
         table.add_column(column, justify="left" if n == 0 else "right")
@@ -242,11 +256,13 @@ def _seeds(text: str | None) -> list[int] | None:
 
 
 def _finetune(args) -> None:
+    from vqdna.seqio import HFDataset
     from vqdna.training.finetune import finetune
 
+    data = HFDataset(args.dataset, args.sequence_column, args.label_column) if args.dataset else args.data_path
     r = finetune(
         args.model,
-        args.data_path,
+        data,
         args.output_dir,
         preset=args.preset,
         config=_finetune_overrides(args),
@@ -806,9 +822,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="a folder written by vqdna pretrain, or any transformers model folder with its tokenizer (e.g. DNABERT-2)",
     )
     trust_option(p)
-    p.add_argument(
-        "--data-path", required=True, type=Path, help="task folder with train.csv, dev.csv, test.csv (sequence,label)"
+    data = p.add_mutually_exclusive_group(required=True)
+    data.add_argument("--data-path", type=Path, help="task folder with train.csv, dev.csv, test.csv (sequence,label)")
+    data.add_argument(
+        "--dataset",
+        help="a task in the datasets format: a name for datasets.load_dataset or a save_to_disk folder, "
+        "with train, dev (or validation) and test splits (pip install 'vqdna[hf]')",
     )
+    p.add_argument("--sequence-column", default="sequence", help="--dataset: the column of sequences")
+    p.add_argument("--label-column", default="label", help="--dataset: the column of labels")
     p.add_argument("--output-dir", required=True, type=Path)
     finetune_options(p)
     p.add_argument(

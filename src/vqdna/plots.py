@@ -1,17 +1,56 @@
-"""PNG figures (matplotlib, no display needed)."""
+"""PNG figures (matplotlib, no display needed).
+
+matplotlib is optional (`pip install 'vqdna[plots]'`): without it, the figures a command draws on
+its own (training curves, the benchmark chart) are left out with one note on stderr, and a figure
+asked for by an option (`eval-tokenizer --plot`) is an error that says what to install."""
 
 from __future__ import annotations
 
+import functools
+import sys
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from vqdna.errors import UserError
+from vqdna.storage import atomic_path
 
-from vqdna.storage import atomic_path  # noqa: E402
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    plt = None
+
+INSTALL = "pip install 'vqdna[plots]'"
+_noted = False
+
+
+def require(option: str) -> None:
+    """Refuse an option that asks for a figure when matplotlib is not installed."""
+    if plt is None:
+        raise UserError(f"{option}: drawing a figure needs matplotlib: {INSTALL}")
+
+
+def _optional(draw):
+    """A figure function that, without matplotlib, draws nothing and says so once."""
+
+    @functools.wraps(draw)
+    def wrapper(path, *args, **kwargs):
+        global _noted
+        if plt is None:
+            if not _noted:
+                print(
+                    f"note: matplotlib is not installed, so {path} and other figures are not drawn ({INSTALL})",
+                    file=sys.stderr,
+                )
+                _noted = True
+            return
+        draw(path, *args, **kwargs)
+
+    return wrapper
 
 
 def _save(fig, path: str | Path) -> None:
@@ -20,6 +59,7 @@ def _save(fig, path: str | Path) -> None:
     plt.close(fig)
 
 
+@_optional
 def line_plot(
     path, x: Sequence[float], panels: list[tuple[str, dict[str, Sequence[float]]]], *, title: str, xlabel: str
 ) -> None:
@@ -36,6 +76,7 @@ def line_plot(
     _save(fig, path)
 
 
+@_optional
 def code_usage_plot(path, counts_per_level: Sequence[np.ndarray], *, title: str) -> None:
     """Per level: how often each code is used, codes sorted from most to least used (log scale),
     with the fraction of the codebook that is used at all."""
@@ -72,6 +113,7 @@ def _bars(
     ax.set_title(title)
 
 
+@_optional
 def grouped_bar_plot(
     path, groups: Sequence[str], series: dict[str, tuple[Sequence[float], Sequence[float]]], *, title: str, ylabel: str
 ) -> None:
@@ -82,6 +124,7 @@ def grouped_bar_plot(
     _save(fig, path)
 
 
+@_optional
 def benchmark_plot(
     path,
     tasks: Sequence[str],
@@ -107,6 +150,7 @@ def benchmark_plot(
     _save(fig, path)
 
 
+@_optional
 def code_diff_plot(
     path,
     position: np.ndarray,
@@ -152,6 +196,7 @@ def code_diff_plot(
     _save(fig, path)
 
 
+@_optional
 def pca_scatter_grid(path, panels: dict[str, np.ndarray], labels: Sequence[str], *, title: str) -> None:
     """One panel per {name: (n, d) embeddings}: the first two principal components, coloured by label."""
     names = list(panels)

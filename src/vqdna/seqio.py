@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import math
@@ -323,6 +324,20 @@ class Task:
     def num_labels(self) -> int:
         return len(self.label_names) if self.task_type == "classification" else 1
 
+    @classmethod
+    def from_hf_dataset(
+        cls,
+        name: str | Path,
+        *,
+        sequence_column: str = "sequence",
+        label_column: str = "label",
+        task_type: str = "auto",
+        max_length_bp: int | None = None,
+    ) -> "Task":
+        """A task kept in the `datasets` format (needs `pip install 'vqdna[hf]'`): `name` for
+        `datasets.load_dataset`, or a folder written by `DatasetDict.save_to_disk`."""
+        return load_task(HFDataset(str(name), sequence_column, label_column), task_type, max_length_bp)
+
 
 def _number_name(text: str) -> str:
     """A numeric class label's one spelling: "1.0" and "01" → "1", "0.50" → "0.5"."""
@@ -337,16 +352,94 @@ def is_float(text: str) -> bool:
         return False
 
 
-def task_files(folder: str | Path) -> dict[str, Any]:
-    """A task folder's files as a run records them (path and size): a run reused or resumed on a
-    task whose files changed is then a run with other inputs."""
-    return {name: file_identity(Path(folder) / name) for name in TASK_FILES if (Path(folder) / name).exists()}
+@dataclass(frozen=True)
+class HFDataset:
+    """A task kept in Hugging Face's `datasets` format: a name for `datasets.load_dataset` or a
+    folder written by `save_to_disk`, and the columns that hold the sequence and the label. Its
+    splits are train, dev (or validation) and test."""
+
+    name: str
+    sequence_column: str = "sequence"
+    label_column: str = "label"
+
+    def __str__(self) -> str:
+        return f"dataset {self.name} (sequence column {self.sequence_column!r}, label column {self.label_column!r})"
 
 
-def load_task(folder: str | Path, task_type: str = "auto", max_length_bp: int | None = None) -> Task:
-    """Read train/dev/test, decide classification vs regression, map labels, check lengths. Every
-    problem names the file and line."""
-    splits = read_task(folder)
+def task_files(source: str | Path | HFDataset) -> dict[str, Any]:
+    """A task's files as a run records them (path and size; a dataset: its content's sha256): a run
+    reused or resumed on a task whose data changed is then a run with other inputs."""
+    if isinstance(source, HFDataset):
+        digest = hashlib.sha256()
+        for name, split in hf_dataset_splits(source).items():
+            for seq, label in zip(split.sequences, split.labels):
+                digest.update(f"{name}\t{seq}\t{label}\n".encode())
+        return {"dataset_sha256": digest.hexdigest()}
+    return {name: file_identity(Path(source) / name) for name in TASK_FILES if (Path(source) / name).exists()}
+
+
+def hf_dataset_splits(source: HFDataset) -> dict[str, LabeledSequences]:
+    """The train/dev/test splits of a `datasets` task, read under the alphabet rule: a bad
+    sequence is named by split and row."""
+    try:
+        import datasets
+    except ImportError:
+        raise UserError(
+            f"{source}: reading the datasets format needs the datasets package: pip install 'vqdna[hf]'"
+        ) from None
+    try:
+        if Path(source.name).is_dir() and (Path(source.name) / "dataset_dict.json").is_file():
+            data = datasets.load_from_disk(source.name)
+        else:
+            data = datasets.load_dataset(source.name)
+    except Exception as exc:  # datasets raises many kinds (FileNotFoundError, ConnectionError, DatasetNotFoundError, …)
+        raise UserError(f"{source}: cannot load it with datasets: {exc}") from None
+    if not isinstance(data, datasets.DatasetDict):
+        raise UserError(f"{source}: expected a dataset with train, dev (or validation) and test splits, got one split")
+    names = {"train": "train", "dev": "dev" if "dev" in data else "validation", "test": "test"}
+    missing = [want for want, have in names.items() if have not in data]
+    if missing:
+        raise UserError(
+            f"{source}: no {', '.join(missing)} split (it has {', '.join(data) or 'none'}); "
+            "a task needs train, dev (or validation) and test"
+        )
+    out = {}
+    for split, have in names.items():
+        part = data[have]
+        for column in (source.sequence_column, source.label_column):
+            if column not in part.column_names:
+                raise UserError(
+                    f"{source}: split {have!r} has no column {column!r} (its columns: {', '.join(part.column_names)})"
+                )
+        feature = part.features[source.label_column]
+        class_names = getattr(feature, "names", None)  # a ClassLabel: ids stored, names known
+        where = f"{source.name}[{have}]"
+        sequences = [
+            to_text(to_ids(str(seq), record=f"{where} row {i + 1}"))
+            for i, seq in enumerate(part[source.sequence_column])
+        ]
+        labels = [class_names[v] if class_names else str(v) for v in part[source.label_column]]
+        out[split] = LabeledSequences(sequences, labels, where)
+    return out
+
+
+def load_task(source: str | Path | HFDataset, task_type: str = "auto", max_length_bp: int | None = None) -> Task:
+    """Read train/dev/test (a task folder, or a `datasets` task), decide classification vs
+    regression, map labels, check lengths. Every problem names the file and line (or split and row)."""
+    if isinstance(source, HFDataset):
+        splits, strand_specific = hf_dataset_splits(source), False
+    else:
+        splits, strand_specific = read_task(source), declared_strand_specific(source)
+    return _task_from_splits(splits, str(source), task_type, max_length_bp, strand_specific)
+
+
+def _task_from_splits(
+    splits: dict[str, LabeledSequences],
+    path: str,
+    task_type: str,
+    max_length_bp: int | None,
+    strand_specific: bool,
+) -> Task:
     train = splits["train"]
     numeric = [is_float(v) for v in train.labels]
     if any(numeric) and not all(numeric):  # e.g. classes 0 and 1 and one row labelled 'cat': a typo, not a third class
@@ -393,7 +486,7 @@ def load_task(folder: str | Path, task_type: str = "auto", max_length_bp: int | 
     if max_length_bp:
         for split in splits.values():
             check_lengths(split.sequences, max_length_bp, where=split.where)
-    return Task(str(folder), task_type, names, splits, targets, strand_specific=declared_strand_specific(folder))
+    return Task(path, task_type, names, splits, targets, strand_specific=strand_specific)
 
 
 def declared_strand_specific(folder: str | Path) -> bool:

@@ -37,7 +37,7 @@ from vqdna.inference import (
     save_model_folder,
 )
 from vqdna.modeling import VQDNAForSequenceClassification, VQDNAModel
-from vqdna.seqio import TASK_SPLITS, Task, load_task, task_files
+from vqdna.seqio import TASK_SPLITS, HFDataset, Task, load_task, task_files
 from vqdna.storage import (
     RUN_MARKER,
     claim_folder,
@@ -213,7 +213,7 @@ def _metrics_fn(task_type: str):
 
 def finetune(
     model_dir: str | Path,
-    data_path: str | Path,
+    data_path: str | Path | HFDataset,
     output_dir: str | Path,
     *,
     preset: str = "tiny",
@@ -226,7 +226,7 @@ def finetune(
     quiet: bool = False,
     trust_remote_code: bool = False,
 ) -> dict[str, Any]:
-    """Fine-tune `model_dir` on the task folder `data_path`, once per seed; returns (and writes)
+    """Fine-tune `model_dir` on the task folder `data_path` (or a `datasets` task), once per seed; returns (and writes)
     eval_results.json's content. `from_scratch`: the same architecture randomly initialised (the
     scratch twin). Token ids are cached in `cache_dir` (default OUTPUT_DIR/token_cache).
 
@@ -240,7 +240,14 @@ def finetune(
         cfg, data_path, task.strand_specific, explicit=bool(config and config.get("reverse_complement")), quiet=quiet
     )
     record = run_record(model_dir, data_path, from_scratch, cfg)
-    claim_results(output_dir, "finetune", record, resume=resume, model_dir=model_dir)
+    claim_results(
+        output_dir,
+        "finetune",
+        record,
+        resume=resume,
+        model_dir=model_dir,
+        task_source=data_path if isinstance(data_path, HFDataset) else None,
+    )
     tokenizer = load_model_tokenizer(model_dir, trust_remote_code=trust_remote_code)
     if torch.cuda.is_available():
         tokenizer.to(torch.device("cuda", torch.cuda.current_device()))  # a learned tokenizer encodes on the GPU
@@ -306,7 +313,13 @@ def strand_rule(
 
 
 def claim_results(
-    output_dir: Path, command: str, record: dict[str, Any], *, resume: bool, model_dir: Path | None = None
+    output_dir: Path,
+    command: str,
+    record: dict[str, Any],
+    *,
+    resume: bool,
+    model_dir: Path | None = None,
+    task_source: HFDataset | None = None,
 ) -> None:
     """Claim `output_dir` for a fine-tuning or baseline run (storage.claim_folder): its inputs are
     the run record (seeds left out: a resumed run may add seeds), the task's files and the model's
@@ -317,8 +330,9 @@ def claim_results(
     inputs = {
         **record,
         "config": {k: v for k, v in record["config"].items() if k != "seeds"},
-        "task": os.path.realpath(record["task"]),
-        "task_files": task_files(record["task"]),
+        # a task folder by its real path and files; a `datasets` task by its name and content
+        "task": str(task_source) if task_source is not None else os.path.realpath(record["task"]),
+        "task_files": task_files(task_source if task_source is not None else record["task"]),
     }
     if model_dir is not None:
         inputs.update(
