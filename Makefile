@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test test-fast lint demo benchmark clean
+.PHONY: setup test test-fast test-min lint demo benchmark clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,20 @@ $(STAMP): pyproject.toml Makefile
 test: setup lint
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q --durations=8
 
+# The floors: pyproject.toml's lowest allowed versions (ci/min-versions.txt), installed together in
+# .venv-min, with the tests not marked slow run on them. .ci/run runs it after `make test`.
+MIN_STAMP := .venv-min/.installed
+$(MIN_STAMP): pyproject.toml ci/min-versions.txt Makefile
+	$(PYTHON) -m venv .venv-min
+	.venv-min/bin/pip install --quiet --upgrade pip
+	.venv-min/bin/pip install --quiet torch==2.13.0
+	.venv-min/bin/pip install --quiet -c ci/min-versions.txt -e ".[dev]"
+	.venv-min/bin/vqdna -q data --install
+	touch $(MIN_STAMP)
+
+test-min: $(MIN_STAMP)
+	HF_HUB_OFFLINE=1 .venv-min/bin/python -m pytest -q -m "not slow"
+
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
@@ -42,4 +56,4 @@ benchmark: setup
 	$(BIN)/python benchmarks/tokenizer_throughput.py
 
 clean:
-	rm -rf $(VENV) demo_output .pytest_cache
+	rm -rf $(VENV) .venv-min demo_output .pytest_cache

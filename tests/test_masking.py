@@ -123,12 +123,8 @@ def test_receptive_field_matches_the_network():
     other[base] = (other[base] + 1) % 4
     model = tok.model
     with torch.no_grad():
-        a = model.encoder(
-            model.one_hot_table[torch.from_numpy(seq).long()[None]], torch.ones(1, 200, dtype=torch.bool)
-        )[-1]
-        b = model.encoder(
-            model.one_hot_table[torch.from_numpy(other).long()[None]], torch.ones(1, 200, dtype=torch.bool)
-        )[-1]
+        a = model.encoder(model.one_hot(torch.from_numpy(seq).long()[None]), torch.ones(1, 200, dtype=torch.bool))[-1]
+        b = model.encoder(model.one_hot(torch.from_numpy(other).long()[None]), torch.ones(1, 200, dtype=torch.bool))[-1]
     changed = ((a - b).abs().amax(-1) > 0)[0].nonzero().flatten().tolist()
     inside = [j for j in range(200) if tok.receptive_field(j)[0] <= base <= tok.receptive_field(j)[1]]
     assert changed and set(changed) <= set(inside)

@@ -188,3 +188,23 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
         == 2
     )
     assert "--config: '{model' is neither a JSON file nor valid JSON" in capsys.readouterr().err
+
+
+def test_a_tokenizer_run_recorded_before_the_trainer_options_existed_is_still_recognised(
+    tmp_path, capsys, small_genomes
+):
+    from vqdna.config import TokenizerTrainingConfig
+    from vqdna.storage import fingerprint
+
+    out = tmp_path / "k"
+    args = ["train-tokenizer", "--kind", "kmer", "--fasta", str(small_genomes[0]), "--output-dir", str(out)]
+    assert main(["-q", *args]) == 0
+    marker = out / "run.json"
+    run = json.loads(marker.read_text())
+    training = {k: v for k, v in run["inputs"]["training"].items() if k not in TokenizerTrainingConfig.ADDED}
+    old = {**run["inputs"], "training": training}
+    marker.write_text(json.dumps({**run, "inputs": old, "fingerprint": fingerprint(old)}))  # as an older vqdna wrote it
+    assert main(["-q", *args, "--lr-scheduler-type", "linear"]) == 2  # that run's schedule was cosine
+    assert "other inputs or settings" in capsys.readouterr().err
+    assert main(["-q", *args]) == 2
+    assert "already holds this kmer tokenizer" in capsys.readouterr().err  # the same run: recognised, kept

@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from helpers import untrained_vq as _vq
 from vqdna.config import BPEConfig
@@ -177,3 +178,19 @@ def test_from_pretrained_through_a_subclass_loads_only_its_kind(tmp_path):
     assert KmerTokenizer.from_pretrained(tmp_path).k == 3
     with pytest.raises(CheckpointError, match=r"holds a kmer tokenizer, not a bpe one"):
         BPETokenizer.from_pretrained(tmp_path)
+
+
+def test_the_network_is_a_pretrained_model_with_its_own_config(tmp_path):
+    from vqdna.errors import UserError
+    from vqdna.networks import VQVAE, VQVAENetworkConfig
+
+    tok = _vq(stride=2, levels=2)
+    tok.model.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["model_type"] == "vqdna_vqvae" and config["codebook_sizes"] == [32, 64] and config["stride"] == 2
+    loaded = VQVAE.from_pretrained(tmp_path).eval()
+    ids = torch.randint(0, 5, (2, 50))
+    assert torch.equal(loaded.encode(ids).indices, tok.model.encode(ids).indices)
+    assert loaded.config.settings == tok.config  # vqdna's dataclass, derived values included
+    with pytest.raises(UserError, match="at least 2 codes"):
+        VQVAENetworkConfig(codebook_sizes=[1], tap_blocks=[1])  # checked as VQVAEConfig checks it

@@ -27,6 +27,7 @@ import numpy as np
 
 from vqdna.baselines import KINDS as BASELINES
 from vqdna.baselines import baseline_record, resolve_baseline_config, run_baseline
+from vqdna.config import TokenizerTrainingConfig, fill_added_settings
 from vqdna.evaluation.metrics import average_ranks
 from vqdna.inference import load_config, resolve_model_dir
 from vqdna.seqio import declared_strand_specific
@@ -197,7 +198,8 @@ def train_models(
 
 
 def _upgrade_recipe(old: dict[str, Any]) -> dict[str, Any]:
-    """A models/NAME/recipe.json written by an older vqdna, read today (see `pretrain.upgrade_inputs`)."""
+    """A models/NAME/recipe.json written by an older vqdna, read today (see `pretrain.upgrade_inputs`
+    and `config.fill_added_settings`)."""
     from vqdna.training.pretrain import upgrade_inputs
 
     config = old.get("config") or {}
@@ -206,7 +208,10 @@ def _upgrade_recipe(old: dict[str, Any]) -> dict[str, Any]:
     pretrain = upgrade_inputs(
         {"config": config["pretrain"], **({"encoder": config["encoder"]} if "encoder" in config else {})}
     )
-    return {**old, "config": {**config, "encoder": pretrain["encoder"], "pretrain": pretrain["config"]}}
+    upgraded = {**config, "encoder": pretrain["encoder"], "pretrain": pretrain["config"]}
+    if isinstance(config.get("tokenizer_training"), dict):
+        upgraded["tokenizer_training"] = fill_added_settings(TokenizerTrainingConfig, config["tokenizer_training"])
+    return {**old, "config": upgraded}
 
 
 def parse_baselines(spec: str | None) -> list[str]:

@@ -9,22 +9,37 @@ import sys
 import traceback
 from pathlib import Path
 
-from vqdna.config import POOLINGS, PRESETS, EncoderConfig, FinetuneConfig, PretrainConfig
+from vqdna.config import (
+    POOLINGS,
+    PRESETS,
+    EncoderConfig,
+    FinetuneConfig,
+    PretrainConfig,
+    TokenizerTrainingConfig,
+)
 from vqdna.errors import BUG_REPORT, UserError
 from vqdna.storage import claim_folder, file_identity, finish_folder, write_json
 from vqdna.tokenizers import KINDS
 
 
 def _train_tokenizer(args) -> None:
-    from vqdna.training.tokenizer import train_tokenizer
+    from vqdna.config import config_sections
+    from vqdna.training.tokenizer import SECTIONS, train_tokenizer
 
     weights = _species_weights(args.species_weights)
+    config = _config_option(args)
+    flags = _flag_values(args, TokenizerTrainingConfig, skip=("max_steps", "seed"))
+    if flags:  # --config's sections, then the flags over its "training" section
+        if isinstance(config, dict) and "model" in config and "vqvae" not in config:
+            config = {("vqvae" if k == "model" else k): v for k, v in config.items()}  # the section's old name
+        config = config_sections(SECTIONS, config, primary="training")
+        config["training"].update(flags)
     tok = train_tokenizer(
         args.kind,
         args.fasta,
         args.output_dir,
         preset=args.preset,
-        config=args.config,
+        config=config,
         max_steps=args.max_steps,
         seed=args.seed,
         species_weights=weights,
@@ -727,6 +742,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=SEED)
     p.add_argument("--species-weights", help="comma-separated sampling weight per FASTA file (default: equal)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUTPUT_DIR/checkpoints")
+    config_flags(p, TokenizerTrainingConfig)
     p.set_defaults(func=_train_tokenizer)
 
     p = sub.add_parser(

@@ -22,17 +22,11 @@ LR_SCHEDULES = ("cosine", "linear")  # both warm up linearly, then decay to 0 by
 # "auto": bf16 where the GPU supports it, fp32 otherwise (the CPU); "bf16" on a CPU runs CPU autocast
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
-# Training settings added after runs were recorded without them, and the value that reproduces
-# those runs: a recorded config that lacks one is read with it (`fill_added_settings`), so that
-# finished runs are still recognised and reused.
-ADDED_SETTINGS = {"gradient_accumulation_steps": 1, "lr_scheduler_type": "linear", "precision": "auto"}
 
-
-def fill_added_settings(recorded: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
-    """`recorded` (a config as an older vqdna wrote it) with the settings `current` has and it
-    lacks filled in from ADDED_SETTINGS."""
-    missing = {k: v for k, v in ADDED_SETTINGS.items() if k in current and k not in recorded}
-    return {**recorded, **missing}
+def fill_added_settings(cls: type, recorded: dict[str, Any]) -> dict[str, Any]:
+    """`recorded` (a `cls` config as an older vqdna wrote it) with the settings added to `cls`
+    since then filled in (`cls.ADDED`), so that a finished run is still recognised and reused."""
+    return {**{k: v for k, v in cls.ADDED.items() if k not in recorded}, **recorded}
 
 
 POOLINGS = ("mean", "max")  # the sequence classifier's; see vqdna.modeling.POOLING
@@ -46,6 +40,9 @@ class Config:
     that tie several values together."""
 
     RANGES: dict[str, str] = {}
+    # Settings added after runs were recorded without them, with the value those runs used (see
+    # `fill_added_settings`): a new setting's default must reproduce what ran before it existed.
+    ADDED: dict[str, Any] = {}
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -263,15 +260,25 @@ class TokenizerTrainingConfig(Config):
     save_steps: int = 200
     logging_steps: int = 20
     seed: int = 0
+    gradient_accumulation_steps: int = 1
+    lr_scheduler_type: str = "cosine"  # after the warm-up: "cosine" or "linear" decay to 0
+    precision: str = "auto"  # one of PRECISIONS
 
+    ADDED = {"gradient_accumulation_steps": 1, "lr_scheduler_type": "cosine", "precision": "auto"}
     RANGES = {
-        **dict.fromkeys(("window_bp", "batch_size", "max_steps", "save_steps", "logging_steps"), ">=1"),
+        **dict.fromkeys(
+            ("window_bp", "batch_size", "max_steps", "save_steps", "logging_steps", "gradient_accumulation_steps"),
+            ">=1",
+        ),
         "learning_rate": ">0",
         "warmup_steps": ">=0",
         "weight_decay": ">=0",
         "max_n_fraction": "[0,1)",
         "seed": "seed",
     }
+
+    def check(self) -> None:
+        check_trainer_choices(self)
 
 
 @dataclass
@@ -333,6 +340,7 @@ class PretrainConfig(Config):
     seed: int = 0
     precision: str = "auto"  # one of PRECISIONS
 
+    ADDED = {"precision": "auto"}
     RANGES = {
         **dict.fromkeys(
             (
@@ -400,6 +408,7 @@ class FinetuneConfig(Config):
     precision: str = "auto"  # one of PRECISIONS
 
     RANGES = {**SCHEDULE_RANGES, "lora_r": ">=1", "lora_alpha": ">=1", "lora_dropout": "[0,1)"}
+    ADDED = {"gradient_accumulation_steps": 1, "lr_scheduler_type": "linear", "precision": "auto"}
 
     def check(self) -> None:
         check_task_type(self.task_type)
@@ -439,6 +448,7 @@ class CNNBaselineConfig(Config):
     lr_scheduler_type: str = "linear"
     precision: str = "auto"
 
+    ADDED = {"gradient_accumulation_steps": 1, "lr_scheduler_type": "linear", "precision": "auto"}
     RANGES = {
         **SCHEDULE_RANGES,
         "channels": ">=1",

@@ -34,9 +34,16 @@ import numpy as np
 from transformers import BatchEncoding, PreTrainedTokenizer
 from transformers.tokenization_utils_base import PaddingStrategy, TruncationStrategy
 
-# relative imports only: transformers copies this module's relative imports beside a saved model
+# Relative imports only: transformers copies this module's relative imports beside a saved model.
+# transformers 5.0 copies only a module's direct relative imports when it loads a local folder's
+# code (later 5.x releases follow them further), so the ones `.tokenizers` needs in turn are named
+# here too (config, networks, quantizers, storage).
 from .alphabet import MASK_TOKEN_ID, NUM_SPECIAL, PAD_TOKEN_ID, SPECIAL_TOKENS, UNK_TOKEN_ID, to_ids
+from .config import VQVAEConfig  # noqa: F401
 from .errors import UserError
+from .networks import VQVAE  # noqa: F401
+from .quantizers import HierarchicalResidualQuantizer  # noqa: F401
+from .storage import package_versions  # noqa: F401
 from .tokenizers import BPETokenizer, GenomeTokenizer, KmerTokenizer, load_tokenizer
 
 TOKENIZER_DIR = "tokenizer"  # vqdna's own files, below the folder where transformers looks

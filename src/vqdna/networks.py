@@ -8,15 +8,37 @@ codes are the same alone or in a padded batch.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from transformers import PretrainedConfig, PreTrainedModel
 
 from .alphabet import BASE_PAD_ID, N_ID, NUM_BASE_IDS
 from .config import VQVAEConfig
 from .quantizers import HierarchicalResidualQuantizer
+
+_SETTINGS = tuple(f.name for f in dataclasses.fields(VQVAEConfig))
+
+
+class VQVAENetworkConfig(PretrainedConfig):
+    """The network's settings as transformers keeps a model's config: the fields of
+    `vqdna.config.VQVAEConfig` (which checks them, and where they are documented) as attributes."""
+
+    model_type = "vqdna_vqvae"
+
+    def __init__(self, **kwargs):
+        settings = {name: kwargs.pop(name) for name in _SETTINGS if name in kwargs}
+        super().__init__(**kwargs)
+        for name, value in dataclasses.asdict(VQVAEConfig(**settings)).items():
+            setattr(self, name, value)
+
+    @property
+    def settings(self) -> VQVAEConfig:
+        """The settings as vqdna's config dataclass (with its derived values: num_levels, receptive fields)."""
+        return VQVAEConfig(**{name: getattr(self, name) for name in _SETTINGS})
 
 
 @dataclass
@@ -107,13 +129,20 @@ class Decoder(nn.Module):
         return self.head(F.gelu(self.out_norm(x)))
 
 
-class VQVAE(nn.Module):
-    """VQ-VAE (one level) or HRQ (several levels) genome tokenizer network."""
+class VQVAE(PreTrainedModel):
+    """VQ-VAE (one level) or HRQ (several levels) genome tokenizer network. A transformers
+    `PreTrainedModel` (save_pretrained / from_pretrained, the Trainer's checkpoints) whose config is
+    a `VQVAENetworkConfig`; built from vqdna's `VQVAEConfig` as well."""
 
-    def __init__(self, config: VQVAEConfig):
-        super().__init__()
-        self.config = config
-        self.register_buffer("one_hot_table", _one_hot_table(), persistent=False)
+    config_class = VQVAENetworkConfig
+    base_model_prefix = "vqvae"
+    main_input_name = "bp_ids"
+
+    def __init__(self, config: VQVAEConfig | VQVAENetworkConfig):
+        if isinstance(config, VQVAEConfig):
+            config = VQVAENetworkConfig(**dataclasses.asdict(config))
+        super().__init__(config)
+        config = config.settings
         self.encoder = Encoder(config)
         self.pre_quant = nn.ModuleList(nn.Linear(config.width, config.code_dim) for _ in config.codebook_sizes)
         self.quantizer = HierarchicalResidualQuantizer(
@@ -126,6 +155,18 @@ class VQVAE(nn.Module):
             threshold_ema_dead_code=config.threshold_ema_dead_code,
         )
         self.decoder = Decoder(config)
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        """Nothing: every layer is initialised where it is built (PyTorch's defaults, the codebooks
+        by k-means on the first batch), as before the network was a PreTrainedModel, so a seed
+        gives the same network."""
+
+    def one_hot(self, bp_ids: Tensor) -> Tensor:
+        """(batch, length_bp, 4) rows of the one-hot table. The table is built here, not kept as a
+        buffer: transformers builds a model on the meta device when loading it, which leaves
+        non-persistent buffers uninitialised."""
+        return _one_hot_table().to(device=bp_ids.device, dtype=self.encoder.stem.weight.dtype)[bp_ids]
 
     def _pad_to_stride(self, bp_ids: Tensor) -> Tensor:
         extra = (-bp_ids.shape[1]) % self.config.stride
@@ -139,7 +180,7 @@ class VQVAE(nn.Module):
     def encode(self, bp_ids: Tensor) -> EncodedBatch:
         bp_ids = self._pad_to_stride(bp_ids)
         token_mask = self.token_mask(bp_ids)
-        one_hot = self.one_hot_table[bp_ids]
+        one_hot = self.one_hot(bp_ids)
         hidden = self.encoder(one_hot, token_mask, upto=self.config.tap_blocks[-1])
         features = [proj(hidden[b - 1]) for proj, b in zip(self.pre_quant, self.config.tap_blocks)]
         out = self.quantizer(features, token_mask)

@@ -259,7 +259,7 @@ class VQTokenizer(GenomeTokenizer):
     ):
         super().__init__(metadata)
         self.model = model.eval()
-        self.config: VQVAEConfig = model.config
+        self.config: VQVAEConfig = model.config.settings
         self.num_levels = self.config.num_levels
         self.batch_bp, self.chunk_bp = batch_bp, chunk_bp
 

@@ -341,7 +341,8 @@ def claim_results(
     legacy = ("finetune_config.json",) if command == "finetune" else ("baseline_config.json",)
 
     def upgrade(old: dict[str, Any]) -> dict[str, Any]:  # settings added since: the values that run used
-        return {**old, "config": fill_added_settings(old.get("config") or {}, record["config"])}
+        added = fill_added_settings(FinetuneConfig, old.get("config") or {})  # the CNN baseline's ADDED are the same
+        return {**old, "config": {k: v for k, v in added.items() if k in record["config"] or k in old["config"]}}
 
     if not (output_dir / RUN_MARKER).is_file():  # a folder from before run markers: compare what it recorded
         check_same_run(output_dir / legacy[0], record, upgrade=upgrade)

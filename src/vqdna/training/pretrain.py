@@ -55,7 +55,7 @@ def upgrade_inputs(old: dict[str, Any]) -> dict[str, Any]:
     the defaults that `EncoderConfig` keeps, so the same run gets the same inputs."""
     if not isinstance(old.get("config"), dict):
         return old
-    config = fill_added_settings(old["config"], dataclasses.asdict(PretrainConfig()))
+    config = fill_added_settings(PretrainConfig, old["config"])
     if "encoder" in old:
         return {**old, "config": config}
     encoder = {**dataclasses.asdict(EncoderConfig())}

@@ -21,6 +21,7 @@ from vqdna.config import (
     TokenizerTrainingConfig,
     VQVAEConfig,
     config_sections,
+    fill_added_settings,
     from_dict,
     json_option,
     load_preset,
@@ -63,6 +64,14 @@ SECTIONS = {"vqvae": VQVAEConfig, "training": TokenizerTrainingConfig, "bpe": BP
 
 
 _OLD_SECTION_NOTED = []  # the note on the old section name, once per process
+
+
+def upgrade_inputs(old: dict[str, Any]) -> dict[str, Any]:
+    """A tokenizer run's inputs as an older vqdna recorded them, with the training settings added
+    since at the values that run used."""
+    if not isinstance(old.get("training"), dict):
+        return old
+    return {**old, "training": fill_added_settings(TokenizerTrainingConfig, old["training"])}
 
 
 def resolve_configs(
@@ -186,7 +195,13 @@ def train_tokenizer_on_genomes(
         "genomes": genome_inputs(genomes),
     }
     state = claim_run(
-        output_dir, "train-tokenizer", inputs, resume=resume, legacy=("checkpoints",), legacy_finished="config.json"
+        output_dir,
+        "train-tokenizer",
+        inputs,
+        resume=resume,
+        legacy=("checkpoints",),
+        legacy_finished="config.json",
+        upgrade=upgrade_inputs,
     )
     if state == "finished":
         raise RunError(
