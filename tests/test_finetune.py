@@ -412,7 +412,7 @@ def test_trainer_options_come_from_flags_and_reach_the_trainer(tmp_path, kmer_mo
 
 
 def test_a_run_recorded_before_the_trainer_options_existed_is_still_reused(tmp_path, kmer_model, gc_task):
-    from vqdna.config import ADDED_SETTINGS
+    from vqdna.config import FinetuneConfig
     from vqdna.storage import fingerprint
 
     out = tmp_path / "o"
@@ -423,7 +423,10 @@ def test_a_run_recorded_before_the_trainer_options_existed_is_still_reused(tmp_p
     assert main(args) == 0
     marker = out / "run.json"
     run = json.loads(marker.read_text())
-    old = {**run["inputs"], "config": {k: v for k, v in run["inputs"]["config"].items() if k not in ADDED_SETTINGS}}
+    old = {
+        **run["inputs"],
+        "config": {k: v for k, v in run["inputs"]["config"].items() if k not in FinetuneConfig.ADDED},
+    }
     marker.write_text(json.dumps({**run, "inputs": old, "fingerprint": fingerprint(old)}))  # as an older vqdna wrote it
     finished = (out / "seed_1" / "eval_results.json").stat().st_mtime
     assert main([*args, "--gradient-accumulation-steps", "2", "--resume"]) == 2  # that run accumulated nothing
