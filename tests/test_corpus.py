@@ -60,3 +60,131 @@ def test_split_is_disjoint_and_tile_covers_every_base():
     tiles = g.tile(128)
     assert sum(len(t) for t in tiles) == g.num_bp
     assert np.array_equal(np.concatenate(tiles[:8]), g.records[0])
+
+
+# ---------------------------------------------------------------- prepared corpora
+
+
+def _records(stream):
+    from vqdna.seqio import FastaHeader
+
+    out, name = {}, None
+    for piece in stream:
+        if isinstance(piece, FastaHeader):
+            name = piece.name
+            out[name] = []
+        else:
+            out[name].append(piece)
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_streamed_fasta_is_read_as_iter_fasta_reads_it(tmp_path, chunk):
+    import gzip
+
+    from vqdna.seqio import iter_fasta, stream_fasta
+
+    text = (
+        "; an old-style comment\n>r1 first record\nACGTacgtNN\r\nRYKM\n\n  ACGT  \n>r2\n"
+        + "\n".join("ACGTTGCA" * 9 for _ in range(40))
+        + "\n;inside\nGGGG\n>r3\nA"  # no newline at the end
+    )
+    for path in (tmp_path / "a.fa", tmp_path / "a.fa.gz"):
+        data = text.encode()
+        path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+        want = {r.name: r.ids for r in iter_fasta(path)}
+        got = _records(stream_fasta(path, chunk_bytes=chunk))
+        assert list(got) == list(want) == ["r1", "r2", "r3"]
+        assert all(np.array_equal(got[k], want[k]) for k in want)
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("ACGT\n>r\nACGT\n", "line 1: sequence text before the first '>' header"),
+        (">r\nACGT\n>\nAC\n", "line 3: malformed header, '>' without a name"),
+        (">r\nACGT\n>e\n>s\nAC\n", "record 'e' (line 3): empty record"),
+        (">r\nACGT\n>e\n", "record 'e' (line 3): empty record"),
+        (">r\n" + "ACGTACGTAC\n" * 30 + "ACXT\n", "record 'r': invalid character 'X' at position 303"),
+        ("", "empty FASTA file, no records"),
+    ],
+)
+def test_streamed_fasta_names_bad_input(tmp_path, text, message):
+    from vqdna.seqio import stream_fasta
+
+    path = tmp_path / "bad.fa"
+    path.write_text(text)
+    with pytest.raises(SequenceError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        list(stream_fasta(path, chunk_bytes=16))
+
+
+def test_a_prepared_corpus_gives_the_windows_of_its_fasta_files(tmp_path, small_genomes, ecoli_path):
+    from vqdna.corpus import load_corpus, prepare_corpus
+
+    files = [*small_genomes, ecoli_path]
+    index = prepare_corpus(files, tmp_path / "c", weights=[1, 2, 0.5], quiet=True, chunk_bytes=1 << 12)
+    assert index["bp"] == (tmp_path / "c" / "bases.u8").stat().st_size
+    mapped = load_corpus(tmp_path / "c")
+    read = [Genome.from_fasta(f, weight=w) for f, w in zip(files, [1, 2, 0.5])]
+    assert [g.name for g in mapped] == [g.name for g in read] and all(
+        isinstance(g.records[0], np.memmap) for g in mapped
+    )
+    a, b = WindowSampler(mapped, 300, seed=5), WindowSampler(read, 300, seed=5)
+    assert all(np.array_equal(a.window(i), b.window(i)) for i in range(3000))
+    (ta, ha), (tb, hb) = mapped[0].split(0.1), read[0].split(0.1)
+    assert all(np.array_equal(x, y) for x, y in zip(ha.records + ta.records, hb.records + tb.records))
+    assert mapped[0].identity["sha256"] == index["sha256"]  # a run records the corpus by its checksums
+    assert [g.weight for g in load_corpus(tmp_path / "c", weights=[3, 3, 3])] == [3, 3, 3]
+
+
+def test_a_corpus_that_is_not_whole_is_refused_and_an_interrupted_one_redone(tmp_path, small_genomes):
+    import json
+
+    from vqdna.corpus import load_corpus, prepare_corpus
+    from vqdna.storage import CheckpointError
+
+    folder = tmp_path / "c"
+    prepare_corpus(small_genomes, folder, quiet=True)
+    bases = folder / "bases.u8"
+    data = bytearray(bases.read_bytes())
+    data[1000] = (data[1000] + 1) % 4
+    bases.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="block 0 .* does not match its checksum"):
+        load_corpus(folder)
+    bases.write_bytes(bytes(data[:-10]))
+    with pytest.raises(CheckpointError, match=r"bases.u8: 299,990 bytes, the index says 300,000 bases \(truncated"):
+        load_corpus(folder)
+    marker = folder / "run.json"
+    marker.write_text(json.dumps({**json.loads(marker.read_text()), "finished": False}))  # as a kill leaves it
+    with pytest.raises(CheckpointError, match="unfinished corpus"):
+        load_corpus(folder)
+    prepare_corpus(small_genomes, folder, quiet=True)  # the same inputs: prepared again from the start
+    assert len(load_corpus(folder)[0].records[0]) == 200_000
+    with pytest.raises(CheckpointError, match="not a prepared corpus"):
+        load_corpus(tmp_path)
+    from vqdna.errors import UserError
+
+    with pytest.raises(UserError, match="other inputs"):
+        prepare_corpus(small_genomes[:1], folder, quiet=True)
+
+
+def test_train_tokenizer_and_pretrain_read_a_prepared_corpus(tmp_path, small_genomes):
+    import json
+
+    from vqdna.cli import main
+
+    corpus = tmp_path / "corpus"
+    assert main(["-q", "prepare-corpus", "--fasta", *map(str, small_genomes), "--output-dir", str(corpus)]) == 0
+    tok = tmp_path / "tok"
+    assert main(["-q", "train-tokenizer", "--kind", "kmer", "--corpus", str(corpus), "--output-dir", str(tok)]) == 0
+    out = tmp_path / "pre"
+    config = {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32}
+    config |= {"window_bp": 64, "batch_size": 4, "eval_windows": 8, "save_steps": 2, "logging_steps": 1}
+    args = ["-q", "pretrain", "--tokenizer", str(tok), "--corpus", str(corpus), "--output-dir", str(out)]
+    assert main([*args, "--max-steps", "2", "--config", json.dumps(config)]) == 0
+    recorded = json.loads((out / "run.json").read_text())["inputs"]["genomes"]
+    assert [g["corpus"]["species"] for g in recorded] == ["diphtheriae_200k", "ecoli_100k"]
+    with pytest.raises(SystemExit):  # argparse: --corpus not allowed with --fasta
+        main(
+            ["-q", "pretrain", "--tokenizer", str(tok), "--fasta", "x.fa", "--corpus", str(corpus), "--output-dir", "x"]
+        )

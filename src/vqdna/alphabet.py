@@ -51,9 +51,11 @@ def where(source: str | None, record: str | None) -> str:
     return ": ".join(parts) if parts else "sequence"
 
 
-def to_ids(sequence: str | bytes, *, source: str | None = None, record: str | None = None) -> np.ndarray:
+def to_ids(
+    sequence: str | bytes, *, source: str | None = None, record: str | None = None, offset: int = 0
+) -> np.ndarray:
     """Base ids (uint8, 0-3 for ACGT, 4 for N/IUPAC) of a sequence; raises SequenceError on
-    any other character, naming where it is."""
+    any other character, naming where it is (`offset`: the bases of the record before this piece)."""
     raw = sequence.encode("ascii", errors="replace") if isinstance(sequence, str) else sequence
     ids = _LOOKUP[np.frombuffer(raw, dtype=np.uint8)]
     bad = np.flatnonzero(ids == 255)
@@ -61,8 +63,8 @@ def to_ids(sequence: str | bytes, *, source: str | None = None, record: str | No
         pos = int(bad[0])
         char = raw[pos : pos + 1].decode("ascii", errors="replace")
         raise SequenceError(
-            f"{where(source, record)}: invalid character {char!r} at position {pos + 1} "
-            f"({bad.size} invalid in all); allowed are ACGT/U in any case, N and the IUPAC codes {AMBIGUOUS[1:]}"
+            f"{where(source, record)}: invalid character {char!r} at position {offset + pos + 1} "
+            f"({bad.size} invalid in {'this part' if offset else 'all'}); allowed are ACGT/U in any case, N and the IUPAC codes {AMBIGUOUS[1:]}"
         )
     return ids
 

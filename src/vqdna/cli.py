@@ -43,6 +43,7 @@ def _train_tokenizer(args) -> None:
         max_steps=args.max_steps,
         seed=args.seed,
         species_weights=weights,
+        corpus=args.corpus,
         resume=args.resume,
         quiet=args.quiet,
     )
@@ -51,6 +52,12 @@ def _train_tokenizer(args) -> None:
             args,
             f"{args.kind} tokenizer saved to {args.output_dir} (vocab {tok.vocab_size}, {tok.metadata.get('wall_seconds')} s)",
         )
+
+
+def _prepare_corpus(args) -> None:
+    from vqdna.corpus import prepare_corpus
+
+    prepare_corpus(args.fasta, args.output_dir, weights=_species_weights(args.species_weights), quiet=args.quiet)
 
 
 def _eval_tokenizer(args) -> None:
@@ -227,6 +234,7 @@ def _pretrain(args) -> None:
         mask_ratio=args.mask_ratio,
         seed=args.seed,
         species_weights=weights,
+        corpus=args.corpus,
         resume=args.resume,
         quiet=args.quiet,
     )
@@ -729,9 +737,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or tables")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    def genomes_options(p) -> None:
+        src = p.add_mutually_exclusive_group(required=True)
+        src.add_argument("--fasta", nargs="+", help="FASTA files (plain or .gz), one species per file")
+        src.add_argument(
+            "--corpus", type=Path, help="a corpus folder written by vqdna prepare-corpus (memory-mapped: any size)"
+        )
+
+    p = sub.add_parser(
+        "prepare-corpus",
+        help="pack FASTA genomes (one species per file) into a memory-mapped corpus folder for training at any scale",
+    )
+    p.add_argument("--fasta", nargs="+", required=True, help="FASTA files (plain or .gz), one species per file")
+    p.add_argument("--species-weights", help="comma-separated sampling weight per FASTA file (default: equal)")
+    p.add_argument("--output-dir", required=True, type=Path)
+    p.set_defaults(func=_prepare_corpus)
+
     p = sub.add_parser("train-tokenizer", help="train a VQ-VAE, HRQ, BPE or k-mer tokenizer on FASTA genomes")
     p.add_argument("--kind", choices=KINDS, required=True)
-    p.add_argument("--fasta", nargs="+", required=True, help="FASTA files (plain or .gz), one species per file")
+    genomes_options(p)
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--preset", choices=PRESETS, default="tiny")
     p.add_argument(
@@ -773,7 +797,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("pretrain", help="masked code modeling: pretrain an encoder on a tokenizer's output")
     p.add_argument("--tokenizer", required=True, type=Path)
-    p.add_argument("--fasta", nargs="+", required=True)
+    genomes_options(p)
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--preset", choices=PRESETS, default="tiny")
     p.add_argument(

@@ -3,28 +3,50 @@
 A window is a pure function of (seed, index), so a dataset of windows is reproducible whatever
 the number of data workers or processes, and a resumed run sees exactly the windows an
 uninterrupted run would have seen.
+
+Genomes come from FASTA files (read into memory) or from a prepared corpus (`prepare_corpus`):
+one file of base ids on disk, memory-mapped, whose records are views into the map. Windows are
+then read from the page cache, which every process of a multi-process run shares, so memory per
+process stays flat however large the corpus; the same genomes give the same windows either way.
 """
 
 from __future__ import annotations
 
+import hashlib
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 
 from vqdna.alphabet import SequenceError, n_fraction
 from vqdna.errors import UserError
-from vqdna.seqio import read_fasta, tile_spans
+from vqdna.seqio import FastaHeader, check_distinct_files, read_fasta, stream_fasta, tile_spans
+from vqdna.storage import (
+    RUN_MARKER,
+    CheckpointError,
+    atomic_path,
+    claim_folder,
+    file_identity,
+    finish_folder,
+    package_versions,
+    read_json,
+    write_json,
+)
 
 
 @dataclass
 class Genome:
-    """A species' sequences (as base-id arrays) and its sampling weight."""
+    """A species' sequences (as base-id arrays) and its sampling weight. `identity` is how a run
+    records where it came from (default: its FASTA files; a prepared corpus: its checksum)."""
 
     name: str
     records: list[np.ndarray]
     weight: float = 1.0
     sources: list[str] = field(default_factory=list)
+    identity: dict[str, Any] | None = None
 
     @classmethod
     def from_fasta(cls, paths: str | Path | list, name: str | None = None, weight: float = 1.0) -> "Genome":
@@ -52,8 +74,8 @@ class Genome:
                 held.append(r[c:])
             start += len(r)
         return (
-            Genome(self.name, train, self.weight, self.sources),
-            Genome(self.name + " (held-out)", held, self.weight, self.sources),
+            Genome(self.name, train, self.weight, self.sources, self.identity),
+            Genome(self.name + " (held-out)", held, self.weight, self.sources, self.identity),
         )
 
     def tile(self, window_bp: int) -> list[np.ndarray]:
@@ -69,8 +91,9 @@ def species_name(path: Path) -> str:
 
 
 def check_usable(genome: Genome) -> None:
-    """A genome without a single A, C, G or T (all N, or empty records) has nothing to learn from."""
-    if not any(np.count_nonzero(r < 4) for r in genome.records):
+    """A genome without a single A, C, G or T (all N, or empty records) has nothing to learn from.
+    The search stops at the first such base, so a memory-mapped corpus is not read whole."""
+    if not any((r[i : i + (1 << 20)] < 4).any() for r in genome.records for i in range(0, len(r), 1 << 20)):
         where = f" ({', '.join(genome.sources)})" if genome.sources else ""
         raise SequenceError(
             f"{genome.name}{where}: no A, C, G or T in its {genome.num_bp:,} bp (all N): nothing to learn from"
@@ -118,3 +141,149 @@ class WindowSampler:
             f"100 windows in a row had more than {self.max_n_fraction:.0%} N; "
             f"check the genomes ({', '.join(g.name for g in self.genomes)}) or raise max_n_fraction"
         )
+
+
+# ---------------------------------------------------------------- prepared corpora on disk
+
+CORPUS_FORMAT = 1
+BASES_FILE, INDEX_FILE = "bases.u8", "index.json"
+CHECK_BLOCK = 1 << 28  # bases per sha256 block of bases.u8
+
+
+def prepare_corpus(
+    fasta: Sequence[str | Path],
+    output_dir: str | Path,
+    *,
+    weights: Sequence[float] | None = None,
+    quiet: bool = False,
+    chunk_bytes: int = 1 << 24,
+) -> dict[str, Any]:
+    """One streaming pass over FASTA files (one species per file, plain or gzipped) into a corpus
+    folder: `bases.u8` (every record's base ids, one byte each, back to back: windows are then
+    views of the memory map, with nothing to decode; 2-bit packing would take a quarter of the
+    disk but a decode per window), `index.json` (species, records, sha256 per block) and the run
+    marker. Memory holds one chunk of a file. An interrupted run leaves an unfinished folder that
+    `load_corpus` refuses and a rerun starts over."""
+    output_dir = Path(output_dir)
+    if not fasta:
+        raise UserError("no FASTA files given")
+    check_distinct_files(fasta)
+    weights = list(weights) if weights is not None else [1.0] * len(fasta)
+    if len(weights) != len(fasta):
+        raise UserError(f"{len(weights)} species weights for {len(fasta)} FASTA files")
+    if any(not (w >= 0) for w in weights) or not any(weights):
+        raise UserError(f"species weights must be non-negative and not all zero, got {weights}")
+    inputs = {"fasta": [file_identity(f) for f in fasta], "weights": weights, "format": CORPUS_FORMAT}
+    if claim_folder(output_dir, "prepare-corpus", inputs, resume=True) == "finished":
+        if not quiet:
+            print(f"{output_dir}: already holds this corpus (same files, same weights); nothing to do")
+        return read_json(output_dir / INDEX_FILE, what="corpus index")
+    species, total, started, shown = [], 0, time.time(), 0.0
+    blocks: list[str] = []
+    digest, in_block = hashlib.sha256(), 0
+    with atomic_path(output_dir / BASES_FILE) as tmp, open(tmp, "wb") as out:
+        for path, weight in zip(fasta, weights):
+            records: list[dict[str, Any]] = []
+            for piece in stream_fasta(path, chunk_bytes=chunk_bytes):
+                if isinstance(piece, FastaHeader):
+                    records.append({"name": piece.name, "offset": total, "length": 0, "acgt": 0})
+                    continue
+                out.write(piece.tobytes())
+                records[-1]["length"] += len(piece)
+                records[-1]["acgt"] += int(np.count_nonzero(piece < 4))
+                total += len(piece)
+                while len(piece):  # the checksum of each CHECK_BLOCK bases
+                    take = min(CHECK_BLOCK - in_block, len(piece))
+                    digest.update(piece[:take].tobytes())
+                    piece, in_block = piece[take:], in_block + take
+                    if in_block == CHECK_BLOCK:
+                        blocks.append(digest.hexdigest())
+                        digest, in_block = hashlib.sha256(), 0
+                if not quiet and time.time() - shown > 5:
+                    shown = time.time()
+                    print(
+                        f"  {total / 1e6:,.0f} Mbp, {total / 1e6 / (shown - started):.0f} Mbp/s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            acgt = sum(r["acgt"] for r in records)
+            if not acgt:
+                raise SequenceError(f"{path}: no A, C, G or T in its records (all N): nothing to learn from")
+            species.append(
+                {
+                    "name": species_name(Path(path)),
+                    "weight": weight,
+                    "source": str(path),
+                    "bp": sum(r["length"] for r in records),
+                    "acgt": acgt,
+                    "records": records,
+                }
+            )
+    if in_block:
+        blocks.append(digest.hexdigest())
+    seconds = time.time() - started
+    index = {
+        "format": CORPUS_FORMAT,
+        "bp": total,
+        "check_block": CHECK_BLOCK,
+        "sha256": blocks,
+        "species": species,
+        "prepared_seconds": round(seconds, 1),
+        "versions": package_versions(),
+    }
+    write_json(output_dir / INDEX_FILE, index)
+    finish_folder(output_dir)
+    if not quiet:
+        print(
+            f"{output_dir}: {total:,} bp of {len(species)} species in {seconds:.1f} s ({total / 1e6 / max(seconds, 1e-9):.0f} Mbp/s)"
+        )
+    return index
+
+
+def load_corpus(folder: str | Path, *, weights: Sequence[float] | None = None, verify: bool = True) -> list[Genome]:
+    """The genomes of a prepared corpus, their records views of the memory-mapped `bases.u8`.
+    A folder that is not a finished corpus, a truncated file or (`verify`) bases that do not
+    match their checksums is refused by name. `weights` overrides the prepared species weights."""
+    folder = Path(folder)
+    marker = folder / RUN_MARKER
+    if not folder.is_dir() or not marker.is_file():
+        raise CheckpointError(f"{folder}: not a prepared corpus (make one with vqdna prepare-corpus)")
+    run = read_json(marker, what="run marker")
+    if not isinstance(run, dict) or run.get("command") != "prepare-corpus":
+        raise CheckpointError(f"{folder}: not a prepared corpus (its {RUN_MARKER} is not prepare-corpus's)")
+    if not run.get("finished"):
+        raise CheckpointError(f"{folder}: an unfinished corpus (interrupted?); run vqdna prepare-corpus again")
+    index = read_json(folder / INDEX_FILE, what="corpus index")
+    bases = folder / BASES_FILE
+    try:
+        total, species, blocks = int(index["bp"]), index["species"], list(index["sha256"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{folder / INDEX_FILE}: not a corpus index ({exc!r} missing or wrong)") from None
+    size = bases.stat().st_size if bases.is_file() else None
+    if size != total:
+        raise CheckpointError(
+            f"{bases}: {'missing' if size is None else f'{size:,} bytes'}, the index says {total:,} bases "
+            "(truncated or replaced?); prepare the corpus again"
+        )
+    if verify:
+        with open(bases, "rb") as fh:
+            for n, expected in enumerate(blocks):
+                digest, left = hashlib.sha256(), int(index["check_block"])
+                while left and (chunk := fh.read(min(left, 1 << 24))):
+                    digest.update(chunk)
+                    left -= len(chunk)
+                if digest.hexdigest() != expected:
+                    raise CheckpointError(
+                        f"{bases}: block {n} (bases {n * index['check_block']:,}...) does not match its checksum; "
+                        "the file changed after it was prepared: prepare the corpus again"
+                    )
+    if weights is not None and len(weights) != len(species):
+        raise UserError(f"{len(weights)} species weights for the {len(species)} species of {folder}")
+    mapped = np.memmap(bases, dtype=np.uint8, mode="r") if total else np.zeros(0, dtype=np.uint8)
+    identity = {"corpus": str(folder.resolve()), "sha256": blocks}
+    genomes = []
+    for n, sp in enumerate(species):
+        records = [mapped[r["offset"] : r["offset"] + r["length"]] for r in sp["records"]]
+        weight = weights[n] if weights is not None else sp["weight"]
+        genomes.append(Genome(sp["name"], records, weight, [sp["source"]], {**identity, "species": sp["name"]}))
+    return genomes

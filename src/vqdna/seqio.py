@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import math
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -127,6 +128,94 @@ def iter_fasta(path: str | Path, *, gaps: bool = False) -> Iterator[FastaRecord]
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise SequenceError(f"{path}: cannot read: {exc}") from exc
     if not count:
+        raise SequenceError(f"{path}: empty FASTA file, no records")
+
+
+@dataclass
+class FastaHeader:
+    """The start of a record in `stream_fasta`: its name (first word of the header) and line."""
+
+    name: str
+    line: int
+
+
+def stream_fasta(path: str | Path, *, chunk_bytes: int = 1 << 24) -> Iterator[FastaHeader | np.ndarray]:
+    """A FASTA file as a stream, for genome-scale files: a `FastaHeader` at each record's start,
+    then its base ids in pieces of about `chunk_bytes` (uint8, as `to_ids`). Memory holds one
+    chunk (or the longest line), never a whole record. The rules and messages are `iter_fasta`'s:
+    a missing or empty file, text before the first header, an empty header, a record without
+    sequence or a bad character is a SequenceError naming the file, line or record."""
+    path = Path(path)
+    if not path.is_file():
+        raise SequenceError(f"{path}: no such FASTA file")
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    name: str | None = None
+    header_line = record_bp = records = 0
+
+    def pieces(data: bytes, first_line: int) -> Iterator[FastaHeader | np.ndarray]:
+        """The headers and sequence of `data`, whole lines whose first is line `first_line`."""
+        nonlocal name, header_line, record_bp, records
+        pos, line, counted = 0, first_line, 0
+        while pos < len(data):
+            line += data.count(b"\n", counted, pos)
+            counted = pos
+            if data.startswith(b">", pos):
+                eol = data.find(b"\n", pos)
+                eol = len(data) if eol < 0 else eol
+                if name is not None and record_bp == 0:
+                    raise SequenceError(
+                        f"{path}: record '{name}' (line {header_line}): empty record, no sequence after the header"
+                    )
+                header = data[pos + 1 : eol].decode("ascii", errors="replace").strip()
+                if not header:
+                    raise SequenceError(f"{path}: line {line}: malformed header, '>' without a name")
+                name, header_line, record_bp = header.split()[0], line, 0
+                records += 1
+                yield FastaHeader(name, line)
+                pos = eol + 1
+                continue
+            following = data.find(b"\n>", pos)
+            stop = len(data) if following < 0 else following + 1
+            text = data[pos:stop]
+            if b" " in text or b"\t" in text or b";" in text or b"\r" in text:  # rare: line by line, as iter_fasta
+                joined = b"".join(s for s in (ln.strip() for ln in text.split(b"\n")) if not s.startswith(b";"))
+            else:
+                joined = text.replace(b"\n", b"")
+            if joined:
+                if name is None:
+                    raise SequenceError(
+                        f"{path}: line {line + text[: len(text) - len(text.lstrip())].count(bytes([10]))}: "
+                        "sequence text before the first '>' header; is this a FASTA file?"
+                    )
+                ids = to_ids(joined, source=str(path), record=name, offset=record_bp)
+                record_bp += len(ids)
+                yield ids
+            pos = stop
+
+    try:
+        with gzip.open(path, "rb") if gzipped else open(path, "rb") as fh:
+            carry, lines_before = b"", 0
+            while True:
+                block = fh.read(chunk_bytes)
+                data = carry + block
+                if block:
+                    cut = data.rfind(b"\n") + 1
+                    if not cut:  # no whole line yet: read on
+                        carry = data
+                        continue
+                    data, carry = data[:cut], data[cut:]
+                else:
+                    carry = b""
+                yield from pieces(data, lines_before + 1)
+                lines_before += data.count(b"\n")
+                if not block:
+                    break
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise SequenceError(f"{path}: cannot read: {exc}") from exc
+    if name is not None and record_bp == 0:
+        raise SequenceError(f"{path}: record '{name}' (line {header_line}): empty record, no sequence after the header")
+    if not records:
         raise SequenceError(f"{path}: empty FASTA file, no records")
 
 

@@ -50,9 +50,15 @@ def claim_run(
 
 
 def genome_inputs(genomes: Sequence[Genome]) -> list[dict[str, Any]]:
-    """How a run records its genomes: species, files (path and size), bp and sampling weight."""
+    """How a run records its genomes: species, files (path, size, sha256) or the prepared corpus
+    (its checksums), bp and sampling weight."""
     return [
-        {"species": g.name, "files": [file_identity(s) for s in g.sources], "bp": g.num_bp, "weight": g.weight}
+        {
+            "species": g.name,
+            **({"corpus": g.identity} if g.identity else {"files": [file_identity(s) for s in g.sources]}),
+            "bp": g.num_bp,
+            "weight": g.weight,
+        }
         for g in genomes
     ]
 

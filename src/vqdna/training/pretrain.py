@@ -152,14 +152,16 @@ def pretrain(
     mask_ratio: float | None = None,
     seed: int | None = None,
     species_weights: Sequence[float] | None = None,
+    corpus: str | Path | None = None,
     resume: bool = False,
     quiet: bool = False,
 ) -> dict[str, Any]:
-    """Pretrain a masked code model; returns (and writes) eval_results.json's content."""
+    """Pretrain a masked code model on FASTA files (one species per file) or a prepared `corpus`;
+    returns (and writes) eval_results.json's content."""
     output_dir = Path(output_dir)
     encoder, cfg = resolve_pretrain_config(preset, config, max_steps=max_steps, mask_ratio=mask_ratio, seed=seed)
     tokenizer = load_tokenizer(tokenizer_dir)
-    genomes = load_genomes(fasta, species_weights)
+    genomes = load_genomes(fasta, species_weights, corpus=corpus)
     return pretrain_on_genomes(
         tokenizer, genomes, output_dir, encoder, cfg, resume=resume, quiet=quiet, tokenizer_dir=str(tokenizer_dir)
     )

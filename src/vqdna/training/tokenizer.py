@@ -26,7 +26,7 @@ from vqdna.config import (
     json_option,
     load_preset,
 )
-from vqdna.corpus import Genome, WindowSampler, check_usable
+from vqdna.corpus import Genome, WindowSampler, check_usable, load_corpus
 from vqdna.evaluation.tokenizer import COLLAPSED_PERPLEXITY, learning_check
 from vqdna.networks import VQVAE
 from vqdna.seqio import check_distinct_files
@@ -118,8 +118,15 @@ def resolve_configs(
     raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
 
 
-def load_genomes(fasta: Sequence[str | Path], weights: Sequence[float] | None = None) -> list[Genome]:
-    """One species per FASTA file."""
+def load_genomes(
+    fasta: Sequence[str | Path] | None, weights: Sequence[float] | None = None, *, corpus: str | Path | None = None
+) -> list[Genome]:
+    """One species per FASTA file, read into memory; or the species of a prepared `corpus`
+    (`vqdna prepare-corpus`), memory-mapped, with `weights` over its own."""
+    if corpus is not None:
+        if fasta:
+            raise RunError("give FASTA files or a prepared corpus, not both")
+        return load_corpus(corpus, weights=weights)
     if not fasta:
         raise RunError("no FASTA files given")
     if weights is not None and len(weights) != len(fasta):
@@ -156,16 +163,17 @@ def train_tokenizer(
     output_dir: str | Path,
     *,
     species_weights: Sequence[float] | None = None,
+    corpus: str | Path | None = None,
     **options,
 ) -> GenomeTokenizer:
-    """Train a tokenizer of `kind` on FASTA files (one species per file) and save it to
-    `output_dir`, with its config, seed, corpus and package versions. Options as in
-    `train_tokenizer_on_genomes`."""
+    """Train a tokenizer of `kind` on FASTA files (one species per file) or a prepared `corpus`
+    and save it to `output_dir`, with its config, seed, corpus and package versions. Options as
+    in `train_tokenizer_on_genomes`."""
     if kind not in KINDS:
         raise RunError(f"unknown tokenizer kind {kind!r}; choose one of {', '.join(KINDS)}")
     # a bad --config or preset fails before the genomes are read
     resolve_configs(kind, options.get("preset", "tiny"), _config(options.get("config")))
-    return train_tokenizer_on_genomes(kind, load_genomes(fasta, species_weights), output_dir, **options)
+    return train_tokenizer_on_genomes(kind, load_genomes(fasta, species_weights, corpus=corpus), output_dir, **options)
 
 
 def train_tokenizer_on_genomes(
