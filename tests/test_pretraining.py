@@ -191,10 +191,16 @@ def test_learning_rate_schedule_is_the_one_asked(tmp_path, small_genomes, tokeni
 
 
 @pytest.mark.slow
-def test_two_process_torchrun_trains_checkpoints_and_resumes(tmp_path, small_genomes, tokenizers):
-    """torchrun --nproc_per_node=2 on CPU (gloo): the same command as on GPUs."""
+@pytest.mark.parametrize("source", ["fasta", "corpus"])
+def test_two_process_torchrun_trains_checkpoints_and_resumes(tmp_path, small_genomes, tokenizers, source):
+    """torchrun --nproc_per_node=2 on CPU (gloo): the same command as on GPUs; both ranks map the
+    same prepared corpus, or read the FASTA file; a resumed run ends with the uninterrupted weights."""
     out = tmp_path / "ddp"
     cfg = json.dumps({**MCM, "eval_windows": 16})
+    genomes = ["--fasta", str(small_genomes[0])]
+    if source == "corpus":
+        assert main(["-q", "prepare-corpus", *genomes, "--output-dir", str(tmp_path / "corpus")]) == 0
+        genomes = ["--corpus", str(tmp_path / "corpus")]
     base = [
         sys.executable,
         "-m",
@@ -207,8 +213,7 @@ def test_two_process_torchrun_trains_checkpoints_and_resumes(tmp_path, small_gen
         "pretrain",
         "--tokenizer",
         str(tokenizers / "vq"),
-        "--fasta",
-        str(small_genomes[0]),
+        *genomes,
         "--output-dir",
         str(out),
         "--config",
@@ -218,6 +223,7 @@ def test_two_process_torchrun_trains_checkpoints_and_resumes(tmp_path, small_gen
     run = subprocess.run(base + ["--max-steps", "10"], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     assert (out / "checkpoints" / "checkpoint-5").is_dir() and (out / "eval_results.json").is_file()
+    uninterrupted = load_file(out / "model.safetensors")
     # as if killed after the step-5 checkpoint: later outputs gone, the run marker not finished
     shutil.rmtree(out / "checkpoints" / "checkpoint-10")
     for name in ("eval_results.json", "model.safetensors", "config.json"):
@@ -231,6 +237,9 @@ def test_two_process_torchrun_trains_checkpoints_and_resumes(tmp_path, small_gen
     state = json.loads((out / "checkpoints" / "checkpoint-10" / "trainer_state.json").read_text())
     assert state["global_step"] == 10 and json.loads((out / "eval_results.json").read_text())["steps"] == 10
     assert json.loads((out / "run.json").read_text())["finished"]
+    resumed = load_file(out / "model.safetensors")
+    assert resumed.keys() == uninterrupted.keys()
+    assert all(torch.equal(resumed[k], uninterrupted[k]) for k in resumed)
 
 
 def test_cli_pretrain_reports_masked_and_baseline_accuracy(tmp_path, small_genomes, tokenizers, capsys):

@@ -741,12 +741,14 @@ def build_parser() -> argparse.ArgumentParser:
         src = p.add_mutually_exclusive_group(required=True)
         src.add_argument("--fasta", nargs="+", help="FASTA files (plain or .gz), one species per file")
         src.add_argument(
-            "--corpus", type=Path, help="a corpus folder written by vqdna prepare-corpus (memory-mapped: any size)"
+            "--corpus",
+            type=Path,
+            help="a corpus folder written by vqdna prepare-corpus (read window by window: any size)",
         )
 
     p = sub.add_parser(
         "prepare-corpus",
-        help="pack FASTA genomes (one species per file) into a memory-mapped corpus folder for training at any scale",
+        help="pack FASTA genomes (one species per file) into a corpus folder read window by window, for training at any scale",
     )
     p.add_argument("--fasta", nargs="+", required=True, help="FASTA files (plain or .gz), one species per file")
     p.add_argument("--species-weights", help="comma-separated sampling weight per FASTA file (default: equal)")

@@ -5,14 +5,18 @@ the number of data workers or processes, and a resumed run sees exactly the wind
 uninterrupted run would have seen.
 
 Genomes come from FASTA files (read into memory) or from a prepared corpus (`prepare_corpus`):
-one file of base ids on disk, memory-mapped, whose records are views into the map. Windows are
-then read from the page cache, which every process of a multi-process run shares, so memory per
-process stays flat however large the corpus; the same genomes give the same windows either way.
+one file of base ids on disk, whose records are `FileRecord`s that read a window when asked
+(`os.pread`). Windows then come from the page cache, which every process of a multi-process run
+shares, so memory per process stays flat however large the corpus; the same genomes give the
+same windows either way. (A memory map would do the same, but its pages count as the process's
+resident memory, and the kernel maps 64 kB around every window it touches: drawing 100,000
+windows of a 2 Gbp corpus left 2 GB resident.)
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -80,7 +84,39 @@ class Genome:
 
     def tile(self, window_bp: int) -> list[np.ndarray]:
         """Consecutive non-overlapping windows covering every base (the last of a record may be shorter)."""
-        return [r[a:b] for r in self.records for a, b in tile_spans(len(r), window_bp)]
+        return [np.asarray(r[a:b]) for r in self.records for a, b in tile_spans(len(r), window_bp)]
+
+
+class FileRecord:
+    """A record of a prepared corpus: `length` base ids at byte `offset` of `path`, read only when
+    a slice of it is turned into an array (`np.asarray`). Slicing gives another FileRecord, so
+    splitting a genome or cutting a window reads nothing but the window."""
+
+    def __init__(self, path: Path, offset: int, length: int):
+        self.path, self.offset, self.length = path, offset, length
+        self._fd: tuple[int, int] | None = None  # (process id, descriptor): a forked worker opens its own
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, key: slice) -> "FileRecord":
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("a FileRecord is sliced with [start:stop]; np.asarray(record) reads it")
+        start, stop, _ = key.indices(self.length)
+        return FileRecord(self.path, self.offset + start, max(stop - start, 0))
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if self._fd is None or self._fd[0] != os.getpid():
+            self._fd = (os.getpid(), os.open(self.path, os.O_RDONLY))
+        data = os.pread(self._fd[1], self.length, self.offset)
+        if len(data) != self.length:
+            raise CheckpointError(f"{self.path}: ends before byte {self.offset + self.length:,} (truncated?)")
+        ids = np.frombuffer(data, dtype=np.uint8)
+        return ids.astype(dtype) if dtype is not None else ids
+
+    def __del__(self) -> None:
+        if self._fd is not None and self._fd[0] == os.getpid():
+            os.close(self._fd[1])
 
 
 def species_name(path: Path) -> str:
@@ -92,8 +128,8 @@ def species_name(path: Path) -> str:
 
 def check_usable(genome: Genome) -> None:
     """A genome without a single A, C, G or T (all N, or empty records) has nothing to learn from.
-    The search stops at the first such base, so a memory-mapped corpus is not read whole."""
-    if not any((r[i : i + (1 << 20)] < 4).any() for r in genome.records for i in range(0, len(r), 1 << 20)):
+    The search stops at the first such base, so a prepared corpus is not read whole."""
+    if not any((np.asarray(r[i : i + (1 << 20)]) < 4).any() for r in genome.records for i in range(0, len(r), 1 << 20)):
         where = f" ({', '.join(genome.sources)})" if genome.sources else ""
         raise SequenceError(
             f"{genome.name}{where}: no A, C, G or T in its {genome.num_bp:,} bp (all N): nothing to learn from"
@@ -134,7 +170,7 @@ class WindowSampler:
             position = int(rng.integers(cumulative[-1]))  # uniform over every valid start of the genome
             ri = int(np.searchsorted(cumulative, position, side="right"))
             s = position - (int(cumulative[ri - 1]) if ri else 0)
-            ids = self.genomes[gi].records[ri][s : s + self.window_bp]
+            ids = np.asarray(self.genomes[gi].records[ri][s : s + self.window_bp])
             if n_fraction(ids) <= self.max_n_fraction:
                 return ids
         raise SequenceError(
@@ -160,7 +196,7 @@ def prepare_corpus(
 ) -> dict[str, Any]:
     """One streaming pass over FASTA files (one species per file, plain or gzipped) into a corpus
     folder: `bases.u8` (every record's base ids, one byte each, back to back: windows are then
-    views of the memory map, with nothing to decode; 2-bit packing would take a quarter of the
+    read as they are, with nothing to decode; 2-bit packing would take a quarter of the
     disk but a decode per window), `index.json` (species, records, sha256 per block) and the run
     marker. Memory holds one chunk of a file. An interrupted run leaves an unfinished folder that
     `load_corpus` refuses and a rerun starts over."""
@@ -241,7 +277,7 @@ def prepare_corpus(
 
 
 def load_corpus(folder: str | Path, *, weights: Sequence[float] | None = None, verify: bool = True) -> list[Genome]:
-    """The genomes of a prepared corpus, their records views of the memory-mapped `bases.u8`.
+    """The genomes of a prepared corpus, their records `FileRecord`s of `bases.u8`.
     A folder that is not a finished corpus, a truncated file or (`verify`) bases that do not
     match their checksums is refused by name. `weights` overrides the prepared species weights."""
     folder = Path(folder)
@@ -279,11 +315,10 @@ def load_corpus(folder: str | Path, *, weights: Sequence[float] | None = None, v
                     )
     if weights is not None and len(weights) != len(species):
         raise UserError(f"{len(weights)} species weights for the {len(species)} species of {folder}")
-    mapped = np.memmap(bases, dtype=np.uint8, mode="r") if total else np.zeros(0, dtype=np.uint8)
     identity = {"corpus": str(folder.resolve()), "sha256": blocks}
     genomes = []
     for n, sp in enumerate(species):
-        records = [mapped[r["offset"] : r["offset"] + r["length"]] for r in sp["records"]]
+        records = [FileRecord(bases, r["offset"], r["length"]) for r in sp["records"]]
         weight = weights[n] if weights is not None else sp["weight"]
         genomes.append(Genome(sp["name"], records, weight, [sp["source"]], {**identity, "species": sp["name"]}))
     return genomes

@@ -122,7 +122,7 @@ def load_genomes(
     fasta: Sequence[str | Path] | None, weights: Sequence[float] | None = None, *, corpus: str | Path | None = None
 ) -> list[Genome]:
     """One species per FASTA file, read into memory; or the species of a prepared `corpus`
-    (`vqdna prepare-corpus`), memory-mapped, with `weights` over its own."""
+    (`vqdna prepare-corpus`), read window by window, with `weights` over its own."""
     if corpus is not None:
         if fasta:
             raise RunError("give FASTA files or a prepared corpus, not both")
