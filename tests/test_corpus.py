@@ -187,3 +187,27 @@ def test_train_tokenizer_and_pretrain_read_a_prepared_corpus(tmp_path, small_gen
         main(
             ["-q", "pretrain", "--tokenizer", str(tok), "--fasta", "x.fa", "--corpus", str(corpus), "--output-dir", "x"]
         )
+
+
+def test_the_benchmark_pretrains_its_missing_models_on_a_prepared_corpus(tmp_path, small_genomes):
+    import json
+
+    from helpers import SMALL
+    from vqdna.benchmark import train_models
+    from vqdna.corpus import prepare_corpus
+
+    corpus = tmp_path / "corpus"
+    prepare_corpus(small_genomes, corpus, quiet=True)
+    pretrain = {**SMALL, "window_bp": 64, "batch_size": 4, "max_steps": 2, "warmup_steps": 0, "eval_windows": 4}
+    models = train_models(
+        ["kmer"],
+        tmp_path / "out",
+        corpus=corpus,
+        pretrain_config=pretrain,
+        tokenizer_config={"kmer": {"k": 3}},
+        quiet=True,
+    )
+    recipe = json.loads((models["kmer"] / "recipe.json").read_text())
+    assert recipe["corpus"] == [f"corpus: {corpus.resolve()}"]
+    genomes = json.loads((models["kmer"] / "run.json").read_text())["inputs"]["genomes"]
+    assert [g["corpus"]["species"] for g in genomes] == ["diphtheriae_200k", "ecoli_100k"]

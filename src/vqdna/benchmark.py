@@ -128,13 +128,15 @@ def train_models(
     *,
     preset: str = "tiny",
     fasta: Sequence[str | Path] | None = None,
+    corpus: str | Path | None = None,
     tokenizer_config: dict[str, Any] | None = None,
     pretrain_config: dict[str, Any] | None = None,
     quiet: bool = False,
 ) -> dict[str, Path]:
     """The models a benchmark was not given: for each tokenizer kind in `names`, the tokenizer
     (OUTPUT_DIR/tokenizers/NAME) and then the encoder pretrained on it (OUTPUT_DIR/models/NAME),
-    on `fasta` (one species per file) or the built-in corpus, with the preset's budget.
+    on `fasta` (one species per file), a prepared `corpus` or the built-in corpus, with the
+    preset's budget.
     `tokenizer_config` / `pretrain_config` override the preset as `train-tokenizer --config` /
     `pretrain --config` do. A finished step is reused, an interrupted one resumed, and a folder
     trained with other settings is an error (nothing is overwritten)."""
@@ -144,14 +146,22 @@ def train_models(
     from vqdna.training.tokenizer import load_genomes, resolve_configs, train_tokenizer_on_genomes
 
     output_dir = Path(output_dir)
-    corpus = [str(f) for f in fasta] if fasta else [f"built-in: {key}" for key in PRETRAINING_CORPUS]
+    if fasta and corpus:
+        raise RunError("--pretrain-fasta and --pretrain-corpus: give one")
+    sources = (
+        [str(f) for f in fasta]
+        if fasta
+        else [f"corpus: {Path(corpus).resolve()}"]
+        if corpus
+        else [f"built-in: {key}" for key in PRETRAINING_CORPUS]
+    )
     encoder, pre_cfg = resolve_pretrain_config(preset, pretrain_config, what="--pretrain-config")
     records = {}
     for name in names:  # every setting is checked before anything trains
         tok_cfg, tok_training = resolve_configs(name, preset, tokenizer_config, what="--tokenizer-config")
         record = {
             "tokenizer": name,
-            "corpus": corpus,
+            "corpus": sources,
             "config": {
                 "tokenizer": dataclasses.asdict(tok_cfg),
                 "tokenizer_training": dataclasses.asdict(tok_training),
@@ -170,7 +180,7 @@ def train_models(
         if (model_dir / "eval_results.json").is_file():
             continue
         if genomes is None:
-            genomes = load_genomes(fasta) if fasta else pretraining_genomes()
+            genomes = load_genomes(fasta, corpus=corpus) if fasta or corpus else pretraining_genomes()
         t0 = time.time()
         if (tok_dir / "config.json").is_file():
             tokenizer = load_tokenizer(tok_dir)
@@ -234,6 +244,7 @@ def run_benchmark(
     output_dir: str | Path,
     *,
     pretrain_fasta: Sequence[str | Path] | None = None,
+    pretrain_corpus: str | Path | None = None,
     tokenizer_config: dict[str, Any] | None = None,
     pretrain_config: dict[str, Any] | None = None,
     tasks: Sequence[str] | None = None,
@@ -268,9 +279,10 @@ def run_benchmark(
         for task in task_dirs:
             strand_rule(resolve_finetune_config(preset, config), task, declared_strand_specific(task), explicit=True)
     missing = [name for name, folder in models.items() if folder is None]
-    if pretrain_fasta and not missing:
+    if (pretrain_fasta or pretrain_corpus) and not missing:
         raise RunError(
-            "--pretrain-fasta: every model was given (--models-dir or NAME=DIR), so nothing would be pretrained on it"
+            f"--pretrain-{'fasta' if pretrain_fasta else 'corpus'}: every model was given (--models-dir or NAME=DIR), "
+            "so nothing would be pretrained on it"
         )
     if missing:
         trained = train_models(
@@ -278,6 +290,7 @@ def run_benchmark(
             output_dir,
             preset=preset,
             fasta=pretrain_fasta,
+            corpus=pretrain_corpus,
             tokenizer_config=tokenizer_config,
             pretrain_config=pretrain_config,
             quiet=quiet,
@@ -370,6 +383,7 @@ def run_benchmark(
             "models": {k: str(v) for k, v in models.items()},
             "trained_models": missing,
             "pretrain_fasta": [str(f) for f in pretrain_fasta or []],
+            "pretrain_corpus": str(pretrain_corpus) if pretrain_corpus else None,
             "tokenizer_config": tokenizer_config or {},
             "pretrain_config": pretrain_config or {},
             "baselines": list(baselines),

@@ -540,6 +540,7 @@ def _benchmark(args) -> None:
         models,
         args.output_dir,
         pretrain_fasta=args.pretrain_fasta,
+        pretrain_corpus=args.pretrain_corpus,
         tokenizer_config=tokenizer_config,
         pretrain_config=pretrain_config,
         tasks=tasks,
@@ -1003,6 +1004,11 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         type=Path,
         help="genomes (one species per FASTA file) to train the missing tokenizers and encoders on (default: the built-in corpus)",
+    )
+    p.add_argument(
+        "--pretrain-corpus",
+        type=Path,
+        help="... or a corpus folder written by vqdna prepare-corpus (genomes of any size)",
     )
     p.add_argument(
         "--tokenizer-config",
