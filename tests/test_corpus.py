@@ -211,3 +211,19 @@ def test_the_benchmark_pretrains_its_missing_models_on_a_prepared_corpus(tmp_pat
     assert recipe["corpus"] == [f"corpus: {corpus.resolve()}"]
     genomes = json.loads((models["kmer"] / "run.json").read_text())["inputs"]["genomes"]
     assert [g["corpus"]["species"] for g in genomes] == ["diphtheriae_200k", "ecoli_100k"]
+
+
+def test_a_fasta_cut_mid_record_leaves_no_corpus_a_later_run_would_take(tmp_path, small_genomes):
+    import gzip
+
+    from vqdna.corpus import load_corpus, prepare_corpus
+    from vqdna.storage import CheckpointError
+
+    whole = gzip.compress(small_genomes[0].read_bytes())
+    cut = tmp_path / "cut.fa.gz"
+    cut.write_bytes(whole[: len(whole) // 2])  # a download that stopped half way
+    with pytest.raises(SequenceError, match="cut.fa.gz: cannot read"):
+        prepare_corpus([cut], tmp_path / "c", quiet=True)
+    assert not (tmp_path / "c" / "bases.u8").exists()
+    with pytest.raises(CheckpointError, match="unfinished corpus|not a prepared corpus"):
+        load_corpus(tmp_path / "c")
