@@ -227,3 +227,20 @@ def test_a_fasta_cut_mid_record_leaves_no_corpus_a_later_run_would_take(tmp_path
     assert not (tmp_path / "c" / "bases.u8").exists()
     with pytest.raises(CheckpointError, match="unfinished corpus|not a prepared corpus"):
         load_corpus(tmp_path / "c")
+
+
+def test_the_demo_trains_on_a_prepared_corpus_when_given_one(tmp_path, small_genomes):
+    from vqdna.corpus import load_corpus, prepare_corpus
+    from vqdna.demo import training_genomes
+
+    prepare_corpus(small_genomes, tmp_path / "c", quiet=True)
+    train, heldout = training_genomes({}, 5_000, load_corpus(tmp_path / "c"))
+    assert [g.name for g in train] == ["diphtheriae_200k", "ecoli_100k"] and [g.num_bp for g in train] == [
+        180_000,
+        90_000,
+    ]
+    assert list(heldout) == ["diphtheriae_200k, held-out 10%", "ecoli_100k, held-out 10%"]
+    assert [g.num_bp for g in heldout.values()] == [5_000, 5_000]  # cut to the evaluation budget
+    # the held-out bases are the corpus's last 10%, never a training base
+    whole = np.asarray(load_corpus(tmp_path / "c")[0].records[0])
+    assert np.array_equal(np.asarray(heldout["diphtheriae_200k, held-out 10%"].records[0]), whole[180_000:185_000])

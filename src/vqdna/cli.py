@@ -609,7 +609,7 @@ def _diff(args) -> None:
 def _demo(args) -> None:
     from vqdna.demo import run_demo
 
-    run_demo(args.output_dir, quick=args.quick, seed=args.seed, quiet=args.quiet)
+    run_demo(args.output_dir, quick=args.quick, seed=args.seed, quiet=args.quiet, corpus=args.corpus)
 
 
 def _data(args) -> None:
@@ -1053,6 +1053,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument("--quick", action="store_true", help="a short run (a few minutes)")
     p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument(
+        "--corpus",
+        type=Path,
+        help="train the tokenizers and encoders on this prepared corpus instead of the built-in genomes",
+    )
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("data", help="list the built-in real datasets, their sources and licences")

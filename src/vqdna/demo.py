@@ -32,7 +32,7 @@ import numpy as np
 
 from vqdna.alphabet import to_text
 from vqdna.builtin_data import PRETRAINING_CORPUS, get_dataset
-from vqdna.corpus import Genome
+from vqdna.corpus import Genome, load_corpus
 from vqdna.evaluation.tokenizer import evaluate_tokenizer
 from vqdna.plots import code_usage_plot, pca_scatter_grid
 from vqdna.storage import claim_folder, finish_folder, package_versions, read_json, write_json, write_text
@@ -144,8 +144,31 @@ def _limit(genome: Genome, max_bp: int | None) -> Genome:
     return Genome(genome.name, records, genome.weight, genome.sources)
 
 
-def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quiet: bool = False) -> Path:
-    """Run the demo into `output_dir` and return the report's path."""
+def training_genomes(
+    loaded: dict[str, Genome], eval_bp: int | None, own: list[Genome] | None = None
+) -> tuple[list[Genome], dict[str, Genome]]:
+    """What the demo's tokenizers and encoders train on, and its held-out 10% per species (cut to
+    `eval_bp` for evaluation): the built-in genomes in `loaded`, or `own` (a prepared corpus's,
+    whole: training windows are drawn from all of it, a window at a time)."""
+    genomes = own if own is not None else [loaded[key] for key in TRAIN_SPECIES]
+    train, heldout = [], {}
+    for genome in genomes:
+        tr, ho = genome.split(0.1)
+        train.append(tr)
+        heldout[f"{genome.name}, held-out 10%"] = _limit(ho, eval_bp)
+    return train, heldout
+
+
+def run_demo(
+    output_dir: str | Path,
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    quiet: bool = False,
+    corpus: str | Path | None = None,
+) -> Path:
+    """Run the demo into `output_dir` and return the report's path; `corpus` (a folder from
+    `vqdna prepare-corpus`) replaces the built-in training genomes."""
     from vqdna.benchmark import run_benchmark
     from vqdna.builtin_data import make_doench2016_task, make_oct4_mafk_task
     from vqdna.tasks import make_species_task
@@ -155,9 +178,11 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
 
     output_dir = Path(output_dir)
     # a rerun continues the same demo (finished steps are reused); another one's folder is refused
-    claim_folder(
-        output_dir, "demo", {"quick": quick, "seed": seed}, resume=True, legacy=("tokenizers", "models", "report.md")
-    )
+    own = load_corpus(corpus) if corpus is not None else None
+    inputs: dict = {"quick": quick, "seed": seed}
+    if own is not None:  # recorded only when given, so that earlier demo folders are still the same run
+        inputs["corpus"] = own[0].identity
+    claim_folder(output_dir, "demo", inputs, resume=True, legacy=("tokenizers", "models", "report.md"))
     budget = QUICK if quick else FULL
     started = time.time()
     say = (lambda *_: None) if quiet else (lambda *a: print(*a, flush=True))
@@ -173,11 +198,7 @@ def run_demo(output_dir: str | Path, *, quick: bool = False, seed: int = 0, quie
         key: _limit(Genome.from_fasta(get_dataset(key).path(), name=name), budget.corpus_bp)
         for key, name in {**TRAIN_SPECIES, **UNSEEN_SPECIES, **SPECIES_TASK}.items()
     }
-    train_genomes, heldout = [], {}
-    for key, name in TRAIN_SPECIES.items():
-        tr, ho = loaded[key].split(0.1)
-        train_genomes.append(tr)
-        heldout[f"{name}, held-out 10%"] = _limit(ho, budget.eval_bp)
+    train_genomes, heldout = training_genomes(loaded, budget.eval_bp, own)
     unseen = {f"{name} (unseen species)": _limit(loaded[key], budget.eval_bp) for key, name in UNSEEN_SPECIES.items()}
     clock("read genomes", t0)
 
