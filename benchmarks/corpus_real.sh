@@ -3,6 +3,8 @@
 # the two bacteria, prepared once, then the same 30-step pretraining from the FASTA files and from
 # the prepared corpus: preparation speed, disk, and each run's peak resident memory.
 set -e
+# usage: bash benchmarks/corpus_real.sh [WORK_DIR] [TOKENIZER_DIR]  (any tokenizer folder; the recorded run used the suite's VQ)
+TOK=${2:-runs/suite/tokenizers/vq}
 V=.venv/bin/vqdna
 F=$(.venv/bin/python -c "
 from vqdna.builtin_data import get_dataset
@@ -12,8 +14,8 @@ rm -rf $W; mkdir -p $W
 /usr/bin/time -v $V prepare-corpus --fasta $F --output-dir $W/corpus 2> $W/prepare.time
 du -sb $W/corpus/bases.u8
 CFG='{"eval_windows": 64, "save_steps": 30, "logging_steps": 10}'
-/usr/bin/time -v $V -q pretrain --tokenizer runs/suite/tokenizers/vq --fasta $F --output-dir $W/from_fasta --max-steps 30 --config "$CFG" 2> $W/fasta.time
-/usr/bin/time -v $V -q pretrain --tokenizer runs/suite/tokenizers/vq --corpus $W/corpus --output-dir $W/from_corpus --max-steps 30 --config "$CFG" 2> $W/corpus.time
+/usr/bin/time -v $V -q pretrain --tokenizer $TOK --fasta $F --output-dir $W/from_fasta --max-steps 30 --config "$CFG" 2> $W/fasta.time
+/usr/bin/time -v $V -q pretrain --tokenizer $TOK --corpus $W/corpus --output-dir $W/from_corpus --max-steps 30 --config "$CFG" 2> $W/corpus.time
 for f in prepare fasta corpus; do echo "$f: $(grep -E 'Maximum resident|Elapsed' $W/$f.time | tr -s ' ' | tr '\n' ' ')"; done
 .venv/bin/python - "$W" <<'PY'
 import json, sys
