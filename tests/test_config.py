@@ -184,3 +184,32 @@ def test_finetune_and_baseline_configs_take_their_section_or_its_keys(tmp_path, 
     assert main(argv + ["--config", "[1]"]) == 2
     err = capsys.readouterr().err
     assert "--config: expected a JSON object of settings, got list [1]" in err and "Traceback" not in err
+
+
+def test_generated_flags_reach_the_config_and_none_means_none():
+    from vqdna.cli import _finetune_overrides, _flag_values, build_parser
+    from vqdna.config import PretrainConfig
+
+    parser = build_parser()
+    args = parser.parse_args(
+        [
+            "finetune",
+            "--model",
+            "m",
+            "--data-path",
+            "d",
+            "--output-dir",
+            "o",
+            "--eval-steps",
+            "none",
+            "--lora-dropout",
+            "0.1",
+        ]
+    )
+    assert _finetune_overrides(args) == {"eval_steps": None, "lora_dropout": 0.1}
+    args = parser.parse_args(
+        ["pretrain", "--tokenizer", "t", "--fasta", "x.fa", "--output-dir", "o", "--span-tokens", "3"]
+    )
+    assert _flag_values(args, PretrainConfig) == {"span_tokens": 3}
+    args = parser.parse_args(["pretrain", "--tokenizer", "t", "--fasta", "x.fa", "--output-dir", "o"])
+    assert _flag_values(args, PretrainConfig) == {}  # nothing given: nothing overridden

@@ -57,7 +57,7 @@ def test_split_is_disjoint_and_tile_covers_every_base():
     train, held = g.split(0.2)
     assert [len(r) for r in train.records] == [1000, 66] and [len(r) for r in held.records] == [267]
     assert np.array_equal(np.concatenate(train.records + held.records), np.concatenate(g.records))
-    tiles = g.tile(128)
+    tiles = list(g.tile(128))
     assert sum(len(t) for t in tiles) == g.num_bp
     assert np.array_equal(np.concatenate(tiles[:8]), g.records[0])
 

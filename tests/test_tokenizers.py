@@ -194,3 +194,17 @@ def test_the_network_is_a_pretrained_model_with_its_own_config(tmp_path):
     assert loaded.config.settings == tok.config  # vqdna's dataclass, derived values included
     with pytest.raises(UserError, match="at least 2 codes"):
         VQVAENetworkConfig(codebook_sizes=[1], tap_blocks=[1])  # checked as VQVAEConfig checks it
+
+
+def test_a_network_checkpoint_missing_a_weight_is_refused(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from vqdna.networks import VQVAE
+    from vqdna.storage import CheckpointError
+
+    _vq().model.save_pretrained(tmp_path)
+    weights = load_file(tmp_path / "model.safetensors")
+    del weights["decoder.head.bias"]
+    save_file(weights, tmp_path / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(CheckpointError, match="weights missing: decoder.head.bias"):
+        VQVAE.from_pretrained(tmp_path)

@@ -92,6 +92,8 @@ def test_truncation_is_opt_in_and_warns(rng):
     with pytest.warns(UserWarning, match="cut 2 tokens .* max_length=3"):
         cut = tok(seq, truncation=True, max_length=3)
     assert cut["input_ids"] == tok(seq)["input_ids"][:3]
+    tok.truncation_side = "left"
+    assert tok(seq, truncation=True, max_length=3)["input_ids"] == tok(seq)["input_ids"][-3:]
 
 
 def test_mask_token_in_text_is_one_token_and_decode_gives_bases_back(rng):
@@ -101,6 +103,10 @@ def test_mask_token_in_text_is_one_token_and_decode_gives_bases_back(rng):
     assert kmer.decode(ids) == "ACGTTT[MASK]GGA"
     assert kmer.decode(ids, skip_special_tokens=True) == "ACGTTTGGA"
     assert kmer.batch_decode([kmer("ACGTTA")["input_ids"]]) == ["ACGTTA"]
+    assert kmer.batch_decode(kmer(["ACG", "ACGTTT"])["input_ids"]) == ["ACG", "ACGTTT"]  # unpadded: unequal lengths
+    assert kmer.decode(kmer("ACGNACGT")["input_ids"], skip_special_tokens=True) == "ACGNNNGT"  # [UNK]: k N's, kept
+    offsets = kmer(["ACGTAC", "A"], padding=True, return_offsets_mapping=True, return_tensors="pt")["offset_mapping"]
+    assert offsets.tolist() == [[[0, 3], [3, 6]], [[0, 1], [0, 0]]]
     assert kmer.tokenize("ACGTTA") == ["ACG", "TTA"]
 
     vq = VQDNATokenizer(untrained_vq(stride=2))
@@ -390,3 +396,20 @@ def test_a_dataset_without_the_splits_or_columns_is_named(tmp_path, rng, capsys)
         Task.from_hf_dataset(folder)
     with pytest.raises(UserError, match="cannot load it with datasets"):
         Task.from_hf_dataset(tmp_path / "nothing_here")
+
+
+def test_position_limits_and_sharded_weights_of_other_models(tmp_path):
+    from transformers import BertConfig, BertModel, RobertaConfig
+
+    from vqdna.inference import load_model, position_limit, weights_files
+
+    # RoBERTa/ESM positions start after the padding id: 12 positions take 11 tokens
+    assert position_limit(RobertaConfig(max_position_embeddings=12, pad_token_id=0)) == 11
+    assert position_limit(BertConfig(max_position_embeddings=12)) == 12
+    assert position_limit(BertConfig(position_embedding_type="relative_key")) is None
+    torch.manual_seed(0)
+    bert = BertModel(BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64))
+    bert.save_pretrained(tmp_path, max_shard_size="200KB")
+    assert len(weights_files(tmp_path)) > 1  # sharded: read through the index
+    loaded = load_model(tmp_path)
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), bert.state_dict().values()))

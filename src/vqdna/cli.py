@@ -316,7 +316,7 @@ def _finetune_overrides(args) -> dict | None:
 def _flag_values(args, cls, skip=()) -> dict:
     """The settings of config dataclass `cls` given as flags (see `config_flags`)."""
     return {
-        f.name: getattr(args, f.name)
+        f.name: None if getattr(args, f.name) is _NONE else getattr(args, f.name)
         for f in dataclasses.fields(cls)
         if f.name not in skip and getattr(args, f.name, None) is not None
     }
@@ -676,9 +676,12 @@ def _list_of(kind):
     return parse
 
 
-def _optional_int(text: str) -> int | None:
+_NONE = "none"  # what an `int | None` flag parses "none" to: kept apart from "not given" (None)
+
+
+def _optional_int(text: str) -> int | str:
     if text.lower() == "none":
-        return None
+        return _NONE
     try:
         return int(text)
     except ValueError:

@@ -21,7 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -82,9 +82,10 @@ class Genome:
             Genome(self.name + " (held-out)", held, self.weight, self.sources, self.identity),
         )
 
-    def tile(self, window_bp: int) -> list[np.ndarray]:
-        """Consecutive non-overlapping windows covering every base (the last of a record may be shorter)."""
-        return [np.asarray(r[a:b]) for r in self.records for a, b in tile_spans(len(r), window_bp)]
+    def tile(self, window_bp: int) -> Iterator[np.ndarray]:
+        """Consecutive non-overlapping windows covering every base (the last of a record may be
+        shorter), read one at a time: a caller that stops early reads no more of a corpus."""
+        return (np.asarray(r[a:b]) for r in self.records for a, b in tile_spans(len(r), window_bp))
 
 
 class FileRecord:
@@ -112,7 +113,7 @@ class FileRecord:
         if len(data) != self.length:
             raise CheckpointError(f"{self.path}: ends before byte {self.offset + self.length:,} (truncated?)")
         ids = np.frombuffer(data, dtype=np.uint8)
-        return ids.astype(dtype) if dtype is not None else ids
+        return ids.astype(dtype) if dtype is not None else ids.copy() if copy else ids
 
     def __del__(self) -> None:
         if self._fd is not None and self._fd[0] == os.getpid():

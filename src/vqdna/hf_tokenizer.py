@@ -134,6 +134,8 @@ class VQDNATokenizer(PreTrainedTokenizer):
         if self.genome.num_levels == 1:
             return super().convert_ids_to_tokens(ids, skip_special_tokens=skip_special_tokens)
         array = np.asarray(ids, dtype=np.int64)  # HRQ: one (levels,) row per token
+        if array.size == 0:
+            return []
 
         def name(token: np.ndarray) -> str:
             if token[0] < NUM_SPECIAL:
@@ -162,6 +164,8 @@ class VQDNATokenizer(PreTrainedTokenizer):
                 raise UserError(f"sequence #{i}: expected a DNA sequence as a string, got {type(text).__name__}")
         if not any(mask in t for t in texts):
             return self.genome.encode_batch(texts)
+        for i, text in enumerate(texts):  # a bad character is named by its sequence's number
+            to_ids(text.replace(mask, ""), record=f"#{i}")
         return [
             self._encode_masked(text, i) if mask in text else self.genome.encode(text) for i, text in enumerate(texts)
         ]
@@ -253,8 +257,9 @@ class VQDNATokenizer(PreTrainedTokenizer):
                         stacklevel=3,
                     )
                     self._warned_truncation = True
-                ids = [x[:max_length] for x in ids]
-                offsets = [o[:max_length] for o in offsets] if offsets is not None else None
+                keep = slice(-max_length, None) if self.truncation_side == "left" else slice(max_length)
+                ids = [x[keep] if len(x) > max_length else x for x in ids]
+                offsets = [o[keep] if len(o) > max_length else o for o in offsets] if offsets is not None else None
         out: dict[str, list] = {"input_ids": [self._as_list(x) for x in ids]}
         if return_special_tokens_mask:
             out["special_tokens_mask"] = [(x[:, 0] < NUM_SPECIAL).astype(int).tolist() for x in ids]
@@ -295,9 +300,17 @@ class VQDNATokenizer(PreTrainedTokenizer):
     ) -> dict:
         levels = self.genome.num_levels
         if levels == 1:
-            return super()._pad(
+            offsets = encoded_inputs.pop("offset_mapping", None)
+            out = super()._pad(
                 encoded_inputs, max_length, padding_strategy, pad_to_multiple_of, padding_side, return_attention_mask
             )
+            if offsets is not None:  # transformers pads the other keys; offsets as (0, 0), as its fast tokenizers do
+                missing = len(out["input_ids"]) - len(offsets)
+                left = (padding_side or self.padding_side) == "left"
+                out["offset_mapping"] = (
+                    [(0, 0)] * missing + list(offsets) if left else list(offsets) + [(0, 0)] * missing
+                )
+            return out
         # HRQ: transformers pads with one id per position; an HRQ position needs one per level
         ids = encoded_inputs["input_ids"]
         if return_attention_mask is None:
@@ -334,11 +347,15 @@ class VQDNATokenizer(PreTrainedTokenizer):
     def _decode(self, token_ids, skip_special_tokens: bool = False, **kwargs) -> str:
         rows = np.asarray(token_ids, dtype=np.int64).reshape(-1, self.genome.num_levels)
         rows = rows[rows[:, 0] != PAD_TOKEN_ID]
+        # a k-mer's [UNK] is a k-mer with an N in it: decoded as N's with the rest, never dropped
+        bases = rows[:, 0] >= NUM_SPECIAL
+        if isinstance(self.genome, KmerTokenizer):
+            bases |= rows[:, 0] == UNK_TOKEN_ID
         if skip_special_tokens:
-            rows = rows[rows[:, 0] >= NUM_SPECIAL]
+            rows, bases = rows[bases], bases[bases]
         # a special token left in is written as itself, and the bases between them are decoded
         text, start = [], 0
-        for at in [*np.flatnonzero(rows[:, 0] < NUM_SPECIAL), len(rows)]:
+        for at in [*np.flatnonzero(~bases), len(rows)]:
             if at > start:
                 text.append(self.genome.decode(rows[start:at]))
             if at < len(rows):
@@ -347,10 +364,29 @@ class VQDNATokenizer(PreTrainedTokenizer):
         return "".join(text)
 
     def decode(self, token_ids, skip_special_tokens: bool = False, **kwargs) -> str | list[str]:
-        ids = np.asarray(token_ids.detach().cpu() if hasattr(token_ids, "detach") else token_ids)
-        if ids.ndim > (1 if self.genome.num_levels == 1 else 2):  # a batch
-            return [self._decode(row, skip_special_tokens) for row in ids]
-        return self._decode(ids, skip_special_tokens)
+        if hasattr(token_ids, "detach"):
+            token_ids = token_ids.detach().cpu().numpy()
+        if self._depth(token_ids) > (1 if self.genome.num_levels == 1 else 2):  # a batch, maybe of unequal lengths
+            return [self._decode(row, skip_special_tokens) for row in token_ids]
+        return self._decode(token_ids, skip_special_tokens)
+
+    def batch_decode(self, sequences, skip_special_tokens: bool = False, **kwargs) -> list[str]:
+        if hasattr(sequences, "detach"):
+            sequences = sequences.detach().cpu().numpy()
+        return [self._decode(row, skip_special_tokens) for row in sequences]
+
+    @staticmethod
+    def _depth(ids) -> int:
+        """How deeply lists (or an array) nest: 1 for one level's ids, 2 for HRQ's or a batch, ..."""
+        if isinstance(ids, np.ndarray):
+            return ids.ndim
+        depth = 0
+        while isinstance(ids, (list, tuple)):
+            depth += 1
+            if not ids:
+                break
+            ids = ids[0]
+        return depth
 
     # -- saving ----------------------------------------------------------------------------
     def save_vocabulary(self, save_directory: str, filename_prefix: str | None = None) -> tuple[str, ...]:

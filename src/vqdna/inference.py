@@ -102,9 +102,12 @@ def load_model(
             cls = VQDNAForSequenceClassification if classifier else VQDNAModel
         else:
             cls = AutoModelForSequenceClassification if classifier else AutoModel
-    if not (model_dir / "model.safetensors").is_file():
+    missing_files = [p.name for p in weights_files(model_dir) if not p.is_file()]
+    if missing_files:
+        pickles = [p.name for p in model_dir.glob("*.bin")] + [p.name for p in model_dir.glob("*.pt")]
         raise CheckpointError(
-            f"{model_dir}: missing model.safetensors (vqdna reads weights from safetensors only, never from a pickle)"
+            f"{model_dir}: missing {', '.join(missing_files)} (vqdna reads weights from safetensors only, never from a "
+            f"pickle{f'; convert {pickles[0]} with transformers save_pretrained(safe_serialization=True)' if pickles else ''})"
         )
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # its load report lists the new task head as "missing": expected
@@ -180,6 +183,30 @@ def save_model_folder(model: torch.nn.Module, tokenizer: GenomeTokenizer, folder
     usual_permissions(folder)
 
 
+# models whose learned positions start after the padding id (RoBERTa's scheme): pad_token_id + 1 fewer
+_OFFSET_POSITIONS = ("roberta", "xlm-roberta", "camembert", "esm", "longformer")
+
+
+def position_limit(config) -> int | None:
+    """The most tokens a model's learned position table takes, or None where positions are
+    relative (ALiBi, rotary: vqdna's own encoder, DNABERT-2, Nucleotide Transformer v2)."""
+    limit = getattr(config, "max_position_embeddings", None)
+    if limit is None or getattr(config, "position_embedding_type", "absolute") not in ("absolute", None):
+        return None
+    if getattr(config, "model_type", "") in _OFFSET_POSITIONS:
+        limit -= (getattr(config, "pad_token_id", None) or 0) + 1
+    return limit
+
+
+def weights_files(model_dir: Path) -> list[Path]:
+    """A model folder's safetensors weights: model.safetensors, or the shards its index names."""
+    index = model_dir / "model.safetensors.index.json"
+    if index.is_file():
+        shards = sorted(set(read_json(index, what="weights index").get("weight_map", {}).values()))
+        return [model_dir / name for name in shards]
+    return [model_dir / "model.safetensors"]
+
+
 def batches(n: int, size: int):
     for i in range(0, n, size):
         yield slice(i, min(n, i + size))
@@ -193,7 +220,7 @@ def encode_hidden(model: torch.nn.Module, tokenizer: GenomeTokenizer, sequences:
     for sl in batches(len(sequences), batch_size):
         batch = tokenizer(list(sequences[sl]))
         ids, mask = batch["input_ids"].to(device), batch["attention_mask"].to(device)
-        limit = getattr(model.config, "max_position_embeddings", None)  # learned positions (ALiBi has no limit)
+        limit = position_limit(model.config)
         if limit is not None and ids.shape[1] > limit:
             longest = sl.start + int(mask.sum(1).argmax())
             raise UserError(
@@ -206,8 +233,11 @@ def encode_hidden(model: torch.nn.Module, tokenizer: GenomeTokenizer, sequences:
             logits = model.head(hidden, mask) if encoder is not model else None  # pooled as in training
         else:  # another transformers model: its last hidden layer and its own head
             out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True, return_dict=True)
-            hidden = out.hidden_states[-1] if out.get("hidden_states") else out.last_hidden_state
-            logits = out.get("logits")
+            if isinstance(out, tuple):  # remote code that returns plain tuples (DNABERT-2: hidden states first)
+                hidden, logits = out[0], None
+            else:
+                hidden = out.hidden_states[-1] if out.get("hidden_states") else out.last_hidden_state
+                logits = out.get("logits")
         pooled = mean_pool(hidden, mask)
         yield sl, pooled.float().cpu(), (None if logits is None else logits.float().cpu())
 

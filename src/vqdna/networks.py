@@ -19,6 +19,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 from .alphabet import BASE_PAD_ID, N_ID, NUM_BASE_IDS
 from .config import VQVAEConfig
 from .quantizers import HierarchicalResidualQuantizer
+from .storage import CheckpointError
 
 _SETTINGS = tuple(f.name for f in dataclasses.fields(VQVAEConfig))
 
@@ -156,6 +157,18 @@ class VQVAE(PreTrainedModel):
         )
         self.decoder = Decoder(config)
         self.post_init()
+
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs) -> "VQVAE":
+        """transformers' loading, refusing a checkpoint that lacks a weight: `_init_weights` keeps
+        construction-time initialisation, which a model built on the meta device never ran."""
+        wants_info = kwargs.pop("output_loading_info", False)
+        model, info = super().from_pretrained(*args, output_loading_info=True, **kwargs)
+        if info["missing_keys"]:
+            raise CheckpointError(
+                f"{args[0] if args else ''}: weights missing: {', '.join(sorted(info['missing_keys'])[:5])}"
+            )
+        return (model, info) if wants_info else model
 
     def _init_weights(self, module: nn.Module) -> None:
         """Nothing: every layer is initialised where it is built (PyTorch's defaults, the codebooks

@@ -35,6 +35,7 @@ from vqdna.inference import (
     load_model_tokenizer,
     resolve_model_dir,
     save_model_folder,
+    weights_files,
 )
 from vqdna.modeling import VQDNAForSequenceClassification, VQDNAModel
 from vqdna.seqio import TASK_SPLITS, HFDataset, Task, load_task, task_files
@@ -163,7 +164,8 @@ def build_classifier(
                 model_dir, AutoModelForSequenceClassification, trust_remote_code=trust_remote_code, **kwargs
             )
         model.config.max_length_bp = cfg.max_length_bp
-        return _with_lora(model.train(), cfg)
+        # its head is new (and BERT's pooler with it, missing from a masked-LM checkpoint): trained in full
+        return _with_lora(model.train(), cfg, head=("classifier", "score", "pooler"))
     kwargs["pooling"] = cfg.pooling
     if from_scratch:
         for key, value in kwargs.items():
@@ -179,7 +181,7 @@ def build_classifier(
     return _with_lora(model.train(), cfg)
 
 
-def _with_lora(model: torch.nn.Module, cfg: FinetuneConfig) -> torch.nn.Module:
+def _with_lora(model: torch.nn.Module, cfg: FinetuneConfig, head: Sequence[str] = ("classifier",)) -> torch.nn.Module:
     if not cfg.use_lora:
         return model
     from peft import LoraConfig, get_peft_model
@@ -189,7 +191,8 @@ def _with_lora(model: torch.nn.Module, cfg: FinetuneConfig) -> torch.nn.Module:
         lora_alpha=cfg.lora_alpha,
         lora_dropout=cfg.lora_dropout,
         target_modules=list(cfg.lora_target_modules),
-        modules_to_save=["classifier"],
+        # the modules of `head` this model has (peft refuses a name that matches nothing)
+        modules_to_save=[h for h in head if any(n.split(".")[-1] == h for n, _ in model.named_modules())],
     )
     try:
         return get_peft_model(model, lora)
@@ -335,9 +338,7 @@ def claim_results(
         "task_files": task_files(task_source if task_source is not None else record["task"]),
     }
     if model_dir is not None:
-        inputs.update(
-            model=os.path.realpath(model_dir), model_weights_sha256=file_sha256(Path(model_dir) / "model.safetensors")
-        )
+        inputs.update(model=os.path.realpath(model_dir), model_weights_sha256=_weights_sha256(Path(model_dir)))
     legacy = ("finetune_config.json",) if command == "finetune" else ("baseline_config.json",)
 
     def upgrade(old: dict[str, Any]) -> dict[str, Any]:  # settings added since: the values that run used
@@ -363,6 +364,13 @@ def claim_results(
             f"{output_dir} already holds finished `vqdna {command}` results for these inputs; pass --resume to reuse them "
             "(new seeds are trained), or choose another --output-dir (nothing was overwritten)"
         )
+
+
+def _weights_sha256(model_dir: Path) -> str | list[str | None] | None:
+    """The model's weights by content: one file's sha256, or each shard's (None for a missing file,
+    which loading the model then names)."""
+    shas = [file_sha256(p) if p.is_file() else None for p in weights_files(model_dir)]
+    return shas[0] if len(shas) == 1 else shas
 
 
 def run_record(model_dir: str | Path, data_path: str | Path, from_scratch: bool, cfg: FinetuneConfig) -> dict[str, Any]:
