@@ -120,6 +120,8 @@ def test_mask_token_in_text_is_one_token_and_decode_gives_bases_back(rng):
     hrq = VQDNATokenizer(untrained_vq(levels=2))
     tokens = hrq.tokenize("ACGTA")
     assert len(tokens) == 5 and all(t.startswith("<") and t.count(".") == 1 for t in tokens)
+    empty = hrq(["", ""], padding=True, return_tensors="pt")["input_ids"]
+    assert empty.shape == (2, 0, 2) and hrq.batch_decode(empty) == ["", ""] and hrq.tokenize("") == []
 
 
 def test_bad_input_is_named(rng):

@@ -278,7 +278,11 @@ class VQDNATokenizer(PreTrainedTokenizer):
             return_attention_mask=return_attention_mask,
         )
         data = dict(padded) if batched else {key: value[0] for key, value in padded.items()}
-        return BatchEncoding(data, tensor_type=return_tensors, prepend_batch_axis=not batched)
+        encoding = BatchEncoding(data, tensor_type=return_tensors, prepend_batch_axis=not batched)
+        ids = encoding["input_ids"]
+        if self.genome.num_levels > 1 and getattr(ids, "ndim", 0) == 2 and ids.shape[1] == 0:
+            encoding["input_ids"] = ids.reshape(*ids.shape, self.genome.num_levels)  # empty: still (batch, 0, levels)
+        return encoding
 
     def _get_padding_truncation_strategies(self, padding=False, truncation=None, max_length=None, *args, **kwargs):
         # transformers truncates when max_length is given and truncation is not; a genome window is
