@@ -85,7 +85,7 @@ def test_streamed_fasta_is_read_as_iter_fasta_reads_it(tmp_path, chunk):
     from vqdna.seqio import iter_fasta, stream_fasta
 
     text = (
-        "; an old-style comment\n>r1 first record\nACGTacgtNN\r\nRYKM\n\n  ACGT  \n>r2\n"
+        "; an old-style comment\n>r1 first record\nACGTacgtNN\r\nRYKM\n\n  ACGT  \n  >r2 indented\n"
         + "\n".join("ACGTTGCA" * 9 for _ in range(40))
         + "\n;inside\nGGGG\n>r3\nA"  # no newline at the end
     )
@@ -107,6 +107,7 @@ def test_streamed_fasta_is_read_as_iter_fasta_reads_it(tmp_path, chunk):
         (">r\nACGT\n>e\n", "record 'e' (line 3): empty record"),
         (">r\n" + "ACGTACGTAC\n" * 30 + "ACXT\n", "record 'r': invalid character 'X' at position 303"),
         ("", "empty FASTA file, no records"),
+        (";comment\nACGT\n>r\nAC\n", "line 2: sequence text before the first '>' header"),
     ],
 )
 def test_streamed_fasta_names_bad_input(tmp_path, text, message):

@@ -153,9 +153,31 @@ def stream_fasta(path: str | Path, *, chunk_bytes: int = 1 << 24) -> Iterator[Fa
     name: str | None = None
     header_line = record_bp = records = 0
 
+    def header(text: bytes, line: int) -> FastaHeader:
+        nonlocal name, header_line, record_bp, records
+        if name is not None and record_bp == 0:
+            raise SequenceError(
+                f"{path}: record '{name}' (line {header_line}): empty record, no sequence after the header"
+            )
+        title = text.decode("ascii", errors="replace").strip()
+        if not title:
+            raise SequenceError(f"{path}: line {line}: malformed header, '>' without a name")
+        name, header_line, record_bp = title.split()[0], line, 0
+        records += 1
+        return FastaHeader(name, line)
+
+    def bases(joined: bytes, line: int) -> np.ndarray:
+        nonlocal record_bp
+        if name is None:
+            raise SequenceError(
+                f"{path}: line {line}: sequence text before the first '>' header; is this a FASTA file?"
+            )
+        ids = to_ids(joined, source=str(path), record=name, offset=record_bp)
+        record_bp += len(ids)
+        return ids
+
     def pieces(data: bytes, first_line: int) -> Iterator[FastaHeader | np.ndarray]:
         """The headers and sequence of `data`, whole lines whose first is line `first_line`."""
-        nonlocal name, header_line, record_bp, records
         pos, line, counted = 0, first_line, 0
         while pos < len(data):
             line += data.count(b"\n", counted, pos)
@@ -163,34 +185,33 @@ def stream_fasta(path: str | Path, *, chunk_bytes: int = 1 << 24) -> Iterator[Fa
             if data.startswith(b">", pos):
                 eol = data.find(b"\n", pos)
                 eol = len(data) if eol < 0 else eol
-                if name is not None and record_bp == 0:
-                    raise SequenceError(
-                        f"{path}: record '{name}' (line {header_line}): empty record, no sequence after the header"
-                    )
-                header = data[pos + 1 : eol].decode("ascii", errors="replace").strip()
-                if not header:
-                    raise SequenceError(f"{path}: line {line}: malformed header, '>' without a name")
-                name, header_line, record_bp = header.split()[0], line, 0
-                records += 1
-                yield FastaHeader(name, line)
+                yield header(data[pos + 1 : eol], line)
                 pos = eol + 1
                 continue
             following = data.find(b"\n>", pos)
             stop = len(data) if following < 0 else following + 1
             text = data[pos:stop]
-            if b" " in text or b"\t" in text or b";" in text or b"\r" in text:  # rare: line by line, as iter_fasta
-                joined = b"".join(s for s in (ln.strip() for ln in text.split(b"\n")) if not s.startswith(b";"))
+            if b" " in text or b"\t" in text or b";" in text or b"\r" in text:
+                # rare: line by line, exactly as iter_fasta reads (stripped lines, comments, indented headers)
+                run: list[bytes] = []
+                first = line
+                for n, raw in enumerate(text.split(b"\n")):
+                    stripped = raw.strip()
+                    if stripped.startswith(b">"):
+                        if run:
+                            yield bases(b"".join(run), first)
+                            run = []
+                        yield header(stripped[1:], line + n)
+                    elif stripped and not stripped.startswith(b";"):
+                        if not run:
+                            first = line + n
+                        run.append(stripped)
+                if run:
+                    yield bases(b"".join(run), first)
             else:
                 joined = text.replace(b"\n", b"")
-            if joined:
-                if name is None:
-                    raise SequenceError(
-                        f"{path}: line {line + text[: len(text) - len(text.lstrip())].count(bytes([10]))}: "
-                        "sequence text before the first '>' header; is this a FASTA file?"
-                    )
-                ids = to_ids(joined, source=str(path), record=name, offset=record_bp)
-                record_bp += len(ids)
-                yield ids
+                if joined:
+                    yield bases(joined, line + text[: len(text) - len(text.lstrip())].count(b"\n"))
             pos = stop
 
     try:
