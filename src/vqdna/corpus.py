@@ -236,13 +236,13 @@ def prepare_corpus(
                     if in_block == CHECK_BLOCK:
                         blocks.append(digest.hexdigest())
                         digest, in_block = hashlib.sha256(), 0
-                if not quiet and time.time() - shown > 5:
+                if not quiet and time.time() - shown > (0.5 if sys.stderr.isatty() else 10):
+                    # one line rewritten in place on a terminal; a line every 10 s in a log
                     shown = time.time()
-                    print(
-                        f"  {total / 1e6:,.0f} Mbp, {total / 1e6 / (shown - started):.0f} Mbp/s",
-                        file=sys.stderr,
-                        flush=True,
+                    progress = (
+                        f"  {Path(path).name}: {total / 1e6:,.0f} Mbp, {total / 1e6 / (shown - started):.0f} Mbp/s"
                     )
+                    print(progress, end="\r" if sys.stderr.isatty() else "\n", file=sys.stderr, flush=True)
             acgt = sum(r["acgt"] for r in records)
             if not acgt:
                 raise SequenceError(f"{path}: no A, C, G or T in its records (all N): nothing to learn from")
