@@ -95,7 +95,6 @@ class FileRecord:
 
     def __init__(self, path: Path, offset: int, length: int):
         self.path, self.offset, self.length = path, offset, length
-        self._fd: tuple[int, int] | None = None  # (process id, descriptor): a forked worker opens its own
 
     def __len__(self) -> int:
         return self.length
@@ -107,17 +106,23 @@ class FileRecord:
         return FileRecord(self.path, self.offset + start, max(stop - start, 0))
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        if self._fd is None or self._fd[0] != os.getpid():
-            self._fd = (os.getpid(), os.open(self.path, os.O_RDONLY))
-        data = os.pread(self._fd[1], self.length, self.offset)
+        data = os.pread(_descriptor(self.path), self.length, self.offset)
         if len(data) != self.length:
             raise CheckpointError(f"{self.path}: ends before byte {self.offset + self.length:,} (truncated?)")
         ids = np.frombuffer(data, dtype=np.uint8)
         return ids.astype(dtype) if dtype is not None else ids.copy() if copy else ids
 
-    def __del__(self) -> None:
-        if self._fd is not None and self._fd[0] == os.getpid():
-            os.close(self._fd[1])
+
+# One read-only descriptor per corpus file and process (a forked worker opens its own), shared by
+# every record and window of the file: a window costs one pread, not an open and a close as well.
+_DESCRIPTORS: dict[tuple[int, Path], int] = {}
+
+
+def _descriptor(path: Path) -> int:
+    key = (os.getpid(), path)
+    if key not in _DESCRIPTORS:
+        _DESCRIPTORS[key] = os.open(path, os.O_RDONLY)
+    return _DESCRIPTORS[key]
 
 
 def species_name(path: Path) -> str:
