@@ -3,6 +3,7 @@ import pytest
 
 from vqdna.alphabet import N_ID, SequenceError
 from vqdna.corpus import Genome, WindowSampler
+from vqdna.errors import UserError
 
 
 def _genome(name, length, seed, weight=1.0):
@@ -123,7 +124,9 @@ def test_a_prepared_corpus_gives_the_windows_of_its_fasta_files(tmp_path, small_
     from vqdna.corpus import FileRecord, load_corpus, prepare_corpus
 
     files = [*small_genomes, ecoli_path]
-    index = prepare_corpus(files, tmp_path / "c", weights=[1, 2, 0.5], quiet=True, chunk_bytes=1 << 12)
+    index = prepare_corpus(
+        files, tmp_path / "c", weights=[1, 2, 0.5], heldout_fraction=0.1, quiet=True, chunk_bytes=1 << 12
+    )
     assert index["bp"] == (tmp_path / "c" / "bases.u8").stat().st_size
     mapped = load_corpus(tmp_path / "c")
     read = [Genome.from_fasta(f, weight=w) for f, w in zip(files, [1, 2, 0.5])]
@@ -133,6 +136,11 @@ def test_a_prepared_corpus_gives_the_windows_of_its_fasta_files(tmp_path, small_
     assert all(np.array_equal(a.window(i), b.window(i)) for i in range(3000))
     (ta, ha), (tb, hb) = mapped[0].split(0.1), read[0].split(0.1)
     assert all(np.array_equal(np.asarray(x), y) for x, y in zip(ha.records + ta.records, hb.records + tb.records))
+    # the index records where each species' held-out part starts; the corpus is cut there, and only there
+    assert index["species"][0]["heldout"] == {"fraction": 0.1, "start_bp": 180_000, "record": 0, "offset": 180_000}
+    assert [len(r) for r in mapped[0].split()[1].records] == [20_000]
+    with pytest.raises(UserError, match=r"diphtheriae_200k: its prepared corpus holds out the last 0.1 .* not 0.05"):
+        mapped[0].split(0.05)
     assert mapped[0].identity["sha256"] == index["sha256"]  # a run records the corpus by its checksums
     assert [g.weight for g in load_corpus(tmp_path / "c", weights=[3, 3, 3])] == [3, 3, 3]
 
@@ -168,7 +176,22 @@ def test_a_corpus_that_is_not_whole_is_refused_and_an_interrupted_one_redone(tmp
         prepare_corpus(small_genomes[:1], folder, quiet=True)
 
 
-def test_train_tokenizer_and_pretrain_read_a_prepared_corpus(tmp_path, small_genomes):
+def test_the_index_records_where_the_held_out_part_of_many_short_records_starts(tmp_path):
+    from vqdna.corpus import load_corpus, prepare_corpus
+
+    reads = tmp_path / "reads.fa"
+    rng = np.random.default_rng(0)
+    reads.write_text("".join(f">r{n}\n{''.join(rng.choice(list('ACGT'), 100))}\n" for n in range(10)))
+    index = prepare_corpus([reads], tmp_path / "c", heldout_fraction=0.25, quiet=True)
+    # 1,000 bp: bases 750.. are held out, from base 50 of the eighth read on
+    assert index["species"][0]["heldout"] == {"fraction": 0.25, "start_bp": 750, "record": 7, "offset": 50}
+    train, held = load_corpus(tmp_path / "c")[0].split()
+    assert [len(r) for r in train.records] == [100] * 7 + [50] and [len(r) for r in held.records] == [50, 100, 100]
+    with pytest.raises(UserError, match=r"reads.fa: holding out 0.0001 of its 1,000 bp leaves no held-out base"):
+        prepare_corpus([reads], tmp_path / "d", heldout_fraction=0.0001, quiet=True)
+
+
+def test_train_tokenizer_and_pretrain_read_a_prepared_corpus(tmp_path, small_genomes, capsys):
     import json
 
     from vqdna.cli import main
@@ -184,6 +207,11 @@ def test_train_tokenizer_and_pretrain_read_a_prepared_corpus(tmp_path, small_gen
     assert main([*args, "--max-steps", "2", "--config", json.dumps(config)]) == 0
     recorded = json.loads((out / "run.json").read_text())["inputs"]["genomes"]
     assert [g["corpus"]["species"] for g in recorded] == ["diphtheriae_200k", "ecoli_100k"]
+    # pretraining evaluates on the corpus's recorded held-out part: another fraction is refused by name
+    other = ["-q", "pretrain", "--tokenizer", str(tok), "--corpus", str(corpus), "--output-dir", str(tmp_path / "p2")]
+    assert main([*other, "--max-steps", "2", "--config", json.dumps({**config, "heldout_fraction": 0.1})]) == 2
+    assert "holds out the last 0.05 of its bases, not 0.1 (heldout_fraction)" in capsys.readouterr().err
+    assert not (tmp_path / "p2").exists()  # refused before anything was written
     with pytest.raises(SystemExit):  # argparse: --corpus not allowed with --fasta
         main(
             ["-q", "pretrain", "--tokenizer", str(tok), "--fasta", "x.fa", "--corpus", str(corpus), "--output-dir", "x"]
@@ -234,14 +262,31 @@ def test_the_demo_trains_on_a_prepared_corpus_when_given_one(tmp_path, small_gen
     from vqdna.corpus import load_corpus, prepare_corpus
     from vqdna.demo import training_genomes
 
-    prepare_corpus(small_genomes, tmp_path / "c", quiet=True)
+    prepare_corpus(small_genomes, tmp_path / "c", quiet=True)  # holds out 5% (the default), recorded
     train, heldout = training_genomes({}, 5_000, load_corpus(tmp_path / "c"))
     assert [g.name for g in train] == ["diphtheriae_200k", "ecoli_100k"] and [g.num_bp for g in train] == [
-        180_000,
-        90_000,
+        190_000,
+        95_000,
     ]
-    assert list(heldout) == ["diphtheriae_200k, held-out 10%", "ecoli_100k, held-out 10%"]
+    assert list(heldout) == ["diphtheriae_200k, held-out 5%", "ecoli_100k, held-out 5%"]
     assert [g.num_bp for g in heldout.values()] == [5_000, 5_000]  # cut to the evaluation budget
-    # the held-out bases are the corpus's last 10%, never a training base
+    # the held-out bases are the corpus's recorded last 5%, never a training base
     whole = np.asarray(load_corpus(tmp_path / "c")[0].records[0])
-    assert np.array_equal(np.asarray(heldout["diphtheriae_200k, held-out 10%"].records[0]), whole[180_000:185_000])
+    assert np.array_equal(np.asarray(heldout["diphtheriae_200k, held-out 5%"].records[0]), whole[190_000:195_000])
+
+
+def test_species_weights_are_checked_alike_wherever_they_are_given(tmp_path, small_genomes):
+    from vqdna.corpus import load_corpus, prepare_corpus
+    from vqdna.training.tokenizer import load_genomes
+
+    with pytest.raises(UserError, match="^1 species weights for 2 FASTA files$"):
+        prepare_corpus(small_genomes, tmp_path / "c", weights=[1], quiet=True)
+    with pytest.raises(UserError, match="^1 species weights for 2 FASTA files$"):
+        load_genomes(small_genomes, [1])
+    with pytest.raises(UserError, match=r"non-negative and not all zero, got \[1, -1\]"):
+        prepare_corpus(small_genomes, tmp_path / "c", weights=[1, -1], quiet=True)
+    prepare_corpus(small_genomes, tmp_path / "c", quiet=True)
+    with pytest.raises(UserError, match=r"^3 species weights for 2 species of .*c$"):
+        load_corpus(tmp_path / "c", weights=[1, 1, 1])
+    with pytest.raises(UserError, match=r"non-negative and not all zero, got \[0.0, 0.0\]"):
+        WindowSampler([_genome("a", 1000, 0, 0.0), _genome("b", 1000, 1, 0.0)], 100)

@@ -267,7 +267,9 @@ def bert_folder(tmp_path_factory):
     return folder
 
 
-def test_a_transformers_model_is_fine_tuned_predicted_embedded_and_benchmarked_like_vqdnas(tmp_path, bert_folder):
+def test_a_transformers_model_is_fine_tuned_predicted_embedded_and_benchmarked_like_vqdnas(
+    tmp_path, bert_folder, capsys
+):
     import csv
 
     from helpers import gc_task
@@ -277,6 +279,8 @@ def test_a_transformers_model_is_fine_tuned_predicted_embedded_and_benchmarked_l
     recipe = json.dumps({"max_steps": 30, "eval_steps": 10, "learning_rate": 3e-3, "batch_size": 16, "use_lora": False})
     out = tmp_path / "ft"
     args = ["-q", "finetune", "--model", str(bert_folder), "--data-path", str(task), "--output-dir", str(out)]
+    assert main([*args, "--config", recipe, "--seeds", "1", "--pooling", "max"]) == 2  # not vqdna's head: refused
+    assert "pooling: " in capsys.readouterr().err and not out.exists()
     assert main([*args, "--config", recipe, "--seeds", "1"]) == 0
     result = json.loads((out / "eval_results.json").read_text())
     assert result["per_seed"][0]["steps"] == 30 and -1 <= result["test_mcc"] <= 1

@@ -57,7 +57,13 @@ def _train_tokenizer(args) -> None:
 def _prepare_corpus(args) -> None:
     from vqdna.corpus import prepare_corpus
 
-    prepare_corpus(args.fasta, args.output_dir, weights=_species_weights(args.species_weights), quiet=args.quiet)
+    prepare_corpus(
+        args.fasta,
+        args.output_dir,
+        weights=_species_weights(args.species_weights),
+        heldout_fraction=args.heldout_fraction,
+        quiet=args.quiet,
+    )
 
 
 def _eval_tokenizer(args) -> None:
@@ -756,6 +762,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--fasta", nargs="+", required=True, help="FASTA files (plain or .gz), one species per file")
     p.add_argument("--species-weights", help="comma-separated sampling weight per FASTA file (default: equal)")
+    p.add_argument(
+        "--heldout-fraction",
+        type=_number(float, "(0,1)"),
+        default=0.05,
+        help="the last part of each species kept for evaluation, recorded in the index (default: 0.05, pretraining's)",
+    )
     p.add_argument("--output-dir", required=True, type=Path)
     p.set_defaults(func=_prepare_corpus)
 

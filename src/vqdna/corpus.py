@@ -44,13 +44,15 @@ from vqdna.storage import (
 @dataclass
 class Genome:
     """A species' sequences (as base-id arrays) and its sampling weight. `identity` is how a run
-    records where it came from (default: its FASTA files; a prepared corpus: its checksum)."""
+    records where it came from (default: its FASTA files; a prepared corpus: its checksum).
+    `heldout` is a prepared corpus's recorded held-out region: (fraction, first held-out bp)."""
 
     name: str
     records: list[np.ndarray]
     weight: float = 1.0
     sources: list[str] = field(default_factory=list)
     identity: dict[str, Any] | None = None
+    heldout: tuple[float, int] | None = None
 
     @classmethod
     def from_fasta(cls, paths: str | Path | list, name: str | None = None, weight: float = 1.0) -> "Genome":
@@ -62,13 +64,26 @@ class Genome:
     def num_bp(self) -> int:
         return int(sum(len(r) for r in self.records))
 
-    def split(self, heldout_fraction: float) -> tuple["Genome", "Genome"]:
+    def split(self, heldout_fraction: float | None = None) -> tuple["Genome", "Genome"]:
         """(train, held-out): the last `heldout_fraction` of the genome's bases, records taken in
         file order, is held out, so the two parts never share a base. Cutting the concatenation
-        (not every record) keeps whole records held out when a corpus is many short reads."""
-        if not 0.0 < heldout_fraction < 1.0:
-            raise UserError(f"heldout_fraction must be in (0, 1), got {heldout_fraction}")
-        cut = int(round(self.num_bp * (1 - heldout_fraction)))
+        (not every record) keeps whole records held out when a corpus is many short reads.
+        A prepared corpus's genome is cut where its index says (None: whatever fraction that is);
+        another fraction is refused rather than letting evaluation sample bases it trained on."""
+        if self.heldout is not None:
+            recorded, cut = self.heldout
+            if heldout_fraction is not None and heldout_fraction != recorded:
+                raise UserError(
+                    f"{self.name}: its prepared corpus holds out the last {recorded:g} of its bases, not "
+                    f"{heldout_fraction:g} (heldout_fraction); use {recorded:g}, or prepare the corpus again "
+                    f"with --heldout-fraction {heldout_fraction:g}"
+                )
+            return self._cut(cut)
+        if heldout_fraction is None:
+            raise UserError(f"{self.name}: no held-out region recorded; give heldout_fraction")
+        return self._cut(heldout_cut(self.num_bp, heldout_fraction))
+
+    def _cut(self, cut: int) -> tuple["Genome", "Genome"]:
         train, held, start = [], [], 0
         for r in self.records:
             c = min(max(cut - start, 0), len(r))
@@ -118,6 +133,23 @@ class FileRecord:
 _DESCRIPTORS: dict[tuple[int, Path], int] = {}
 
 
+def check_weights(weights: Sequence[float], count: int, of: str) -> list[float]:
+    """Sampling weights, one per species: as many as `count` `of`, non-negative, not all zero."""
+    weights = list(weights)
+    if len(weights) != count:
+        raise UserError(f"{len(weights)} species weights for {count} {of}")
+    if any(not (w >= 0) for w in weights) or not any(weights):
+        raise UserError(f"species weights must be non-negative and not all zero, got {weights}")
+    return weights
+
+
+def heldout_cut(num_bp: int, heldout_fraction: float) -> int:
+    """The first held-out base of a genome of `num_bp` bases (`Genome.split`'s rule)."""
+    if not 0.0 < heldout_fraction < 1.0:
+        raise UserError(f"heldout_fraction must be in (0, 1), got {heldout_fraction}")
+    return int(round(num_bp * (1 - heldout_fraction)))
+
+
 def _descriptor(path: Path) -> int:
     key = (os.getpid(), path)
     if key not in _DESCRIPTORS:
@@ -162,9 +194,7 @@ class WindowSampler:
                 longest = max((len(r) for r in g.records), default=0)
                 raise SequenceError(f"{g.name}: no record is as long as a {window_bp} bp window (longest {longest} bp)")
             self._cumulative_starts.append(np.cumsum(starts))
-        weights = np.array([g.weight for g in genomes], dtype=np.float64)
-        if (weights < 0).any() or weights.sum() <= 0:
-            raise UserError(f"species weights must be non-negative and not all zero, got {weights.tolist()}")
+        weights = np.array(check_weights([g.weight for g in genomes], len(genomes), "genomes"), dtype=np.float64)
         self.weights = weights / weights.sum()
 
     def window(self, index: int) -> np.ndarray:
@@ -197,6 +227,7 @@ def prepare_corpus(
     output_dir: str | Path,
     *,
     weights: Sequence[float] | None = None,
+    heldout_fraction: float = 0.05,
     quiet: bool = False,
     chunk_bytes: int = 1 << 24,
 ) -> dict[str, Any]:
@@ -205,17 +236,18 @@ def prepare_corpus(
     read as they are, with nothing to decode; 2-bit packing would take a quarter of the
     disk but a decode per window), `index.json` (species, records, sha256 per block) and the run
     marker. Memory holds one chunk of a file. An interrupted run leaves an unfinished folder that
-    `load_corpus` refuses and a rerun starts over."""
+    `load_corpus` refuses and a rerun starts over. The index records each species' held-out
+    region (its last `heldout_fraction`, cut as `Genome.split` cuts; pretraining's default
+    fraction), which evaluation then samples and training never does."""
     output_dir = Path(output_dir)
     if not fasta:
         raise UserError("no FASTA files given")
     check_distinct_files(fasta)
-    weights = list(weights) if weights is not None else [1.0] * len(fasta)
-    if len(weights) != len(fasta):
-        raise UserError(f"{len(weights)} species weights for {len(fasta)} FASTA files")
-    if any(not (w >= 0) for w in weights) or not any(weights):
-        raise UserError(f"species weights must be non-negative and not all zero, got {weights}")
+    weights = check_weights(weights if weights is not None else [1.0] * len(fasta), len(fasta), "FASTA files")
+    heldout_cut(1, heldout_fraction)  # checked before hours of packing
     inputs = {"fasta": [file_identity(f) for f in fasta], "weights": weights, "format": CORPUS_FORMAT}
+    if heldout_fraction != 0.05:  # recorded only when not the default, so earlier corpora stay the same inputs
+        inputs["heldout_fraction"] = heldout_fraction
     if claim_folder(output_dir, "prepare-corpus", inputs, resume=True) == "finished":
         if not quiet:
             print(f"{output_dir}: already holds this corpus (same files, same weights); nothing to do")
@@ -251,13 +283,25 @@ def prepare_corpus(
             acgt = sum(r["acgt"] for r in records)
             if not acgt:
                 raise SequenceError(f"{path}: no A, C, G or T in its records (all N): nothing to learn from")
+            bp = sum(r["length"] for r in records)
+            cut = heldout_cut(bp, heldout_fraction)
+            if cut >= bp:
+                raise UserError(f"{path}: holding out {heldout_fraction:g} of its {bp:,} bp leaves no held-out base")
+            first = next(n for n, r in enumerate(records) if r["offset"] + r["length"] > records[0]["offset"] + cut)
             species.append(
                 {
                     "name": species_name(Path(path)),
                     "weight": weight,
                     "source": str(path),
-                    "bp": sum(r["length"] for r in records),
+                    "bp": bp,
                     "acgt": acgt,
+                    # bases [start_bp, bp) of the species, from `offset` in record `record` on
+                    "heldout": {
+                        "fraction": heldout_fraction,
+                        "start_bp": cut,
+                        "record": first,
+                        "offset": records[0]["offset"] + cut - records[first]["offset"],
+                    },
                     "records": records,
                 }
             )
@@ -319,12 +363,22 @@ def load_corpus(folder: str | Path, *, weights: Sequence[float] | None = None, v
                         f"{bases}: block {n} (bases {n * index['check_block']:,}...) does not match its checksum; "
                         "the file changed after it was prepared: prepare the corpus again"
                     )
-    if weights is not None and len(weights) != len(species):
-        raise UserError(f"{len(weights)} species weights for the {len(species)} species of {folder}")
+    if weights is not None:
+        check_weights(weights, len(species), f"species of {folder}")
     identity = {"corpus": str(folder.resolve()), "sha256": blocks}
     genomes = []
     for n, sp in enumerate(species):
         records = [FileRecord(bases, r["offset"], r["length"]) for r in sp["records"]]
         weight = weights[n] if weights is not None else sp["weight"]
-        genomes.append(Genome(sp["name"], records, weight, [sp["source"]], {**identity, "species": sp["name"]}))
+        held = sp.get("heldout")  # corpora prepared before it was recorded: Genome.split's rule, as then
+        genomes.append(
+            Genome(
+                sp["name"],
+                records,
+                weight,
+                [sp["source"]],
+                {**identity, "species": sp["name"]},
+                (float(held["fraction"]), int(held["start_bp"])) if held else None,
+            )
+        )
     return genomes

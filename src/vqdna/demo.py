@@ -39,6 +39,7 @@ from vqdna.storage import claim_folder, finish_folder, package_versions, read_js
 
 KINDS = ("vq", "hrq", "bpe", "kmer")
 TRAIN_SPECIES = PRETRAINING_CORPUS
+HELDOUT_FRACTION = 0.1  # of each built-in genome, for evaluation
 UNSEEN_SPECIES = {"e_coli": "E. coli", "a_lyrata_chr1_chr2": "A. lyrata"}
 # The species task: half of the E. coli contig is N (whole regions of it), so a third plant takes its place.
 SPECIES_TASK = {
@@ -147,15 +148,17 @@ def _limit(genome: Genome, max_bp: int | None) -> Genome:
 def training_genomes(
     loaded: dict[str, Genome], eval_bp: int | None, own: list[Genome] | None = None
 ) -> tuple[list[Genome], dict[str, Genome]]:
-    """What the demo's tokenizers and encoders train on, and its held-out 10% per species (cut to
-    `eval_bp` for evaluation): the built-in genomes in `loaded`, or `own` (a prepared corpus's,
-    whole: training windows are drawn from all of it, a window at a time)."""
+    """What the demo's tokenizers and encoders train on, and its held-out part of each species (cut
+    to `eval_bp` for evaluation): the last 10% of the built-in genomes in `loaded`, or `own` (a
+    prepared corpus's genomes, cut where its index says; training windows are drawn from all the
+    rest of it, a window at a time)."""
     genomes = own if own is not None else [loaded[key] for key in TRAIN_SPECIES]
     train, heldout = [], {}
     for genome in genomes:
-        tr, ho = genome.split(0.1)
+        fraction = genome.heldout[0] if genome.heldout else HELDOUT_FRACTION  # a corpus's own, as recorded
+        tr, ho = genome.split(fraction)
         train.append(tr)
-        heldout[f"{genome.name}, held-out 10%"] = _limit(ho, eval_bp)
+        heldout[f"{genome.name}, held-out {fraction:.0%}"] = _limit(ho, eval_bp)
     return train, heldout
 
 
@@ -366,7 +369,20 @@ def run_demo(
     report = output_dir / "report.md"
     write_text(
         report,
-        _report(quality, usage_figures, mcm, rows, variants, mutation, train_genomes, budget, quick, timings, seconds),
+        _report(
+            quality,
+            usage_figures,
+            mcm,
+            rows,
+            variants,
+            mutation,
+            train_genomes,
+            list(heldout),
+            budget,
+            quick,
+            timings,
+            seconds,
+        ),
     )
     finish_folder(output_dir)
     say(f"report: {report} ({seconds / 60:.1f} min)")
@@ -523,6 +539,7 @@ def _report(
     variants,
     mutation,
     train_genomes,
+    heldout_labels,
     budget: Budget,
     quick: bool,
     timings,
@@ -531,6 +548,7 @@ def _report(
     from vqdna.benchmark import results_markdown
 
     corpus = ", ".join(f"*{g.name}* ({g.num_bp:,} bp)" for g in train_genomes)
+    held = sorted({label.rsplit(" ", 1)[-1] for label in heldout_labels})  # e.g. {"10%"}
     enc = budget.encoder
     lines = [
         "# vqdna demo report",
@@ -538,7 +556,7 @@ def _report(
         f"{'Quick run (a smoke test: tiny budgets, numbers not meaningful). ' if quick else ''}"
         f"Total time {seconds / 60:.1f} min on this machine ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())}).",
         "",
-        f"Corpus: {corpus}, the first 90% of each genome; the last 10% is held out. Unseen species: "
+        f"Corpus: {corpus}, the first part of each genome; the last {' or '.join(held)} is held out. Unseen species: "
         f"{', '.join('*' + n + '*' for n in UNSEEN_SPECIES.values())}.",
         "",
         "## 1. Tokenizer quality",

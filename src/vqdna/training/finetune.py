@@ -242,6 +242,11 @@ def finetune(
     cfg = strand_rule(
         cfg, data_path, task.strand_specific, explicit=bool(config and config.get("reverse_complement")), quiet=quiet
     )
+    if config and "pooling" in config and not is_vqdna(load_config(model_dir, trust_remote_code=trust_remote_code)):
+        raise UserError(
+            f"pooling: {model_dir} is not a vqdna model; its own sequence-classification head decides how it "
+            "pools, so pooling would be ignored (leave it out)"
+        )
     record = run_record(model_dir, data_path, from_scratch, cfg)
     claim_results(
         output_dir,

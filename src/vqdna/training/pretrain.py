@@ -180,6 +180,7 @@ def pretrain_on_genomes(
 ) -> dict[str, Any]:
     started = time.time()
     output_dir = Path(output_dir)
+    splits = [g.split(cfg.heldout_fraction) for g in genomes]  # refused here, before the folder is claimed
     inputs = {
         "tokenizer": tokenizer.fingerprint(),
         "encoder": dataclasses.asdict(encoder),
@@ -200,7 +201,6 @@ def pretrain_on_genomes(
             f"{output_dir} already holds this model, pretrained on these genomes with this tokenizer and settings; "
             "nothing to do (choose another --output-dir to pretrain another)"
         )
-    splits = [g.split(cfg.heldout_fraction) for g in genomes]
     train = WindowSampler([s[0] for s in splits], cfg.window_bp, seed=cfg.seed, max_n_fraction=cfg.max_n_fraction)
     held = WindowSampler(
         [s[1] for s in splits], cfg.window_bp, seed=cfg.seed + 10_000, max_n_fraction=cfg.max_n_fraction

@@ -26,7 +26,7 @@ from vqdna.config import (
     json_option,
     load_preset,
 )
-from vqdna.corpus import Genome, WindowSampler, check_usable, load_corpus
+from vqdna.corpus import Genome, WindowSampler, check_usable, check_weights, load_corpus
 from vqdna.evaluation.tokenizer import COLLAPSED_PERPLEXITY, learning_check
 from vqdna.networks import VQVAE
 from vqdna.seqio import check_distinct_files
@@ -129,8 +129,8 @@ def load_genomes(
         return load_corpus(corpus, weights=weights)
     if not fasta:
         raise RunError("no FASTA files given")
-    if weights is not None and len(weights) != len(fasta):
-        raise RunError(f"{len(weights)} species weights for {len(fasta)} FASTA files")
+    if weights is not None:
+        check_weights(weights, len(fasta), "FASTA files")
     check_distinct_files(fasta)
     return [Genome.from_fasta(f, weight=weights[i] if weights else 1.0) for i, f in enumerate(fasta)]
 
