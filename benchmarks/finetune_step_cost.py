@@ -2,7 +2,7 @@
 autocast or torch.compile makes it cheaper, measured in one run (random ids and labels: the cost
 of a step does not depend on the data).
 
-Each row: the `tiny` preset's encoder (4 × 128, vocab of the tiny VQ) with a max-pooled head,
+Each row: the `tiny` preset's encoder (its "encoder" section over the defaults; vocab of the tiny VQ) with a max-pooled head,
 AdamW, batch 32, sequence length L tokens; `--repeats` timed steps after 3 warm-up steps (the
 compiled model's warm-up includes its compilation).
 
@@ -12,31 +12,23 @@ compiled model's warm-up includes its compilation).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 
 import torch
 
-from vqdna.config import load_preset
+from vqdna.config import EncoderConfig, load_preset
 from vqdna.modeling import VQDNAConfig, VQDNAForSequenceClassification
 from vqdna.tokenizers import NUM_SPECIAL
 
 
 def step_seconds(length: int, mode: str, repeats: int, batch: int = 32) -> tuple[float, float]:
     """(seconds per timed step, seconds of warm-up) for mode "fp32", "bf16" or "compile"."""
-    pre = load_preset("tiny")["pretrain"]
+    encoder = dataclasses.asdict(EncoderConfig(**load_preset("tiny")["encoder"]))  # the preset over the defaults
     vocab = load_preset("tiny")["levels"]["vq"]["codebook_sizes"][0] + NUM_SPECIAL
     torch.manual_seed(0)
-    config = VQDNAConfig(
-        level_vocab_sizes=[vocab],
-        hidden_size=pre["hidden_size"],
-        num_hidden_layers=pre["num_hidden_layers"],
-        num_attention_heads=pre["num_attention_heads"],
-        intermediate_size=pre["intermediate_size"],
-        hidden_dropout_prob=pre["hidden_dropout_prob"],
-        pooling="max",
-        num_labels=2,
-    )
+    config = VQDNAConfig(level_vocab_sizes=[vocab], **encoder, pooling="max", num_labels=2)
     model = VQDNAForSequenceClassification(config)
     forward = torch.compile(model) if mode == "compile" else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)

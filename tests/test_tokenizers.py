@@ -6,6 +6,7 @@ import torch
 
 from helpers import untrained_vq as _vq
 from vqdna.config import BPEConfig
+from vqdna.errors import UserError
 from vqdna.storage import CheckpointError
 from vqdna.tokenizers import (
     MASK_TOKEN_ID,
@@ -208,3 +209,65 @@ def test_a_network_checkpoint_missing_a_weight_is_refused(tmp_path):
     save_file(weights, tmp_path / "model.safetensors", metadata={"format": "pt"})
     with pytest.raises(CheckpointError, match="weights missing: decoder.head.bias"):
         VQVAE.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize("which", ["trained hrq", "vq stride 4", "tiny vq"])
+def test_the_fast_encoding_path_gives_the_reference_codes_on_a_real_genome(which, hrq_model, ecoli_path):
+    """`encode_indices` (oneDNN's fused kernels, channels-last convolutions, one-product
+    distances) must pick exactly the codes of `encode`, the training path, on real bases: whole
+    windows, a padded batch with N runs, trained and untrained weights."""
+    from vqdna.config import VQVAEConfig, load_preset
+    from vqdna.corpus import Genome
+    from vqdna.networks import VQVAE
+
+    if which == "trained hrq":
+        model = load_tokenizer(hrq_model / "tokenizer").model
+    elif which == "vq stride 4":
+        model = _vq(stride=4).model
+    else:  # the real `tiny` shapes (width 128, 4 blocks), codebook k-means-initialised on the genome
+        torch.manual_seed(0)
+        model = VQVAE(VQVAEConfig(**load_preset("tiny")["vqvae"])).train()
+    genome = Genome.from_fasta(ecoli_path)  # a species none of these saw
+    windows = torch.from_numpy(np.stack([w for w in genome.tile(1000)][:48]).astype(np.int64))
+    if which == "tiny vq":
+        model(windows[:16])  # k-means on real features, as training starts
+        model.eval()
+    ragged = windows[:8].clone()
+    ragged[2, 640:] = 5  # BASE_PAD_ID: a shorter sequence in the batch
+    ragged[5, 100:180] = 4  # N_ID: a run of ambiguous bases
+    for batch in (windows, ragged):
+        with torch.no_grad():
+            reference = model.encode(batch)
+        codes, mask = model.encode_indices(batch)
+        assert torch.equal(mask, reference.token_mask)
+        assert torch.equal(codes[mask], reference.indices[mask])
+    # bfloat16 is opt-in because it may move a code: on real bases nearly all stay
+    half, _ = model.encode_indices(windows, precision="bf16")
+    assert (half == model.encode(windows).indices).float().mean() > 0.98
+    with pytest.raises(UserError, match="precision"):
+        model.encode_indices(windows, precision="fp8")
+
+
+def test_tokenize_in_bfloat16_is_opt_in_and_kept_apart_in_the_token_cache(tmp_path, hrq_model, kmer_model, capsys):
+    from vqdna.cli import main
+    from vqdna.training.token_cache import tokenizer_fingerprint
+
+    rng = np.random.default_rng(3)
+    fasta = tmp_path / "g.fa"
+    fasta.write_text("".join(f">r{n}\n{''.join(rng.choice(list('ACGT'), 400))}\n" for n in range(20)))
+    rows = {}
+    for precision in ("fp32", "bf16"):
+        out = tmp_path / f"{precision}.jsonl"
+        args = ["-q", "tokenize", "--tokenizer", str(hrq_model / "tokenizer"), "--fasta", str(fasta)]
+        assert main([*args, "--output", str(out), "--precision", precision]) == 0
+        rows[precision] = [json.loads(line)["input_ids"] for line in out.read_text().splitlines()]
+    assert load_tokenizer(hrq_model / "tokenizer").precision == "fp32"  # the default
+    same = np.mean([np.array_equal(a, b) for r32, r16 in zip(rows["fp32"], rows["bf16"]) for a, b in zip(r32, r16)])
+    assert len(rows["bf16"]) == 20 and same > 0.97
+    args = ["-q", "tokenize", "--tokenizer", str(kmer_model / "tokenizer"), "--fasta", str(fasta)]
+    assert main([*args, "--output", str(tmp_path / "k.jsonl"), "--precision", "bf16"]) == 2
+    assert "--precision bf16: a kmer tokenizer runs no network" in capsys.readouterr().err
+    tok = load_tokenizer(hrq_model / "tokenizer")
+    fp32 = tokenizer_fingerprint(tok)
+    tok.precision = "bf16"
+    assert tokenizer_fingerprint(tok) != fp32  # bf16 codes never read as fp32 ones from a cache

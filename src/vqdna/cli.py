@@ -82,10 +82,11 @@ def _eval_tokenizer(args) -> None:
 
         require("--plot")  # before any work: the figure is what was asked for
     check_distinct_files(args.fasta)
-    tok = load_tokenizer(args.tokenizer, device=args.device)
+    tok = _with_precision(load_tokenizer(args.tokenizer, device=args.device), args.precision)
     genomes = [Genome.from_fasta(f) for f in args.fasta]
     result = evaluate_tokenizer(tok, genomes, window_bp=args.window_bp)
     result["tokenizer"] = str(args.tokenizer)
+    result["precision"] = args.precision
     counts = result.pop("code_counts")
     if args.json:
         write_json(args.json, result)
@@ -144,13 +145,23 @@ def _print_tokenizer_quality(result: dict) -> None:
 
 
 def _tokenize(args) -> None:
-    from vqdna.outputs import write_tokens
+    from vqdna.outputs import Progress, write_tokens
     from vqdna.tokenizers import load_tokenizer
 
     inputs = _inputs(args, (".jsonl", ".ndjson"))
-    tok = load_tokenizer(args.tokenizer, device=args.device)
-    counts = write_tokens(args.output, tok, inputs, batch_size=args.batch_size)
-    _say(args, f"{counts['sequences']} sequences, {counts['tokens']:,} tokens -> {args.output}")
+    tok = _with_precision(load_tokenizer(args.tokenizer, device=args.device), args.precision)
+    progress = Progress("tokenize", quiet=args.quiet)
+    counts = write_tokens(args.output, tok, inputs, batch_size=args.batch_size, progress=progress)
+    _say(args, f"{counts['sequences']} sequences, {counts['tokens']:,} tokens -> {args.output} ({progress.summary()})")
+
+
+def _with_precision(tok, precision: str):
+    """--precision bf16: a learned tokenizer's encoder in bfloat16 (others run no network)."""
+    if precision != "fp32":
+        if not hasattr(tok, "precision"):
+            raise UserError(f"--precision {precision}: a {tok.kind} tokenizer runs no network; leave it out")
+        tok.precision = precision
+    return tok
 
 
 def _inputs(args, suffixes: tuple[str, ...]):
@@ -330,7 +341,7 @@ def _flag_values(args, cls, skip=()) -> dict:
 
 def _predict(args) -> None:
     from vqdna.inference import LoadedModel
-    from vqdna.outputs import write_predictions
+    from vqdna.outputs import Progress, write_predictions
 
     inputs = _inputs(args, (".csv",))
     loaded = LoadedModel(args.model, trust_remote_code=args.trust_remote_code)
@@ -338,20 +349,22 @@ def _predict(args) -> None:
         raise UserError(
             f"--model {args.model}: a pretrained encoder without a task head; fine-tune it first (vqdna finetune)"
         )
-    count = write_predictions(args.output, loaded, inputs, batch_size=args.batch_size)
-    _say(args, f"{count} predictions -> {args.output}")
+    progress = Progress("predict", quiet=args.quiet)
+    count = write_predictions(args.output, loaded, inputs, batch_size=args.batch_size, progress=progress)
+    _say(args, f"{count} predictions -> {args.output} ({progress.summary()})")
 
 
 def _embed(args) -> None:
     from vqdna.inference import LoadedModel
-    from vqdna.outputs import embedding_ids_path, write_embeddings
+    from vqdna.outputs import Progress, embedding_ids_path, write_embeddings
 
     ids_path = embedding_ids_path(args.output)
     inputs = _inputs(args, (".npy",))
     _check_output_file(ids_path, args.fasta, args.csv, option="--output's row ids", suffixes=(".txt",))
     loaded = LoadedModel(args.model, max_length_bp=100_000, trust_remote_code=args.trust_remote_code)
-    count, width = write_embeddings(args.output, loaded, inputs, batch_size=args.batch_size)
-    _say(args, f"{count} embeddings of size {width} -> {args.output} (row ids in {ids_path})")
+    progress = Progress("embed", quiet=args.quiet)
+    count, width = write_embeddings(args.output, loaded, inputs, batch_size=args.batch_size, progress=progress)
+    _say(args, f"{count} embeddings of size {width} -> {args.output} (row ids in {ids_path}; {progress.summary()})")
 
 
 def _probe(args) -> None:
@@ -796,6 +809,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", type=_output_file, help="write a code-usage PNG here")
     p.add_argument("--window-bp", type=COUNT, default=1024)
     p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda (default: cpu)")
+    p.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="VQ/HRQ: the encoder's number format; bf16 is faster where the CPU or GPU has bfloat16 units "
+        "and changes a few codes in 100,000 (default: fp32)",
+    )
     p.set_defaults(func=_eval_tokenizer)
 
     p = sub.add_parser("tokenize", help="encode sequences to token ids (JSON lines)")
@@ -811,6 +831,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--batch-size", type=COUNT, default=64, help="sequences encoded (and held in memory) at a time")
     p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda (default: cpu)")
+    p.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="VQ/HRQ: the encoder's number format; bf16 is faster where the CPU or GPU has bfloat16 units "
+        "and changes a few codes in 100,000 (default: fp32)",
+    )
     p.set_defaults(func=_tokenize)
 
     p = sub.add_parser("pretrain", help="masked code modeling: pretrain an encoder on a tokenizer's output")

@@ -8,6 +8,7 @@ codes are the same alone or in a padded batch.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from torch import Tensor, nn
 from transformers import PretrainedConfig, PreTrainedModel
 
 from .alphabet import BASE_PAD_ID, N_ID, NUM_BASE_IDS
-from .config import VQVAEConfig
+from .config import VQVAEConfig, check_choice
 from .quantizers import HierarchicalResidualQuantizer
 from .storage import CheckpointError
 
@@ -67,6 +68,28 @@ def _one_hot_table() -> Tensor:
     return table  # PAD row stays zero, like the convolutions' own padding
 
 
+def conv_channels_last(conv: nn.Conv1d, x: Tensor) -> Tensor:
+    """`conv` applied to x (batch, length, channels), giving (batch, length', out_channels) with no
+    copy either way: the input is viewed as a channels-last image of height 1, which oneDNN (and
+    cuDNN) convolve in place. Transposing to (batch, channels, length) and back cost two copies
+    per convolution, a fifth of the encoder's time on a CPU, and a depth-wise conv over that layout
+    was 4× slower (benchmarks/README.md, "Speed"). Same weights, same arithmetic up to summation order."""
+    y = F.conv2d(
+        x.transpose(1, 2).unsqueeze(2),
+        conv.weight.unsqueeze(2),
+        conv.bias,
+        stride=(1, conv.stride[0]),
+        padding=(0, conv.padding[0]),
+        groups=conv.groups,
+    )
+    return y.squeeze(2).transpose(1, 2)
+
+
+def _fusable() -> bool:
+    """Whether oneDNN's fused linear + pointwise kernels (inference only) can be called."""
+    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+
+
 class ConvNeXtBlock1d(nn.Module):
     """Depth-wise conv → LayerNorm → Linear ×mlp_ratio → GELU → Linear, scaled, residual."""
 
@@ -78,9 +101,21 @@ class ConvNeXtBlock1d(nn.Module):
         self.fc2 = nn.Linear(mlp_ratio * width, width)
         self.gamma = nn.Parameter(torch.full((width,), layer_scale_init))
 
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
-        y = self.dwconv((x * mask).transpose(1, 2)).transpose(1, 2)
+    def forward(self, x: Tensor, mask: Tensor | None) -> Tensor:
+        """x (batch, tokens, width); `mask` (batch, tokens, 1), or None when every token is real."""
+        y = conv_channels_last(self.dwconv, x if mask is None else x * mask)
         return x + self.gamma * self.fc2(F.gelu(self.fc1(self.norm(y))))
+
+    def fused_forward(self, x: Tensor, mask: Tensor | None) -> Tensor:
+        """`forward` for inference on a CPU, in x's dtype (float32 or bfloat16): oneDNN's
+        linear + GELU and linear + residual-add kernels (the layer scale folded into fc2), which
+        skip writing and re-reading the 4×-wide activations. Codes are pinned to `forward`'s by
+        tests on a real genome."""
+        linear = torch.ops.mkldnn._linear_pointwise
+        dtype = x.dtype
+        y = self.norm(conv_channels_last(self.dwconv, x if mask is None else x * mask))
+        h = linear(y, self.fc1.weight.to(dtype), self.fc1.bias.to(dtype), "gelu", [], "none")
+        return x + self.gamma.to(dtype) * F.linear(h, self.fc2.weight.to(dtype), self.fc2.bias.to(dtype))
 
 
 class Encoder(nn.Module):
@@ -95,13 +130,18 @@ class Encoder(nn.Module):
             ConvNeXtBlock1d(c.width, c.kernel_size, c.mlp_ratio, c.layer_scale_init) for _ in range(c.depth)
         )
 
-    def forward(self, one_hot: Tensor, token_mask: Tensor, upto: int | None = None) -> list[Tensor]:
-        """Hidden states after each block (1..upto), each (batch, tokens, width)."""
-        m = token_mask.unsqueeze(-1).to(one_hot.dtype)
-        x = self.proj(F.gelu(self.stem_norm(self.stem(one_hot.transpose(1, 2)).transpose(1, 2))))
+    def forward(
+        self, one_hot: Tensor, token_mask: Tensor, upto: int | None = None, *, fused: bool = False
+    ) -> list[Tensor]:
+        """Hidden states after each block (1..upto), each (batch, tokens, width), in one_hot's
+        dtype. `fused`: the blocks' inference kernels (`ConvNeXtBlock1d.fused_forward`)."""
+        # a batch with no padding (chunks of one long sequence, equal reads) skips the masking
+        m = None if bool(token_mask.all()) else token_mask.unsqueeze(-1).to(one_hot.dtype)
+        stem = conv_channels_last(self.stem, one_hot)
+        x = self.proj(F.gelu(self.stem_norm(stem)))
         hidden = []
         for block in self.blocks[:upto]:
-            x = block(x, m)
+            x = block.fused_forward(x, m) if fused else block(x, m)
             hidden.append(x)
         return hidden
 
@@ -125,9 +165,12 @@ class Decoder(nn.Module):
         m = token_mask.unsqueeze(-1).to(quantized.dtype)
         x = self.proj_in(quantized)
         for block in self.blocks:
-            x = block(x, m)
+            x = block(x, None if bool(token_mask.all()) else m)
         x = self.upsample((self.norm(x) * m).transpose(1, 2)).transpose(1, 2)
         return self.head(F.gelu(self.out_norm(x)))
+
+
+PRECISIONS = ("fp32", "bf16")
 
 
 class VQVAE(PreTrainedModel):
@@ -198,6 +241,38 @@ class VQVAE(PreTrainedModel):
         features = [proj(hidden[b - 1]) for proj, b in zip(self.pre_quant, self.config.tap_blocks)]
         out = self.quantizer(features, token_mask)
         return EncodedBatch(out.indices, out.quantized, token_mask, out.loss)
+
+    @torch.no_grad()
+    def encode_indices(self, bp_ids: Tensor, *, precision: str = "fp32") -> tuple[Tensor, Tensor]:
+        """Codes (batch, tokens, levels) and the token mask: `encode` for tokenizing, faster.
+        On a CPU the blocks run oneDNN's fused kernels; `precision="bf16"` runs the encoder in
+        bfloat16 (a bf16 copy of its weights on a CPU, autocast on a GPU), distances in float32.
+        float32 codes are `encode`'s (pinned by tests on a real genome); bf16 changes a few in
+        100,000 (benchmarks/README.md, "Speed")."""
+        check_choice("precision", precision, PRECISIONS)
+        bp_ids = self._pad_to_stride(bp_ids)
+        token_mask = self.token_mask(bp_ids)
+        cpu = bp_ids.device.type == "cpu"
+        net = self._bf16_copy() if precision == "bf16" and cpu else self
+        one_hot = self.one_hot(bp_ids).to(net.encoder.stem.weight.dtype)
+        upto = self.config.tap_blocks[-1]
+        with torch.autocast(bp_ids.device.type, torch.bfloat16, enabled=precision == "bf16" and not cpu):
+            hidden = net.encoder(one_hot, token_mask, upto, fused=cpu and _fusable())
+            features = [proj(hidden[b - 1]) for proj, b in zip(net.pre_quant, self.config.tap_blocks)]
+        return self.quantizer.codes(features), token_mask
+
+    def _bf16_copy(self) -> "VQVAE":
+        """The encoder and projections in bfloat16 (not the decoder or codebooks), made again
+        whenever a weight has changed since (training steps bump the tensors' versions)."""
+        params = [*self.encoder.parameters(), *self.pre_quant.parameters()]
+        key = tuple((id(t), t._version) for t in params)
+        cached = getattr(self, "_bf16_cache", None)
+        if cached is None or cached[0] != key:
+            half = nn.Module()
+            half.encoder = copy.deepcopy(self.encoder).to(torch.bfloat16)
+            half.pre_quant = copy.deepcopy(self.pre_quant).to(torch.bfloat16)
+            object.__setattr__(self, "_bf16_cache", (key, half))  # not a submodule: never saved
+        return self._bf16_cache[1]
 
     def decode(self, quantized: Tensor, token_mask: Tensor) -> Tensor:
         return self.decoder(quantized, token_mask)

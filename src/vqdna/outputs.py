@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -20,6 +22,35 @@ from vqdna.storage import atomic_path, write_json
 if TYPE_CHECKING:  # tokenize needs neither the encoder nor transformers: imported only for type checks
     from vqdna.inference import LoadedModel
     from vqdna.tokenizers import GenomeTokenizer
+
+
+class Progress:
+    """Sequences and bp written so far and their rates: a bar on stderr (redrawn in place on a
+    terminal, a line every 10 s in a log), nothing when `quiet`. `summary()` is the last word."""
+
+    def __init__(self, what: str, *, quiet: bool = False):
+        from tqdm.auto import tqdm
+
+        self.sequences = self.bp = 0
+        self.started = time.time()
+        tty = sys.stderr.isatty()
+        self.bar = tqdm(desc=what, unit=" seq", disable=quiet, file=sys.stderr, mininterval=0.5 if tty else 10)
+
+    def batches(self, inputs: Iterable[InputSequence], size: int) -> Iterator[list[InputSequence]]:
+        """`batched(inputs, size)`, counting each batch once the caller has taken the next."""
+        for batch in batched(inputs, size):
+            yield batch
+            self.sequences += len(batch)
+            self.bp += sum(len(x.sequence) for x in batch)
+            self.bar.set_postfix_str(
+                f"{self.bp / max(time.time() - self.started, 1e-9) / 1e3:,.0f} kbp/s", refresh=False
+            )
+            self.bar.update(len(batch))
+
+    def summary(self) -> str:
+        self.bar.close()
+        seconds = max(time.time() - self.started, 1e-9)
+        return f"{seconds:.1f} s, {self.sequences / seconds:,.0f} sequences/s, {self.bp / seconds:,.0f} bp/s"
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:
@@ -35,13 +66,18 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
 
 
 def write_tokens(
-    path: str | Path, tokenizer: GenomeTokenizer, inputs: Iterable[InputSequence], batch_size: int = 64
+    path: str | Path,
+    tokenizer: GenomeTokenizer,
+    inputs: Iterable[InputSequence],
+    batch_size: int = 64,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
     """One JSON object per line: {"id", "length_bp", "input_ids"[, "label"]}; `input_ids` is a list
     of ints, or of per-level lists for HRQ. Returns the numbers of sequences and tokens."""
     sequences = tokens = 0
+    progress = progress or Progress("tokenize", quiet=True)
     with atomic_path(path) as tmp, open(tmp, "w") as fh:
-        for batch in batched(inputs, batch_size):
+        for batch in progress.batches(inputs, batch_size):
             for item, enc in zip(batch, tokenizer.encode_batch([x.sequence for x in batch])):
                 row = {"id": item.id, "length_bp": len(item.sequence), "input_ids": enc.tolist()}
                 if item.label:
@@ -52,15 +88,20 @@ def write_tokens(
 
 
 def write_predictions(
-    path: str | Path, model: LoadedModel, inputs: Iterable[InputSequence], batch_size: int = 64
+    path: str | Path,
+    model: LoadedModel,
+    inputs: Iterable[InputSequence],
+    batch_size: int = 64,
+    progress: Progress | None = None,
 ) -> int:
     """A CSV with a row per sequence: id[,label],predicted_label,prob_<class>... (classification)
     or id[,label],prediction (regression); the label column when the input has labels. Returns
     the number of rows."""
     count = 0
+    progress = progress or Progress("predict", quiet=True)
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.writer(fh)
-        for batch in batched(inputs, batch_size):
+        for batch in progress.batches(inputs, batch_size):
             p = model.predict([x.sequence for x in batch], batch_size=batch_size, where=lambda i: batch[i].where)
             if count == 0:  # the header, once the first rows say whether the input has labels
                 has_labels = bool(batch[0].label)
@@ -86,7 +127,11 @@ def embedding_ids_path(path: str | Path) -> Path:
 
 
 def write_embeddings(
-    path: str | Path, model: LoadedModel, inputs: Iterable[InputSequence], batch_size: int = 64
+    path: str | Path,
+    model: LoadedModel,
+    inputs: Iterable[InputSequence],
+    batch_size: int = 64,
+    progress: Progress | None = None,
 ) -> tuple[int, int]:
     """Mean-pooled embeddings as a float32 .npy of shape (sequences, hidden_size), and their ids,
     one per line, in `embedding_ids_path(path)`. Returns (rows, width)."""
@@ -101,7 +146,7 @@ def write_embeddings(
         atomic_path(embedding_ids_path(path)) as ids_tmp,
         open(ids_tmp, "w") as ids_fh,
     ):
-        for batch in batched(inputs, batch_size):
+        for batch in (progress or Progress("embed", quiet=True)).batches(inputs, batch_size):
             vectors = model.embed([x.sequence for x in batch], batch_size=batch_size, where=lambda i: batch[i].where)
             rows.write(vectors.tobytes())
             ids_fh.write("".join(f"{x.id}\n" for x in batch))

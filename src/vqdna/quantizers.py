@@ -87,11 +87,12 @@ class VectorQuantizer(nn.Module):
         return F.embedding(indices, self.embed)
 
     def nearest(self, z: Tensor) -> Tensor:
-        """Code ids of features (..., dim), computed in float32."""
+        """Code ids of features (..., dim), computed in float32: argmin of ||z||² − 2z·e + ||e||²,
+        summed in that order, in place (the (positions × codes) matrix is written once, not thrice)."""
         flat = z.reshape(-1, self.dim).float()
         embed = self.embed.float()
-        dist_sq = flat.pow(2).sum(1, keepdim=True) - 2 * flat @ embed.t() + embed.pow(2).sum(1)
-        return dist_sq.argmin(1).view(z.shape[:-1])
+        dist = (flat @ embed.t()).mul_(-2).add_(flat.pow(2).sum(1, keepdim=True)).add_(embed.pow(2).sum(1))
+        return dist.argmin(1).view(z.shape[:-1])
 
     def forward(self, z: Tensor, mask: Tensor | None = None) -> QuantizerOutput:
         """z: (batch, length, dim); mask: (batch, length) bool, True at real positions."""
@@ -186,6 +187,19 @@ class HierarchicalResidualQuantizer(nn.Module):
         quantized = torch.stack([o.quantized for o in outs]).mean(0)
         loss = torch.stack([o.loss for o in outs]).sum()
         return HRQOutput(quantized, torch.stack([o.indices for o in outs], -1), loss)
+
+    @torch.no_grad()
+    def codes(self, features: Sequence[Tensor]) -> Tensor:
+        """Code ids (batch, length, levels) as `forward` picks them, without its losses,
+        straight-through outputs or codebook statistics: all that tokenizing needs."""
+        indices: list[Tensor] = []
+        previous: Tensor | None = None
+        for z, vq in zip(features, self.levels):
+            z = z.float()
+            h = z if previous is None else 2 * z - previous
+            indices.append(vq.nearest(h))
+            previous = vq.get_output_from_indices(indices[-1]).float()
+        return torch.stack(indices, -1)
 
     def get_output_from_indices(self, indices: Tensor) -> Tensor:
         """indices (batch, length, levels) -> the quantized output (batch, length, dim)."""

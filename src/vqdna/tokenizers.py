@@ -244,24 +244,46 @@ def _check_special(ids: Iterable[int], kind: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+ACTIVATION_BYTES = 16 << 20  # the widest encoder activation of a CPU batch (see VQTokenizer)
+
+
 class VQTokenizer(GenomeTokenizer):
     """Codes of a trained VQ-VAE: one token per `stride` bp. Decoding runs the decoder, so it is
     lossy; `eval-tokenizer` reports how lossy.
 
     Sequences longer than `chunk_bp` are encoded in overlapping chunks whose margins cover the
-    encoder's receptive field, so the codes equal those of encoding the sequence whole."""
+    encoder's receptive field, so the codes equal those of encoding the sequence whole.
+
+    Batches hold about `batch_bp` bp (default: what keeps the encoder's widest activation near
+    16 MB; chunks likewise). glibc gives an allocation of 32 MB or more its own mapping, unmapped
+    when freed, so a larger tensor has its pages faulted in and zeroed afresh in every batch: at
+    65,536 bp per batch the `tiny` encoder spent 40% of its time in the kernel and encoded half
+    as fast (benchmarks/README.md, "Speed")."""
 
     kind = "vq"
     learned = True
 
     def __init__(
-        self, model: VQVAE, metadata: dict[str, Any] | None = None, *, batch_bp: int = 65536, chunk_bp: int = 16384
+        self,
+        model: VQVAE,
+        metadata: dict[str, Any] | None = None,
+        *,
+        batch_bp: int | None = None,
+        chunk_bp: int | None = None,
+        precision: str = "fp32",
     ):
         super().__init__(metadata)
         self.model = model.eval()
         self.config: VQVAEConfig = model.config.settings
         self.num_levels = self.config.num_levels
-        self.batch_bp, self.chunk_bp = batch_bp, chunk_bp
+        c = self.config
+        widest = max(c.stem_channels, c.width * c.mlp_ratio, *c.codebook_sizes)  # float32 values per token
+        self._cpu_batch_bp = max(ACTIVATION_BYTES // (4 * widest), 64) * c.stride
+        self._auto_batch = batch_bp is None
+        self.batch_bp = batch_bp or self._cpu_batch_bp
+        self.chunk_bp = chunk_bp or self.batch_bp
+        # "bf16": the encoder in bfloat16, opt-in (a few codes in 100,000 change; see VQVAE.encode_indices)
+        self.precision = precision
 
     @property
     def stride(self) -> int:
@@ -273,6 +295,8 @@ class VQTokenizer(GenomeTokenizer):
 
     def to(self, device: str | torch.device) -> "VQTokenizer":
         self.model.to(device)
+        if self._auto_batch:  # a GPU has no such allocator cost, and small batches would leave it idle
+            self.batch_bp = self._cpu_batch_bp * (16 if torch.device(device).type == "cuda" else 1)
         return self
 
     @property
@@ -371,8 +395,8 @@ class VQTokenizer(GenomeTokenizer):
         batch = np.full((len(seqs), length), BASE_PAD_ID, dtype=np.int64)
         for j, x in enumerate(seqs):
             batch[j, : len(x)] = x
-        enc = self.model.encode(torch.from_numpy(batch).to(self.device))
-        indices = enc.indices.cpu().numpy()
+        codes, _ = self.model.encode_indices(torch.from_numpy(batch).to(self.device), precision=self.precision)
+        indices = codes.cpu().numpy()
         return [indices[j, : self.num_tokens(len(x))] for j, x in enumerate(seqs)]
 
     def encode_base_ids(self, base_ids: list[np.ndarray]) -> list[Encoding]:

@@ -42,6 +42,9 @@ def tokenizer_fingerprint(tokenizer: GenomeTokenizer) -> str:
                 config.pop("versions", None)
                 data = json.dumps(config, sort_keys=True).encode()
             digest.update(str(path.relative_to(tmp)).encode() + b"\0" + data + b"\0")
+    precision = getattr(tokenizer, "precision", "fp32")
+    if precision != "fp32":  # other codes; fp32 adds nothing, so caches from before stay valid
+        digest.update(f"precision={precision}".encode())
     return digest.hexdigest()
 
 
