@@ -69,7 +69,9 @@ def main() -> None:
         for command, output in (("embed", "e.npy"), ("predict", "p.csv")):
             argv = [*vqdna, command, "--model", str(args.model), "--csv", str(source), "--output", str(tmp / output)]
             seconds, peak = run(argv)
-            print(f"| `{command}` | {seconds:.1f} | {args.sequences / seconds:,.0f} | {bp / seconds:,.0f} | {peak:,.0f} |")
+            print(
+                f"| `{command}` | {seconds:.1f} | {args.sequences / seconds:,.0f} | {bp / seconds:,.0f} | {peak:,.0f} |"
+            )
 
 
 if __name__ == "__main__":
