@@ -67,7 +67,9 @@ def main() -> None:
     ap.add_argument("--encode-mbp", type=float, default=8.0, help="bases tokenized for the throughput row")
     ap.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
     ap.add_argument("--peak-tflops", type=float, help="the GPU's dense bf16 peak, for MFU (known: H100, H200, A100)")
-    ap.add_argument("--quick", action="store_true", help="tiny preset, 3 steps, 20 kbp, 200 training peaks: checks the script runs")
+    ap.add_argument(
+        "--quick", action="store_true", help="tiny preset, 3 steps, 20 kbp, 200 training peaks: checks the script runs"
+    )
     args = ap.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("no CUDA GPU here: run this on a GPU machine, or --device cpu --quick for a smoke run")
