@@ -769,6 +769,16 @@ def build_parser() -> argparse.ArgumentParser:
             help="a corpus folder written by vqdna prepare-corpus (read window by window: any size)",
         )
 
+    def encoding_options(p) -> None:  # commands that run a tokenizer over sequences
+        p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda (default: cpu)")
+        p.add_argument(
+            "--precision",
+            choices=("fp32", "bf16"),
+            default="fp32",
+            help="VQ/HRQ: the encoder's number format; bf16 is faster where the CPU or GPU has bfloat16 units "
+            "and changes a few codes in 100,000 (default: fp32)",
+        )
+
     p = sub.add_parser(
         "prepare-corpus",
         help="pack FASTA genomes (one species per file) into a corpus folder read window by window, for training at any scale",
@@ -808,14 +818,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=_output_file, help="write the results here")
     p.add_argument("--plot", type=_output_file, help="write a code-usage PNG here")
     p.add_argument("--window-bp", type=COUNT, default=1024)
-    p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda (default: cpu)")
-    p.add_argument(
-        "--precision",
-        choices=("fp32", "bf16"),
-        default="fp32",
-        help="VQ/HRQ: the encoder's number format; bf16 is faster where the CPU or GPU has bfloat16 units "
-        "and changes a few codes in 100,000 (default: fp32)",
-    )
+    encoding_options(p)
     p.set_defaults(func=_eval_tokenizer)
 
     p = sub.add_parser("tokenize", help="encode sequences to token ids (JSON lines)")
@@ -830,14 +833,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="FASTA: cut each record into consecutive windows of this length (default: whole records)",
     )
     p.add_argument("--batch-size", type=COUNT, default=64, help="sequences encoded (and held in memory) at a time")
-    p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda (default: cpu)")
-    p.add_argument(
-        "--precision",
-        choices=("fp32", "bf16"),
-        default="fp32",
-        help="VQ/HRQ: the encoder's number format; bf16 is faster where the CPU or GPU has bfloat16 units "
-        "and changes a few codes in 100,000 (default: fp32)",
-    )
+    encoding_options(p)
     p.set_defaults(func=_tokenize)
 
     p = sub.add_parser("pretrain", help="masked code modeling: pretrain an encoder on a tokenizer's output")

@@ -367,23 +367,8 @@ def run_demo(
         },
     )
     report = output_dir / "report.md"
-    write_text(
-        report,
-        _report(
-            quality,
-            usage_figures,
-            mcm,
-            rows,
-            variants,
-            mutation,
-            train_genomes,
-            list(heldout),
-            budget,
-            quick,
-            timings,
-            seconds,
-        ),
-    )
+    parts = (quality, usage_figures, mcm, rows, variants, mutation, train_genomes, list(heldout))
+    write_text(report, _report(*parts, budget, quick, timings, seconds))
     finish_folder(output_dir)
     say(f"report: {report} ({seconds / 60:.1f} min)")
     return report
