@@ -133,6 +133,13 @@ class FileRecord:
 _DESCRIPTORS: dict[tuple[int, Path], int] = {}
 
 
+def _descriptor(path: Path) -> int:
+    key = (os.getpid(), path)
+    if key not in _DESCRIPTORS:
+        _DESCRIPTORS[key] = os.open(path, os.O_RDONLY)
+    return _DESCRIPTORS[key]
+
+
 def check_weights(weights: Sequence[float], count: int, of: str) -> list[float]:
     """Sampling weights, one per species: as many as `count` `of`, non-negative, not all zero."""
     weights = list(weights)
@@ -148,13 +155,6 @@ def heldout_cut(num_bp: int, heldout_fraction: float) -> int:
     if not 0.0 < heldout_fraction < 1.0:
         raise UserError(f"heldout_fraction must be in (0, 1), got {heldout_fraction}")
     return int(round(num_bp * (1 - heldout_fraction)))
-
-
-def _descriptor(path: Path) -> int:
-    key = (os.getpid(), path)
-    if key not in _DESCRIPTORS:
-        _DESCRIPTORS[key] = os.open(path, os.O_RDONLY)
-    return _DESCRIPTORS[key]
 
 
 def species_name(path: Path) -> str:
