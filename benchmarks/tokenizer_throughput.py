@@ -27,6 +27,7 @@ from vqdna.alphabet import to_text
 from vqdna.config import BPEConfig, VQVAEConfig, load_preset
 from vqdna.corpus import Genome
 from vqdna.networks import VQVAE
+from vqdna.quantizers import VectorQuantizer
 from vqdna.tokenizers import BPETokenizer, HRQTokenizer, KmerTokenizer, VQTokenizer, load_tokenizer
 
 
@@ -60,7 +61,7 @@ def encoder_flops_per_bp(c: VQVAEConfig) -> float:
 
 def untrained(kind: str, preset: str) -> VQTokenizer:
     p = load_preset(preset)
-    config = VQVAEConfig(**p["vqvae"], **p["levels"][kind])
+    config = VQVAEConfig(**{**p["vqvae"], **p["levels"][kind]})
     model = VQVAE(config)
     for q in model.quantizer.levels:
         q.initted.fill_(True)
@@ -93,7 +94,20 @@ def previous_encode(model: VQVAE, bp_ids: torch.Tensor) -> torch.Tensor:
         x = x + b.gamma * b.fc2(F.gelu(b.fc1(b.norm(y))))
         hidden.append(x)
     features = [proj(hidden[t - 1]) for proj, t in zip(model.pre_quant, model.config.tap_blocks)]
-    return model.quantizer(features, mask).indices
+    nearest = VectorQuantizer.nearest
+    VectorQuantizer.nearest = previous_nearest
+    try:
+        return model.quantizer(features, mask).indices
+    finally:
+        VectorQuantizer.nearest = nearest
+
+
+def previous_nearest(self, z: torch.Tensor) -> torch.Tensor:
+    """The distances before issue 18: one (positions x codes) matrix, written three times."""
+    flat = z.reshape(-1, self.dim).float()
+    embed = self.embed.float()
+    dist = flat.pow(2).sum(1, keepdim=True) - 2 * flat @ embed.t() + embed.pow(2).sum(1)
+    return dist.argmin(1).view(z.shape[:-1])
 
 
 @torch.no_grad()
@@ -116,7 +130,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", type=Path)
     for kind in ("vq", "hrq", "bpe", "kmer"):
-        ap.add_argument(f"--{kind}", type=Path, help=f"a trained {kind} tokenizer folder to time as well")
+        ap.add_argument(
+            f"--{kind}",
+            type=Path,
+            action="append",
+            default=[],
+            help=f"a trained {kind} tokenizer folder to time as well (repeatable)",
+        )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -134,8 +154,8 @@ def main() -> None:
         for preset in ("tiny", "fast", "base"):
             rows.append((f"{kind} {preset}", untrained(kind, preset), preset))
     for kind in ("vq", "hrq", "bpe", "kmer"):
-        if getattr(args, kind):
-            rows.append((f"{kind} trained: {getattr(args, kind)}", load_tokenizer(getattr(args, kind)), None))
+        for folder in getattr(args, kind):
+            rows.append((f"{kind} trained: {folder}", load_tokenizer(folder), None))
 
     results = []
     for name, tok, preset in rows:
@@ -174,7 +194,7 @@ def main() -> None:
             row["previous_fraction_of_matmul"] = row["previous_encoder_gflops"] / rate
             row["bf16_fraction_of_bf16_matmul"] = row["bf16_encoder_gflops"] / rate16
             row["bf16_fraction_of_fp32_matmul"] = row["bf16_encoder_gflops"] / rate
-            row["fp32_codes_equal_previous"] = bool(torch.equal(codes["fp32"], codes["previous"]))
+            row["fp32_codes_differing_previous"] = int((codes["fp32"] != codes["previous"]).sum())
             row["bf16_codes_changed"] = float((codes["bf16"] != codes["fp32"]).float().mean())
         row["bp"] = row_bp
         results.append(row)
@@ -199,7 +219,7 @@ def main() -> None:
             f"{r['bp_per_second'] / bpe_rate:.4f} / {r['bf16_bp_per_second'] / bpe_rate:.4f} | {r['tokens_per_bp']:.3f} | "
             f"{r['previous_encoder_gflops']:.0f}, {r['previous_fraction_of_matmul']:.0%} | "
             f"{r['fp32_encoder_gflops']:.0f}, {r['fp32_fraction_of_matmul']:.0%}"
-            f"{'' if r['fp32_codes_equal_previous'] else ' (codes differ!)'} | "
+            f"{f' ({d:,} codes differ)' if (d := r['fp32_codes_differing_previous']) else ''} | "
             f"{r['bf16_encoder_gflops']:.0f}, {r['bf16_fraction_of_bf16_matmul']:.0%} / {r['bf16_fraction_of_fp32_matmul']:.0%} | "
             f"{r['bf16_codes_changed']:.4%} |"
         )

@@ -20,6 +20,20 @@ def test_indices_give_back_the_quantized_output():
     assert torch.equal(d.argmin(1), out.indices.reshape(-1))
 
 
+def test_nearest_in_blocks_is_the_first_minimum_of_the_whole_distance_matrix():
+    # 1,024 codes go in blocks of 1,024 rows on a CPU: 3,000 rows span three blocks, the last
+    # one partial. Integer-valued features and codes make exact ties between codes common; the
+    # first of the tied codes must win, as argmin over one matrix picks it.
+    g = torch.Generator().manual_seed(0)
+    vq = VectorQuantizer(4, 1024)
+    vq.embed.copy_(torch.randint(-1, 2, (1024, 4), generator=g).float())
+    z = torch.randint(-2, 3, (3, 1000, 4), generator=g).float()
+    flat = z.reshape(-1, 4)
+    dist = flat.pow(2).sum(1, keepdim=True) - 2 * flat @ vq.embed.t() + vq.embed.pow(2).sum(1)
+    assert (dist == dist.min(1, keepdim=True).values).sum(1).gt(1).float().mean() > 0.9  # ties are the rule
+    assert torch.equal(vq.nearest(z), dist.argmin(1).view(3, 1000))
+
+
 def test_padded_positions_never_move_codebook_statistics():
     torch.manual_seed(0)
     z = _features(2, 40)

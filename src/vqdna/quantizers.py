@@ -91,8 +91,18 @@ class VectorQuantizer(nn.Module):
         summed in that order, in place (the (positions × codes) matrix is written once, not thrice)."""
         flat = z.reshape(-1, self.dim).float()
         embed = self.embed.float()
-        dist = (flat @ embed.t()).mul_(-2).add_(flat.pow(2).sum(1, keepdim=True)).add_(embed.pow(2).sum(1))
-        return dist.argmin(1).view(z.shape[:-1])
+        embed_t, embed_sq = embed.t(), embed.pow(2).sum(1)
+        # On a CPU the rows go in blocks whose distances (~4 MB) stay in cache between the
+        # product, the two adds and the minimum: 2.4-3.2x faster than one matrix for a
+        # 16k x 1024 batch (benchmarks/README.md, "Tokenizer throughput"). Each row's sums are
+        # unchanged, and min(1).indices is argmin's first minimum, only faster on a CPU.
+        rows = max(1, (1 << 20) // self.codebook_size) if flat.device.type == "cpu" else max(len(flat), 1)
+        indices = torch.empty(len(flat), dtype=torch.long, device=flat.device)
+        for start in range(0, len(flat), rows):
+            block = flat[start : start + rows]
+            dist = (block @ embed_t).mul_(-2).add_(block.pow(2).sum(1, keepdim=True)).add_(embed_sq)
+            indices[start : start + rows] = dist.min(1).indices
+        return indices.view(z.shape[:-1])
 
     def forward(self, z: Tensor, mask: Tensor | None = None) -> QuantizerOutput:
         """z: (batch, length, dim); mask: (batch, length) bool, True at real positions."""

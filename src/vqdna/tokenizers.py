@@ -277,7 +277,8 @@ class VQTokenizer(GenomeTokenizer):
         self.config: VQVAEConfig = model.config.settings
         self.num_levels = self.config.num_levels
         c = self.config
-        widest = max(c.stem_channels, c.width * c.mlp_ratio, *c.codebook_sizes)  # float32 values per token
+        # float32 values per token; not the codebook distances, which a CPU computes in ~4 MB blocks
+        widest = max(c.stem_channels, c.width * c.mlp_ratio)
         self._cpu_batch_bp = max(ACTIVATION_BYTES // (4 * widest), 64) * c.stride
         self._auto_batch = batch_bp is None
         self.batch_bp = batch_bp or self._cpu_batch_bp
