@@ -86,6 +86,7 @@ class VectorQuantizer(nn.Module):
     def get_output_from_indices(self, indices: Tensor) -> Tensor:
         return F.embedding(indices, self.embed)
 
+    @torch.no_grad()  # ids carry no gradient; the distance blocks need no graph
     def nearest(self, z: Tensor) -> Tensor:
         """Code ids of features (..., dim), computed in float32: argmin of ||z||² − 2z·e + ||e||²,
         summed in that order, in place (the (positions × codes) matrix is written once, not thrice)."""
