@@ -14,7 +14,6 @@ switching a trained model's tokenizing to bfloat16, the case a user meets with `
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -24,12 +23,7 @@ import torch
 
 from vqdna.evaluation.metrics import matthews_corrcoef
 from vqdna.inference import LoadedModel
-
-
-def read_split(path: Path) -> tuple[list[str], list[str]]:
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    return [r["sequence"] for r in rows], [r["label"] for r in rows]
+from vqdna.seqio import read_labeled_csv
 
 
 def measure(model_dir: Path, sequences: list[str], labels: list[str]) -> dict:
@@ -73,7 +67,8 @@ def main() -> None:
         test = args.suite / task / "test.csv"
         if not test.is_file():
             sys.exit(f"{test}: no such file (--suite, --tasks)")
-        sequences, labels = read_split(test)
+        split = read_labeled_csv(test)
+        sequences, labels = split.sequences, split.labels
         for name in args.models.split(","):
             for seed_dir in sorted((args.run / task / name).glob("seed_*")):
                 if not (seed_dir / "model").is_dir():

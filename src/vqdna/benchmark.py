@@ -371,8 +371,9 @@ def run_benchmark(
                         quiet=quiet,
                         trust_remote_code=trust_remote_code,
                     )
-                if time.time() - t0 > 5:  # a cell that only gathered finished seeds says nothing of the cost of one
-                    trained_seconds += time.time() - t0
+                spent = time.time() - t0
+                if spent > 5:  # a cell that only gathered finished seeds says nothing of the cost of one
+                    trained_seconds += spent
                     trained_cells += 1
             rows.append(_row(task.name, name, kind, tokenizer, model, result))
             write_results(output_dir, rows, order)  # after every cell, so a partial run shows its table
