@@ -3,6 +3,9 @@ margins, gains and ranks are checked against hand-computed values."""
 
 import csv
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +13,8 @@ import pytest
 from helpers import SMALL, gc_regression_task, gc_task
 from vqdna.benchmark import average_gain, margins, pretraining_gains, results_markdown
 from vqdna.cli import main
+
+RECORDS = str(Path(__file__).resolve().parents[1] / "benchmarks" / "suite_records.sh")
 
 
 def _row(task, model, kind, per_seed, seeds=(1, 2, 3)):
@@ -277,6 +282,20 @@ def test_benchmark_trains_missing_models_on_the_builtin_corpus_and_reuses_them(t
     assert main(changed) == 2
     err = capsys.readouterr().err
     assert f"{out / 'models' / 'vq'} was run with other settings" in err and "max_steps" in err
+
+    # The records alone (no weights) carry the finished cells to a fresh folder at the same place, as
+    # a fresh clone would: the models are retrained to the same weights and the cells are reused.
+    records, two_seeds = tmp_path / "records", [a if a != "1" else "1,2" for a in args]
+    table = (out / "results.csv").read_text()
+    subprocess.run(["bash", RECORDS, "save", str(out), str(records)], check=True, capture_output=True)
+    assert not list(records.rglob("*.safetensors")) and (records / "gc" / "vq" / "eval_results.json").is_file()
+    shutil.rmtree(out)
+    subprocess.run(["bash", RECORDS, "restore", str(records), str(out)], check=True, capture_output=True)
+    assert main(two_seeds) == 0
+    assert not (out / "gc" / "vq" / "seed_1" / "model").exists()  # reused, not retrained
+    assert (out / "results.csv").read_text() == table
+    again = subprocess.run(["bash", RECORDS, "restore", str(records), str(out)], capture_output=True, text=True)
+    assert again.returncode == 1 and "already holds these finished cells" in again.stderr and "./gc/vq/" in again.stderr
 
 
 def test_benchmark_explains_models_it_cannot_train(tmp_path, capsys):
