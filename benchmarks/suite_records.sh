@@ -18,9 +18,11 @@ case $mode in
 save)
     [ -f "$src/run.json" ] || { echo "$0: $src is not a benchmark folder (no run.json)" >&2; exit 1; }
     mkdir -p "$dest"
-    # models/ and tokenizers/ are rebuilt, token_cache/ is recomputed; checkpoints and fine-tuned models stay behind
+    # models/ and tokenizers/ are rebuilt, token_cache/ is recomputed; checkpoints, fine-tuned models and
+    # the step-by-step training logs (27 kB a seed) stay behind
     (cd "$src" && find . \( -path ./models -o -path ./tokenizers -o -path ./token_cache -o -name checkpoints -o -name model \) -prune \
-        -o -type f \( -name '*.json' -o -name 'results.csv' -o -name 'results.md' -o -name 'results.png' \) -print |
+        -o -type f \( -name '*.json' -o -name 'results.csv' -o -name 'results.md' -o -name 'results.png' \) \
+        ! -name training_log.json -print |
         LC_ALL=C sort | tar -cf - -T -) | tar -xf - -C "$dest"
     echo "saved the records of $src to $dest ($(find "$dest" -type f | wc -l) files)"
     ;;
