@@ -274,7 +274,8 @@ def test_benchmark_trains_missing_models_on_the_builtin_corpus_and_reuses_them(t
     assert (out / "models" / "vq" / "model.safetensors").stat().st_mtime == stamp
     # asking for more seeds trains only the new ones
     seed_1 = (out / "gc" / "vq" / "seed_1" / "eval_results.json").stat().st_mtime
-    assert main([a if a != "1" else "1,2" for a in args]) == 0
+    two_seeds = [a if a != "1" else "1,2" for a in args]
+    assert main(two_seeds) == 0
     assert [r["seeds"] for r in csv.DictReader(open(out / "results.csv"))] == ["2", "2"]
     assert (out / "gc" / "vq" / "seed_1" / "eval_results.json").stat().st_mtime == seed_1
     # models trained with other settings are never silently reused or overwritten
@@ -285,7 +286,7 @@ def test_benchmark_trains_missing_models_on_the_builtin_corpus_and_reuses_them(t
 
     # The records alone (no weights) carry the finished cells to a fresh folder at the same place, as
     # a fresh clone would: the models are retrained to the same weights and the cells are reused.
-    records, two_seeds = tmp_path / "records", [a if a != "1" else "1,2" for a in args]
+    records = tmp_path / "records"
     table = (out / "results.csv").read_text()
     subprocess.run(["bash", RECORDS, "save", str(out), str(records)], check=True, capture_output=True)
     assert not list(records.rglob("*.safetensors")) and (records / "gc" / "vq" / "eval_results.json").is_file()
