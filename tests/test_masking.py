@@ -158,3 +158,30 @@ def test_span_warmup_grows_spans_to_the_leak_free_length_then_stays(rng):
     assert sum(n for _, n in early) == 128  # 1-token spans (neighbours may touch): exactly 25%
     assert all(n % full == 0 for _, n in late) and abs(sum(n for _, n in late) - 128) <= full / 2  # leak-free spans
     assert MaskedCodeCollator(tok).span_for(0) == full  # no warm-up unless asked
+
+
+@pytest.mark.parametrize(
+    "tok,centre",
+    [
+        (_vq(), lambda j: j),
+        (_vq(stride=4, levels=2), lambda j: 4 * j + 1),  # a code covers 4j..4j+3: the lower of its two middle bases
+        (KmerTokenizer(6), lambda j: 6 * j + 2),
+        (KmerTokenizer(3, overlapping=True), lambda j: j + 1),
+    ],
+    ids=["vq-s1", "hrq-s4", "6mer", "3mer-ov"],
+)
+def test_base_labels_are_the_centre_base_of_each_masked_token(rng, tok, centre):
+    windows = _windows(rng, [240, 180])
+    windows[0]["bp_ids"][10:20] = 4  # N: no base to predict there
+    batch = MaskedCodeCollator(tok, mask_ratio=0.25, span_tokens=1, base_labels=True)(windows)
+    labels = batch["labels"] if batch["labels"].dim() == 2 else batch["labels"][..., 0]
+    base = batch["base_labels"]
+    assert base.shape == labels.shape and torch.equal(base != -100, (labels != -100) & (base != -100))
+    checked = 0
+    for i, w in enumerate(windows):
+        for j in (labels[i] != -100).nonzero().flatten().tolist():
+            b = int(w["bp_ids"][centre(j)])
+            assert int(base[i, j]) == (b if b < 4 else -100), (i, j)
+            checked += b < 4
+    assert checked >= 10
+    assert "base_labels" not in MaskedCodeCollator(tok, mask_ratio=0.25)(windows)  # only when asked

@@ -339,9 +339,13 @@ class PretrainConfig(Config):
     logging_steps: int = 10
     seed: int = 0
     precision: str = "auto"  # one of PRECISIONS
+    # > 0: also predict the base under each masked token, this loss weighted by it (see
+    # vqdna.modeling.VQDNAConfig.base_loss_weight); 0 trains on code ids alone
+    base_loss_weight: float = 0.0
 
-    ADDED = {"precision": "auto"}
+    ADDED = {"precision": "auto", "base_loss_weight": 0.0}
     RANGES = {
+        "base_loss_weight": ">=0",
         **dict.fromkeys(
             (
                 "window_bp",

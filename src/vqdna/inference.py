@@ -129,14 +129,17 @@ def load_model(
         hf_logging.enable_progress_bar()
     weights = model_dir / "model.safetensors"
     # A task head may be new (a pretrained encoder fine-tuned) or resized (another task's labels), and
-    # the masked-code heads are not used by the encoder or a classifier; every other weight must fit.
+    # the masked-code heads (and the auxiliary base head) are not used by the encoder or a classifier;
+    # every other weight must fit.
     # Other transformers models name their heads in their own ways (BERT's pooler comes with its
     # classification head): only their encoder's weights are checked.
     head = ("classifier.",) if is_vqdna(config) else ("classifier", "pooler", "score")
     missing = [k for k in info["missing_keys"] if not any(h in k for h in head)]
     if missing:
         raise CheckpointError(f"{weights}: encoder weights missing: {', '.join(sorted(missing)[:5])}")
-    unexpected = [k for k in info["unexpected_keys"] if not k.startswith("heads.")] if is_vqdna(config) else []
+    unexpected = (
+        [k for k in info["unexpected_keys"] if not k.startswith(("heads.", "base_head."))] if is_vqdna(config) else []
+    )
     if unexpected:
         raise CheckpointError(
             f"{weights}: weights that config.json has no place for (does it match the weights?): {', '.join(sorted(unexpected)[:5])}"

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from vqdna.alphabet import N_ID
 from vqdna.config import check_value
 from vqdna.tokenizers import MASK_TOKEN_ID, GenomeTokenizer
 
@@ -66,7 +67,11 @@ class MaskedCodeCollator:
 
     `span_warmup_windows` > 0 is a curriculum for training: window i < span_warmup_windows gets
     spans of 1 + (span_tokens − 1)·i/span_warmup_windows tokens, so the model first learns to read
-    its neighbours, then meets leak-free spans for the rest of the run. Evaluation never warms up."""
+    its neighbours, then meets leak-free spans for the rest of the run. Evaluation never warms up.
+
+    `base_labels=True` adds "base_labels": for each masked token, the base (0-3) at the centre of
+    the bp it covers (its offsets), −100 elsewhere and where that base is N: the target of the
+    model's auxiliary base head (`VQDNAConfig.base_loss_weight`)."""
 
     def __init__(
         self,
@@ -75,6 +80,7 @@ class MaskedCodeCollator:
         span_tokens: int | None = None,
         seed: int = 0,
         span_warmup_windows: int = 0,
+        base_labels: bool = False,
     ):
         check_value("mask_ratio", mask_ratio, "float", "(0,1)")  # the rule PretrainConfig applies
         # Not called `tokenizer`: the Trainer saves a collator's `tokenizer` into every checkpoint
@@ -82,6 +88,7 @@ class MaskedCodeCollator:
         self.genome_tokenizer, self.mask_ratio, self.seed = tokenizer, mask_ratio, seed
         self.span_tokens = span_tokens if span_tokens is not None else mask_span_tokens(tokenizer)
         self.span_warmup_windows = span_warmup_windows
+        self.base_labels = base_labels
 
     def span_for(self, index: int) -> int:
         if index < self.span_warmup_windows:
@@ -93,9 +100,19 @@ class MaskedCodeCollator:
         batch = self.genome_tokenizer.pad([e.ids for e in encodings])
         input_ids = batch["input_ids"]
         labels = torch.full_like(input_ids, -100)
+        base_labels = torch.full(input_ids.shape[:2], -100, dtype=torch.long)
         for i, (f, e) in enumerate(zip(features, encodings)):
             rng = np.random.default_rng((self.seed, int(f["index"]), 7))
             m = torch.from_numpy(span_mask(len(e), self.mask_ratio, self.span_for(int(f["index"])), rng))
             labels[i, : len(e)][m] = input_ids[i, : len(e)][m]
             input_ids[i, : len(e)][m] = MASK_TOKEN_ID
-        return {"input_ids": input_ids, "attention_mask": batch["attention_mask"], "labels": labels}
+            if self.base_labels:
+                bases = np.asarray(f["bp_ids"], dtype=np.int64)
+                for j in np.flatnonzero(m.numpy()):
+                    start, end = e.offsets[j]
+                    base = bases[(start + end - 1) // 2]
+                    base_labels[i, j] = base if base < N_ID else -100
+        out = {"input_ids": input_ids, "attention_mask": batch["attention_mask"], "labels": labels}
+        if self.base_labels:
+            out["base_labels"] = base_labels
+        return out

@@ -47,6 +47,7 @@ class VQDNAConfig(PretrainedConfig):
         alibi_direction: float = 0.0,
         pooling: str = "mean",
         tokenizer_fingerprint: str = "",
+        base_loss_weight: float = 0.0,
         **kwargs,
     ):
         kwargs.setdefault("pad_token_id", PAD_TOKEN_ID)
@@ -74,6 +75,7 @@ class VQDNAConfig(PretrainedConfig):
         initializer_range = check_value("initializer_range", initializer_range, "float", ">0")
         bp_per_token = check_value("bp_per_token", bp_per_token, "float", ">0")
         alibi_direction = check_value("alibi_direction", alibi_direction, "float", ">=0")
+        base_loss_weight = check_value("base_loss_weight", base_loss_weight, "float", ">=0")
         for name, value in (
             ("input_mode", input_mode),
             ("tokenizer_kind", tokenizer_kind),
@@ -103,6 +105,10 @@ class VQDNAConfig(PretrainedConfig):
         # GenomeTokenizer.fingerprint() of the tokenizer the encoder was trained on ("": not
         # recorded, a folder from before fingerprints); loading refuses any other tokenizer
         self.tokenizer_fingerprint = tokenizer_fingerprint
+        # > 0: masked code modeling also predicts the base at the centre of each masked token from
+        # the same hidden state (a second head), its loss added with this weight (a training
+        # setting kept here as transformers keeps loss coefficients in a model's config)
+        self.base_loss_weight = base_loss_weight
         self.auto_map = dict(AUTO_MAP)  # every head's class, whichever one saved the folder
 
     @property
@@ -126,6 +132,10 @@ class MaskedCodeModelingOutput(ModelOutput):
     logits: Tensor | tuple[Tensor, ...] | None = None
     level_losses: tuple[Tensor, ...] | None = None
     hidden_states: tuple[Tensor, ...] | None = None
+    # with config.base_loss_weight > 0: (batch, tokens, 4) logits of each token's centre base (A C G
+    # T), and their loss on the masked tokens (unweighted; `loss` includes it times the weight)
+    base_logits: Tensor | None = None
+    base_loss: Tensor | None = None
 
 
 def level_logits(output: MaskedCodeModelingOutput) -> tuple[Tensor, ...]:
@@ -336,12 +346,16 @@ class LevelHead(nn.Module):
 
 
 class VQDNAForMaskedCodeModeling(VQDNAPreTrainedModel):
-    """Encoder plus one prediction head per tokenizer level; the loss is summed over levels."""
+    """Encoder plus one prediction head per tokenizer level; the loss is summed over levels. With
+    `config.base_loss_weight` > 0 a further head predicts the base under each masked token
+    (`base_labels`, from `vqdna.masking.MaskedCodeCollator(base_labels=True)`), an auxiliary target
+    that asks the encoder for the sequence itself, not only for the tokenizer's code ids."""
 
     def __init__(self, config: VQDNAConfig):
         super().__init__(config)
         self.vqdna = VQDNAModel(config)
         self.heads = nn.ModuleList(LevelHead(config, v) for v in config.level_vocab_sizes)
+        self.base_head = LevelHead(config, 4) if config.base_loss_weight > 0 else None
         self.post_init()
 
     def forward(
@@ -352,12 +366,14 @@ class VQDNAForMaskedCodeModeling(VQDNAPreTrainedModel):
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
+        base_labels: Tensor | None = None,
         **_,
     ) -> MaskedCodeModelingOutput | tuple:
         encoded = self.vqdna(input_ids, attention_mask, output_hidden_states, output_attentions, return_dict=True)
         hidden = encoded.last_hidden_state
         logits = tuple(head(hidden) for head in self.heads)
-        loss = level_losses = None
+        base_logits = self.base_head(hidden) if self.base_head is not None else None
+        loss = level_losses = base_loss = None
         if labels is not None:
             lab = labels if labels.dim() == 3 else labels.unsqueeze(-1)
             level_losses = tuple(
@@ -367,11 +383,20 @@ class VQDNAForMaskedCodeModeling(VQDNAPreTrainedModel):
                 for n, lg in enumerate(logits)
             )
             loss = torch.stack(level_losses).sum()
+        if base_logits is not None and base_labels is not None:
+            base_loss = (
+                F.cross_entropy(base_logits.flatten(0, 1).float(), base_labels.flatten(), ignore_index=-100)
+                if (base_labels != -100).any()
+                else base_logits.sum() * 0.0
+            )
+            loss = base_loss * self.config.base_loss_weight + (loss if loss is not None else 0.0)
         out = MaskedCodeModelingOutput(
             loss=loss,
             logits=logits if len(logits) > 1 else logits[0],
             level_losses=level_losses,
             hidden_states=encoded.hidden_states,
+            base_logits=base_logits,
+            base_loss=base_loss,
         )
         return out if return_dict is not False else out.to_tuple()
 

@@ -63,8 +63,11 @@ def upgrade_inputs(old: dict[str, Any]) -> dict[str, Any]:
     return {**old, "encoder": encoder, "config": config}
 
 
-def build_model(tokenizer: GenomeTokenizer, encoder: EncoderConfig) -> VQDNAForMaskedCodeModeling:
-    """An untrained masked-code model of `encoder`'s shape over `tokenizer`'s vocabulary."""
+def build_model(
+    tokenizer: GenomeTokenizer, encoder: EncoderConfig, base_loss_weight: float = 0.0
+) -> VQDNAForMaskedCodeModeling:
+    """An untrained masked-code model of `encoder`'s shape over `tokenizer`'s vocabulary (with the
+    auxiliary base head when `base_loss_weight` > 0)."""
     vocab = tokenizer.vocab_size
     sizes = list(vocab) if isinstance(vocab, tuple) else [vocab]
     if encoder.input_mode == "quantized" and not tokenizer.learned:
@@ -76,6 +79,7 @@ def build_model(tokenizer: GenomeTokenizer, encoder: EncoderConfig) -> VQDNAForM
         tokenizer_kind=tokenizer.kind,
         bp_per_token=tokenizer.bp_per_token,
         tokenizer_fingerprint=tokenizer.fingerprint(),
+        base_loss_weight=base_loss_weight,
     )
     model = VQDNAForMaskedCodeModeling(config)
     if encoder.input_mode == "quantized":
@@ -97,6 +101,14 @@ class _MCMTrainer(StatsTrainer):
                 self.record(**{f"masked_accuracy_level{n}": acc})
             if len(out.level_losses) > 1:
                 self.record(**{f"masked_loss_level{n}": x.item() for n, x in enumerate(out.level_losses)})
+            if out.base_loss is not None:
+                m = inputs["base_labels"] != -100
+                acc = (
+                    (out.base_logits.argmax(-1)[m] == inputs["base_labels"][m]).float().mean().item()
+                    if m.any()
+                    else float("nan")
+                )
+                self.record(masked_base_loss=out.base_loss.item(), masked_base_accuracy=acc)
         return (out.loss, out) if return_outputs else out.loss
 
 
@@ -109,10 +121,15 @@ def evaluate_masked(
     model.eval()
     device = next(model.parameters()).device
     correct = baseline = total = None
+    base_correct = base_total = 0
     for i in range(0, len(windows), batch_size):
         batch = collator(windows[i : i + batch_size])
         labels = batch["labels"] if batch["labels"].dim() == 3 else batch["labels"].unsqueeze(-1)
         out = model(input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device))
+        if out.base_logits is not None and "base_labels" in batch:
+            m = batch["base_labels"] != -100
+            base_correct += int((out.base_logits.argmax(-1).cpu()[m] == batch["base_labels"][m]).sum())
+            base_total += int(m.sum())
         levels = len(level_logits(out))
         if correct is None:
             correct, baseline, total = [0] * levels, [0] * levels, [0] * levels
@@ -122,11 +139,14 @@ def evaluate_masked(
             correct[n] += int((logits.argmax(-1).cpu()[m] == target).sum())
             baseline[n] += int((target == baseline_ids[n]).sum())
             total[n] += int(m.sum())
-    return {
+    result = {
         "masked_accuracy": [c / max(t, 1) for c, t in zip(correct, total)],
         "baseline_accuracy": [b / max(t, 1) for b, t in zip(baseline, total)],
         "masked_tokens": total,
     }
+    if base_total:
+        result["masked_base_accuracy"] = base_correct / base_total
+    return result
 
 
 def most_frequent_codes(collator: MaskedCodeCollator, sampler: WindowSampler, windows: int, levels: int) -> list[int]:
@@ -214,14 +234,20 @@ def pretrain_on_genomes(
     # Windows are consumed in index order (see train_sampling_strategy below), so window i is
     # trained at step i // windows_per_step and the warm-up is a function of the index alone.
     warmup_windows = int(cfg.span_warmup_fraction * cfg.max_steps) * windows_per_step
+    with_bases = cfg.base_loss_weight > 0
     collator = MaskedCodeCollator(
-        tokenizer, cfg.mask_ratio, cfg.span_tokens, seed=cfg.seed, span_warmup_windows=warmup_windows
+        tokenizer,
+        cfg.mask_ratio,
+        cfg.span_tokens,
+        seed=cfg.seed,
+        span_warmup_windows=warmup_windows,
+        base_labels=with_bases,
     )
     # Evaluation always masks leak-free spans, whatever spans training used: with shorter ones a
     # visible neighbouring code would give the masked one away, and the accuracy would measure that.
-    eval_collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, None, seed=cfg.seed)
+    eval_collator = MaskedCodeCollator(tokenizer, cfg.mask_ratio, None, seed=cfg.seed, base_labels=with_bases)
     torch.manual_seed(cfg.seed)
-    model = build_model(tokenizer, encoder)
+    model = build_model(tokenizer, encoder, cfg.base_loss_weight)
     dataset = WindowDataset(train, cfg.max_steps * windows_per_step)
     args = training_arguments(
         output_dir,
@@ -276,6 +302,8 @@ def _plot(history, path: Path, levels: int, result: dict[str, Any]) -> None:
     acc = {f"masked accuracy, level {n}": [h[f"masked_accuracy_level{n}"] for h in rows] for n in range(levels)}
     for n, b in enumerate(result["baseline_accuracy"]):
         acc[f"frequency baseline, level {n}"] = [b] * len(steps)
+    if all("masked_base_accuracy" in h for h in rows):
+        acc["masked base accuracy (auxiliary head)"] = [h["masked_base_accuracy"] for h in rows]
     line_plot(
         path,
         steps,
