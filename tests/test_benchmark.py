@@ -5,6 +5,7 @@ import csv
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from vqdna.benchmark import average_gain, margins, pretraining_gains, results_ma
 from vqdna.cli import main
 
 RECORDS = str(Path(__file__).resolve().parents[1] / "benchmarks" / "suite_records.sh")
+TABLE = str(Path(__file__).resolve().parents[1] / "benchmarks" / "suite_table.py")
 
 
 def _row(task, model, kind, per_seed, seeds=(1, 2, 3)):
@@ -290,6 +292,12 @@ def test_benchmark_trains_missing_models_on_the_builtin_corpus_and_reuses_them(t
     table = (out / "results.csv").read_text()
     subprocess.run(["bash", RECORDS, "save", str(out), str(records)], check=True, capture_output=True)
     assert not list(records.rglob("*.safetensors")) and (records / "gc" / "vq" / "eval_results.json").is_file()
+    # the records alone rebuild the benchmark's table (benchmarks/suite_table.py)
+    made = subprocess.run(
+        [sys.executable, TABLE, str(records), "--output-dir", str(tmp_path / "tables")], capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "tables" / "results.csv").read_text() == table and "2 finished cells" in made.stdout
     shutil.rmtree(out)
     subprocess.run(["bash", RECORDS, "restore", str(records), str(out)], check=True, capture_output=True)
     assert main(two_seeds) == 0

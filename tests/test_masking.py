@@ -184,4 +184,6 @@ def test_base_labels_are_the_centre_base_of_each_masked_token(rng, tok, centre):
             assert int(base[i, j]) == (b if b < 4 else -100), (i, j)
             checked += b < 4
     assert checked >= 10
-    assert "base_labels" not in MaskedCodeCollator(tok, mask_ratio=0.25)(windows)  # only when asked
+    plain = MaskedCodeCollator(tok, mask_ratio=0.25, span_tokens=1)(windows)
+    assert "base_labels" not in plain  # only when asked, and asking changes nothing else
+    assert all(torch.equal(plain[k], batch[k]) for k in ("input_ids", "attention_mask", "labels"))

@@ -110,7 +110,9 @@ class MaskedCodeCollator:
                 bases = np.asarray(f["bp_ids"], dtype=np.int64)
                 for j in np.flatnonzero(m.numpy()):
                     start, end = e.offsets[j]
-                    base = bases[(start + end - 1) // 2]
+                    base = (
+                        bases[(start + end - 1) // 2] if end > start else N_ID
+                    )  # a token of no bp: nothing to predict
                     base_labels[i, j] = base if base < N_ID else -100
         out = {"input_ids": input_ids, "attention_mask": batch["attention_mask"], "labels": labels}
         if self.base_labels:

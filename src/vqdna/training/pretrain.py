@@ -254,6 +254,8 @@ def pretrain_on_genomes(
         **cfg.trainer_kwargs(),
         quiet=quiet,
         train_sampling_strategy="sequential",  # windows are random draws already; in order, index ↔ step
+        # named, not inferred from forward's arguments: base_labels is there only with the base head
+        label_names=["labels", "base_labels"] if with_bases else ["labels"],
     )
     trainer = _MCMTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator, quiet=quiet)
     checkpoint = last_checkpoint(output_dir, state == "resumed")

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Issue 12's pretraining levers, judged by what they do downstream (test MCC of the fine-tuned
+# model, the `tiny` recipe, several seeds), not by masked accuracy. Every variant pretrains an
+# encoder on the SAME tokenizer, with the `tiny` preset's pretraining changed in one setting, then
+# all of them are fine-tuned side by side by one `vqdna benchmark` (no baselines, no scratch
+# twins: those rows are in the suite's table). The control is the suite's own encoder.
+#
+# Usage, from the repository root (after `make setup`; the suite's models trained by the
+# benchmark of benchmarks/README.md, "Every row, 3 seeds"):
+#   bash benchmarks/pretrain_ablation.sh TOKENIZER_DIR CONTROL_MODEL SUITE OUT [TASKS] [SEEDS] [VARIANTS]
+#   bash benchmarks/pretrain_ablation.sh runs/suite/tokenizers/vq runs/suite/models/vq ../shared/data/gue runs/ablation
+# A rerun reuses every finished encoder and fine-tuning cell (one can stop it at any point).
+set -euo pipefail
+TOK=$1 CONTROL=$2 SUITE=$3 OUT=$4
+TASKS=${5:-mouse_tf_0,mouse_tf_3}
+SEEDS=${6:-1,2,3}
+VARIANTS=${7:-bases_isolated,bases_spans,steps_200,steps_3200,layers_2,width_256,human_peaks}
+BIN=${BIN:-.venv/bin}
+corpus() {  # the built-in pretraining corpus files (the suite's encoders were pretrained on them)
+  "$BIN/python" -c "
+from vqdna.builtin_data import PRETRAINING_CORPUS, get_dataset
+print(' '.join(str(get_dataset(k).path()) for k in [*PRETRAINING_CORPUS, *'$1'.split()]))"
+}
+CORPUS=$(corpus "")
+# name -> pretrain arguments beyond the preset (the control: the preset as it is)
+declare -A ARGS=(
+  [bases_isolated]="--base-loss-weight 1.0"                  # + the masked-base head, isolated tokens masked
+  [bases_spans]="--base-loss-weight 1.0 --config '{\"span_tokens\": null}'"  # + the head, leak-free spans
+  [steps_200]="--max-steps 200"                              # the pretraining curve: 200, 800 (control), 3200 steps
+  [steps_3200]="--max-steps 3200"
+  [layers_2]="--num-hidden-layers 2"                         # encoder size: 2 x 128, 4 x 128 (control), 4 x 256
+  [width_256]="--hidden-size 256 --intermediate-size 1024"
+  [default]=""  # the preset as it is, by this script's route: to check that it equals the control
+)
+MODELS="control=$CONTROL"
+for v in ${VARIANTS//,/ }; do
+  dir=$OUT/models/$v
+  MODELS="$MODELS,$v=$dir"
+  [[ -f $dir/eval_results.json ]] && continue
+  if [[ $v == human_peaks ]]; then  # + janggu's 7,797 human ChIP-seq peaks (training sets only), a third of the windows
+    # shellcheck disable=SC2046
+    "$BIN/vqdna" pretrain --tokenizer "$TOK" --fasta $(corpus "oct4_peaks mafk_peaks") --species-weights 1,1,0.5,0.5 \
+      --preset tiny --output-dir "$dir" --resume
+  else
+    [[ -n ${ARGS[$v]+x} ]] || { echo "unknown variant $v (choose from ${!ARGS[*]} human_peaks)" >&2; exit 2; }
+    eval "extra=(${ARGS[$v]})"  # the variant's arguments as words (its JSON stays one)
+    # shellcheck disable=SC2086
+    "$BIN/vqdna" pretrain --tokenizer "$TOK" --fasta $CORPUS --preset tiny --output-dir "$dir" --resume "${extra[@]}"
+  fi
+done
+"$BIN/vqdna" benchmark --suite "$SUITE" --tasks "$TASKS" --tokenizers "$MODELS" --baselines none --no-scratch \
+  --preset tiny --seeds "$SEEDS" --output-dir "$OUT/bench"
+"$BIN/python" - "$OUT" "$CONTROL" "$VARIANTS" <<'PY'
+import json, sys
+from pathlib import Path
+out, control, variants = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3].split(",")
+print("\nencoder | steps | masked accuracy (evaluation spans) | frequency baseline | masked base accuracy | pretraining wall (s)")
+for name, folder in [("control", control), *((v, out / "models" / v) for v in variants)]:
+    r = json.loads((folder / "eval_results.json").read_text())
+    base = r.get("masked_base_accuracy")
+    print(f"{name} | {r['steps']} | {r['masked_accuracy'][0]:.4f} | {r['baseline_accuracy'][0]:.4f} | "
+          f"{'' if base is None else f'{base:.4f}'} | {r['wall_seconds']}")
+print(f"\nfine-tuned, test MCC: {out / 'bench' / 'results.md'}")
+PY
