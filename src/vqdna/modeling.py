@@ -345,6 +345,14 @@ class LevelHead(nn.Module):
         return self.decoder(self.norm(F.gelu(self.transform(x))))
 
 
+def _masked_loss(logits: Tensor, labels: Tensor) -> Tensor:
+    """Cross-entropy over the positions whose label is not −100; a batch with none gives a zero
+    that still depends on every weight (so distributed training sees every gradient)."""
+    if (labels != -100).any():
+        return F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100)
+    return logits.sum() * 0.0
+
+
 class VQDNAForMaskedCodeModeling(VQDNAPreTrainedModel):
     """Encoder plus one prediction head per tokenizer level; the loss is summed over levels. With
     `config.base_loss_weight` > 0 a further head predicts the base under each masked token
@@ -376,19 +384,10 @@ class VQDNAForMaskedCodeModeling(VQDNAPreTrainedModel):
         loss = level_losses = base_loss = None
         if labels is not None:
             lab = labels if labels.dim() == 3 else labels.unsqueeze(-1)
-            level_losses = tuple(
-                F.cross_entropy(lg.flatten(0, 1).float(), lab[..., n].flatten(), ignore_index=-100)
-                if (lab[..., n] != -100).any()
-                else lg.sum() * 0.0
-                for n, lg in enumerate(logits)
-            )
+            level_losses = tuple(_masked_loss(lg, lab[..., n]) for n, lg in enumerate(logits))
             loss = torch.stack(level_losses).sum()
         if base_logits is not None and base_labels is not None:
-            base_loss = (
-                F.cross_entropy(base_logits.flatten(0, 1).float(), base_labels.flatten(), ignore_index=-100)
-                if (base_labels != -100).any()
-                else base_logits.sum() * 0.0
-            )
+            base_loss = _masked_loss(base_logits, base_labels)
             loss = base_loss * self.config.base_loss_weight + (loss if loss is not None else 0.0)
         out = MaskedCodeModelingOutput(
             loss=loss,

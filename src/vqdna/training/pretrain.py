@@ -87,6 +87,12 @@ def build_model(
     return model
 
 
+def _masked_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """The share of positions with a label (not −100) whose argmax is it (nan where none has one)."""
+    m = labels != -100
+    return (logits.argmax(-1)[m] == labels[m]).float().mean().item() if m.any() else float("nan")
+
+
 class _MCMTrainer(StatsTrainer):
     """Logs masked-code accuracy per level alongside the loss, and each level's loss for HRQ
     (which level the model is learning, when the total falls)."""
@@ -96,18 +102,11 @@ class _MCMTrainer(StatsTrainer):
         with torch.no_grad():
             labels = inputs["labels"] if inputs["labels"].dim() == 3 else inputs["labels"].unsqueeze(-1)
             for n, logits in enumerate(level_logits(out)):
-                m = labels[..., n] != -100
-                acc = (logits.argmax(-1)[m] == labels[..., n][m]).float().mean().item() if m.any() else float("nan")
-                self.record(**{f"masked_accuracy_level{n}": acc})
+                self.record(**{f"masked_accuracy_level{n}": _masked_accuracy(logits, labels[..., n])})
             if len(out.level_losses) > 1:
                 self.record(**{f"masked_loss_level{n}": x.item() for n, x in enumerate(out.level_losses)})
             if out.base_loss is not None:
-                m = inputs["base_labels"] != -100
-                acc = (
-                    (out.base_logits.argmax(-1)[m] == inputs["base_labels"][m]).float().mean().item()
-                    if m.any()
-                    else float("nan")
-                )
+                acc = _masked_accuracy(out.base_logits, inputs["base_labels"])
                 self.record(masked_base_loss=out.base_loss.item(), masked_base_accuracy=acc)
         return (out.loss, out) if return_outputs else out.loss
 
