@@ -55,3 +55,39 @@ def test_gpu_check_says_plainly_when_there_is_no_gpu(tmp_path):
         env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},  # no GPU, wherever the tests run
     )
     assert run.returncode == 1 and "no CUDA GPU here" in run.stderr
+
+
+@pytest.mark.slow
+def test_gpu_session_packs_the_check_and_the_one_command_benchmark(tmp_path):
+    """benchmarks/gpu_session.sh as a lent GPU runs it, on the CPU: `prepare` lays the built-in data
+    out where vqdna finds it without installing anything, `run` returns one archive of results."""
+    import os
+    import tarfile
+
+    from helpers import gc_task
+
+    carried, out = tmp_path / "carried", tmp_path / "out"
+    env = {**os.environ, "PYTHON": sys.executable, "CUDA_VISIBLE_DEVICES": ""}
+    script = str(ROOT / "benchmarks" / "gpu_session.sh")
+    task = gc_task(tmp_path / "gc")
+    prepare = subprocess.run(
+        ["bash", script, "prepare", str(carried), str(task)], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    assert prepare.returncode == 0, prepare.stderr[-3000:]
+    assert (carried / "site" / "pyrodigal" / "__init__.py").is_file() and (carried / "task" / "gc" / "train.csv").is_file()
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(carried / "site")])
+    run = subprocess.run(
+        ["bash", script, "run", str(carried), str(out), "tiny", "3", "300"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    with tarfile.open(out / "gpu_session.tar.gz") as archive:
+        names = set(archive.getnames())
+        assert {"./check/gpu_check.json", "./bench/results.csv", "./bench/models/vq/training_log.json"} <= names
+        assert not [n for n in names if n.endswith(".safetensors")]  # results only, no weights
+        table = archive.extractfile("./bench/results.csv").read().decode().splitlines()
+    assert [row.split(",")[1] for row in table[1:]] == ["kmer-lr", "cnn", "vq", "vq-scratch"]
