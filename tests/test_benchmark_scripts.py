@@ -74,7 +74,9 @@ def test_gpu_session_packs_the_check_and_the_one_command_benchmark(tmp_path):
         ["bash", script, "prepare", str(carried), str(task)], capture_output=True, text=True, env=env, cwd=ROOT
     )
     assert prepare.returncode == 0, prepare.stderr[-3000:]
-    assert (carried / "site" / "pyrodigal" / "__init__.py").is_file() and (carried / "task" / "gc" / "train.csv").is_file()
+    assert (carried / "site" / "pyrodigal" / "__init__.py").is_file() and (
+        carried / "task" / "gc" / "train.csv"
+    ).is_file()
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(carried / "site")])
     run = subprocess.run(
         ["bash", script, "run", str(carried), str(out), "tiny", "3", "300"],

@@ -625,6 +625,78 @@ def _diff(args) -> None:
     )
 
 
+def _code_usage(args) -> None:
+    from tqdm.auto import tqdm
+
+    from vqdna.evaluation.lineages import lineage_study
+    from vqdna.outputs import write_lineage_study
+    from vqdna.tasks import read_label_table, read_labelled_genomes
+    from vqdna.tokenizers import load_tokenizer
+
+    columns = list(dict.fromkeys(args.label_column))
+    if len(columns) != len(args.label_column):
+        raise UserError(f"--label-column: a column is named twice ({' '.join(args.label_column)})")
+    tokenizer = load_tokenizer(args.tokenizer)
+    if args.output_dir:  # claimed up front; redone if interrupted (minutes, no checkpoints), a finished one is kept
+        inputs = {
+            "tokenizer": tokenizer.fingerprint(),
+            "fasta": file_identity(args.fasta),
+            "labels": file_identity(args.labels),
+            "label_columns": columns,
+            "id_column": args.id_column,
+        }
+        if claim_folder(args.output_dir, "code-usage", inputs, resume=True) == "finished":
+            raise UserError(
+                f"--output-dir {args.output_dir}: already holds this study; choose another folder (nothing was overwritten)"
+            )
+    records, first, id_column = read_labelled_genomes(args.fasta, args.labels, columns[0], args.id_column)
+    label_sets = {columns[0]: [first[r.name] for r in records]}
+    for column in columns[1:]:
+        table, _ = read_label_table(args.labels, label_column=column, id_column=id_column)
+        label_sets[column] = [table[r.name] for r in records]
+    with tqdm(total=len(records), desc="code profiles", unit=" genome", disable=args.quiet, file=sys.stderr) as bar:
+        result = lineage_study(tokenizer, records, label_sets, progress=lambda done, total: bar.update(1))
+    if args.output_dir:
+        write_lineage_study(args.output_dir, result, [r.name for r in records], label_sets, str(args.tokenizer))
+        finish_folder(args.output_dir)
+    if args.quiet:
+        return
+    rows = []
+    for level in result["levels"]:
+        for column, sep in level["separation"].items():
+            rows.append(
+                [
+                    f"{level['level']} ({level['codes_used']}/{level['codes']})",
+                    column,
+                    f"{sep['genomes']}/{sep['classes']}",
+                    f"{sep['nearest_neighbour_accuracy']:.3f}",
+                    f"{sep['nearest_neighbour_f1_macro']:.3f}",
+                    f"{sep['majority_accuracy']:.3f}",
+                    f"{sep['silhouette']:.3f}",
+                    f"{sep['within_between_ratio']:.3f}",
+                ]
+            )
+    left_out = {c: s["left_out_single_genome_labels"] for c, s in result["levels"][0]["separation"].items()}
+    footer = [f"{c}: {k} genome(s) left out, their label occurs once" for c, k in left_out.items() if k]
+    if args.output_dir:
+        footer.append(f"written to {args.output_dir} (code_usage.json, profiles_level*.npy, code_usage_pca.png)")
+    _print_table(
+        f"{len(records)} genomes of {args.fasta}: how well each level's code profiles separate each label",
+        [
+            "level (codes used)",
+            "label",
+            "genomes/classes",
+            "1-NN acc",
+            "1-NN F1",
+            "majority",
+            "silhouette",
+            "within/between",
+        ],
+        rows,
+        footer=footer,
+    )
+
+
 def _demo(args) -> None:
     from vqdna.demo import run_demo
 
@@ -1086,6 +1158,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-rows", type=NON_NEGATIVE, default=30)
     p.set_defaults(func=_diff)
+
+    p = sub.add_parser(
+        "code-usage",
+        help="per genome, how often each code of each level is used, and how well that separates labelled "
+        "lineages (the paper's SARS-CoV-2 case study)",
+    )
+    p.add_argument("--tokenizer", required=True, type=Path, help="any tokenizer folder (VQ, HRQ, BPE, k-mer)")
+    p.add_argument("--fasta", required=True, type=Path, help="one FASTA of genomes, each with a row in --labels")
+    p.add_argument("--labels", required=True, type=Path, help="a tab-separated table with a header line")
+    p.add_argument(
+        "--label-column",
+        required=True,
+        nargs="+",
+        help="one or more columns to score, coarse first, e.g. who_variant nextstrain_clade (the figure uses the first)",
+    )
+    p.add_argument("--id-column", help="the table's column of genome ids (default: its first column)")
+    p.add_argument(
+        "--output-dir", type=Path, help="write code_usage.json, genomes.tsv, profiles_level*.npy and a PNG here"
+    )
+    p.set_defaults(func=_code_usage)
 
     p = sub.add_parser("demo", help="run the pipeline on built-in real genomes and write a report")
     p.add_argument("--output-dir", required=True, type=Path)

@@ -179,3 +179,40 @@ def write_code_diff(folder: str | Path, result: dict[str, Any], tokenizer: str) 
         },
     )
     plot_code_diff(folder / "code_diff.png", result, title=f"codes of {result['names'][1]} vs {result['names'][0]}")
+
+
+def write_lineage_study(
+    folder: str | Path, result: dict[str, Any], names: list[str], label_sets: dict[str, list[str]], tokenizer: str
+) -> None:
+    """`code_usage.json` (per level: codes used and the separation of every label), `genomes.tsv`
+    (the genomes in profile order with their labels), `profiles_level{n}.npy` (genomes × codes
+    frequencies) and `code_usage_pca.png` (the profiles' first two principal components, coloured
+    by the first label) of an `evaluation.lineages.lineage_study` result."""
+    from vqdna.plots import pca_scatter_grid
+
+    folder = Path(folder)
+    write_json(
+        folder / "code_usage.json",
+        {"tokenizer": tokenizer, "genomes": len(names), "labels": list(label_sets), "levels": result["levels"]},
+    )
+    columns = list(label_sets)
+    lines = ["\t".join(["name", *columns])]
+    lines += ["\t".join([name, *(label_sets[c][i] for c in columns)]) for i, name in enumerate(names)]
+    with atomic_path(folder / "genomes.tsv") as tmp:
+        Path(tmp).write_text("\n".join(lines) + "\n")
+    for n, profile in enumerate(result["profiles"]):
+        with atomic_path(folder / f"profiles_level{n}.npy") as tmp, open(tmp, "wb") as fh:
+            np.save(fh, profile.astype(np.float32))
+    first = columns[0]
+    panels = {
+        f"level {level['level']}, {level['codes']} codes, 1-NN {level['separation'][first]['nearest_neighbour_accuracy']:.2f}": np.sqrt(
+            profile
+        )
+        for level, profile in zip(result["levels"], result["profiles"])
+    }
+    pca_scatter_grid(
+        folder / "code_usage_pca.png",
+        panels,
+        label_sets[first],
+        title=f"code profiles per genome (square-rooted frequencies), coloured by {first}",
+    )

@@ -205,6 +205,8 @@ def pca_scatter_grid(path, panels: dict[str, np.ndarray], labels: Sequence[str],
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.4 * rows), squeeze=False)
     labels = np.asarray(labels)
     classes = list(dict.fromkeys(labels.tolist()))
+    # the default cycle repeats after 10 colours; tab20 tells up to 20 classes apart
+    colors = plt.get_cmap("tab20").colors if len(classes) > 10 else [f"C{k}" for k in range(10)]
     for ax, name in zip(axes.flat, names):
         x = panels[name] - panels[name].mean(0)
         _, s, vt = np.linalg.svd(x, full_matrices=False)
@@ -212,7 +214,7 @@ def pca_scatter_grid(path, panels: dict[str, np.ndarray], labels: Sequence[str],
         explained = (s[:2] ** 2).sum() / max((s**2).sum(), 1e-12)
         for k, c in enumerate(classes):
             sel = labels == c
-            ax.scatter(xy[sel, 0], xy[sel, 1], s=6, alpha=0.6, color=f"C{k}", label=c)
+            ax.scatter(xy[sel, 0], xy[sel, 1], s=6, alpha=0.6, color=colors[k % len(colors)], label=c)
         ax.set_title(f"{name} (PC1+2: {explained:.0%} of variance)", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])

@@ -512,6 +512,33 @@ def read_label_table(
     return table, id_column
 
 
+def read_labelled_genomes(
+    fasta_path: str | Path, labels_path: str | Path, label_column: str, id_column: str | None = None
+) -> tuple[list[FastaRecord], dict[str, str], str]:
+    """The genomes of one FASTA and the table that labels them: (records, {id: label}, id column).
+    Every genome must have a row (its id = the first word of the FASTA header) and ids must be
+    unique; rows for genomes that are not in the FASTA are allowed."""
+    table, id_column = read_label_table(labels_path, label_column=label_column, id_column=id_column)
+    records = read_fasta(fasta_path)
+    seen: dict[str, int] = {}
+    for i, r in enumerate(records):
+        if r.name in seen:
+            raise SequenceError(
+                f"{fasta_path}: record {r.name!r} occurs twice (records {seen[r.name] + 1} and {i + 1}); genome ids must be unique"
+            )
+        seen[r.name] = i
+    unlabeled = [r.name for r in records if r.name not in table]
+    if unlabeled:
+        shown = ", ".join(repr(n) for n in unlabeled[:5]) + (
+            f" and {len(unlabeled) - 5} more" if len(unlabeled) > 5 else ""
+        )
+        raise SequenceError(
+            f"{fasta_path}: {len(unlabeled)} genome(s) have no row in {labels_path} (matched on its {id_column!r} column "
+            f"against the first word of each FASTA header): {shown}"
+        )
+    return records, table, id_column
+
+
 def make_variant_task(
     fasta_path: str | Path,
     labels_path: str | Path,
@@ -561,24 +588,7 @@ def make_variant_task(
     check_fractions(dev_fraction, test_fraction)
     check_output_dir(output_dir)
 
-    table, id_column = read_label_table(labels_path, label_column=label_column, id_column=id_column)
-    records = read_fasta(fasta_path)
-    seen: dict[str, int] = {}
-    for i, r in enumerate(records):
-        if r.name in seen:
-            raise SequenceError(
-                f"{fasta_path}: record {r.name!r} occurs twice (records {seen[r.name] + 1} and {i + 1}); genome ids must be unique"
-            )
-        seen[r.name] = i
-    unlabeled = [r.name for r in records if r.name not in table]
-    if unlabeled:
-        shown = ", ".join(repr(n) for n in unlabeled[:5]) + (
-            f" and {len(unlabeled) - 5} more" if len(unlabeled) > 5 else ""
-        )
-        raise SequenceError(
-            f"{fasta_path}: {len(unlabeled)} genome(s) have no row in {labels_path} (matched on its {id_column!r} column "
-            f"against the first word of each FASTA header): {shown}"
-        )
+    records, table, id_column = read_labelled_genomes(fasta_path, labels_path, label_column, id_column)
     by_label: dict[str, list[FastaRecord]] = {}
     for r in records:
         by_label.setdefault(table[r.name], []).append(r)
@@ -639,7 +649,7 @@ def make_variant_task(
         "counts": {s: _counts(splits[s], len(names)) for s in TASK_SPLITS},
         "dropped_classes": dropped_classes,  # name -> genomes, below min_genomes
         "merged_classes": merged,  # pooled into "other"
-        "table_rows_without_genome": len(set(table) - set(seen)),
+        "table_rows_without_genome": len(set(table) - {r.name for r in records}),
         "dropped_tail_bp": int(dropped["tail_bp"]),
         "dropped_n_fragments": int(dropped["n_rows"]),
         "subsampled_fragments": int(dropped["subsampled_rows"]),
