@@ -317,3 +317,26 @@ def test_benchmark_explains_models_it_cannot_train(tmp_path, capsys):
         "--tokenizers 'mymodel': not a tokenizer kind (vq, hrq, kmer, bpe) the benchmark can train"
         in capsys.readouterr().err
     )
+
+
+def test_time_left_counts_the_runs_still_to_train_at_the_mean_time_of_each_kind(tmp_path):
+    from vqdna.benchmark import _pending_runs, _seconds_left
+
+    cell = tmp_path / "cell"
+    (cell / "seed_1").mkdir(parents=True)
+    (cell / "seed_1" / "eval_results.json").write_text("{}")
+    (cell / "seed_2").mkdir()  # started, not finished: still to run
+    assert _pending_runs(cell, [1, 2, 3], deterministic=False) == 2
+    assert _pending_runs(tmp_path / "kmer-lr", [1, 2, 3], deterministic=True) == 1
+    (cell / "eval_results.json").write_text("{}")
+    assert _pending_runs(cell, [1], deterministic=True) == 0
+
+    cells = [("cnn", "baseline", "", None), ("vq", "pretrained", "vq", None), ("vq-scratch", "scratch", "vq", None)]
+    pending = {("t2", "cnn"): 3, ("t2", "vq"): 3, ("t2", "vq-scratch"): 3}
+    no_model_yet = {"baseline": [30.0, 3], "model": [0.0, 0]}
+    assert _seconds_left(1, "scratch", pending, cells, no_model_yet) is None
+    spent = {"baseline": [30.0, 3], "model": [600.0, 2]}  # 10 s a baseline run, 300 s a model run
+    # this cell's one run (300) + t2: 3 cnn runs (30) + 6 model runs (1800)
+    assert _seconds_left(1, "scratch", pending, cells, spent) == pytest.approx(2130.0)
+    only_models = {"baseline": [0.0, 0], "model": [600.0, 2]}  # no baseline timed yet: a model run's time
+    assert _seconds_left(0, "baseline", pending, cells, only_models) == pytest.approx(9 * 300.0)

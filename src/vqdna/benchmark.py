@@ -310,11 +310,24 @@ def run_benchmark(
     }
     rows: list[dict[str, Any]] = []
     started = time.time()
-    total, done_count, trained_seconds, trained_cells = len(task_dirs) * len(cells), 0, 0.0, 0
+    total, done_count = len(task_dirs) * len(cells), 0
+    # The time left is estimated from training runs (one seed of one cell), model and baseline runs
+    # apart: their costs differ tenfold, and a cell resumed with one seed left costs a third of one.
+    pending = {
+        (task.name, name): _pending_runs(
+            output_dir / task.name / name,
+            (baseline_settings[name] if kind == "baseline" else finetune_settings).seeds,
+            deterministic=name == "kmer-lr",
+        )
+        for task in task_dirs
+        for name, kind, _, _ in cells
+    }
+    spent_on = {"baseline": [0.0, 0], "model": [0.0, 0]}  # seconds, runs
     for task in task_dirs:
         for name, kind, tokenizer, model in cells:
             cell = output_dir / task.name / name
             done_count += 1
+            runs = pending.pop((task.name, name))
             finished = cell / "eval_results.json"
             result = None
             if finished.is_file():
@@ -338,11 +351,8 @@ def run_benchmark(
                     result = None  # more seeds asked for than the cell holds: its finished seeds are reused, the others trained
             if result is None:
                 if not quiet:
-                    eta = (
-                        f", about {(total - done_count + 1) * trained_seconds / trained_cells / 60:.0f} min left"
-                        if trained_cells
-                        else ""
-                    )
+                    left = _seconds_left(runs, kind, pending, cells, spent_on)
+                    eta = f", about {left / 60:.0f} min left" if left is not None else ""
                     print(f"benchmark [{done_count}/{total}{eta}]: {task.name} × {name}", flush=True)
                 t0 = time.time()
                 if kind == "baseline":
@@ -371,10 +381,10 @@ def run_benchmark(
                         quiet=quiet,
                         trust_remote_code=trust_remote_code,
                     )
-                spent = time.time() - t0
-                if spent > 5:  # a cell that only gathered finished seeds says nothing of the cost of one
-                    trained_seconds += spent
-                    trained_cells += 1
+                if runs:  # a cell that only gathered finished seeds says nothing of the cost of one
+                    account = spent_on["baseline" if kind == "baseline" else "model"]
+                    account[0] += time.time() - t0
+                    account[1] += runs
             rows.append(_row(task.name, name, kind, tokenizer, model, result))
             write_results(output_dir, rows, order)  # after every cell, so a partial run shows its table
     write_json(
@@ -400,6 +410,32 @@ def run_benchmark(
         },
     )
     return rows
+
+
+def _pending_runs(cell: Path, seeds: Sequence[int], *, deterministic: bool) -> int:
+    """Training runs a cell still needs: its seeds without a finished `seed_N/eval_results.json`, or
+    for a deterministic baseline its one fit."""
+    if deterministic:
+        return 0 if (cell / "eval_results.json").is_file() else 1
+    return sum(not (cell / f"seed_{seed}" / "eval_results.json").is_file() for seed in seeds)
+
+
+def _seconds_left(
+    runs: int,
+    kind: str,
+    pending: dict[tuple[str, str], int],
+    cells: list[tuple[str, str, str, Any]],
+    spent_on: dict[str, list],
+) -> float | None:
+    """The estimated time of this cell's `runs` and every later cell's, at the mean time per run of
+    the model and baseline runs so far; None before any model run has been timed."""
+    if not spent_on["model"][1]:
+        return None
+    per_run = {k: seconds / n for k, (seconds, n) in spent_on.items() if n}
+    per_run.setdefault("baseline", per_run["model"])
+    kinds = {name: "baseline" if k == "baseline" else "model" for name, k, _, _ in cells}
+    group = "baseline" if kind == "baseline" else "model"
+    return runs * per_run[group] + sum(n * per_run[kinds[name]] for (_, name), n in pending.items())
 
 
 def _row(task: str, name: str, kind: str, tokenizer: str, model: Path | None, result: dict[str, Any]) -> dict[str, Any]:
