@@ -48,21 +48,21 @@ python=${PYTHON:-python3}
 work=$out/work
 mkdir -p "$work"
 vqdna() { "$python" -c 'import sys; from vqdna.cli import main; sys.argv[0] = "vqdna"; sys.exit(main())' "$@"; }
-pack() {  # every small result file, flattened into one archive (the tool returns 8 files at most)
+pack() {  # every small result file into one archive (the tool returns 8 files at most); never stops the script
     (cd "$work" && find . -type f \( -name '*.json' -o -name '*.csv' -o -name '*.md' -o -name '*.png' -o -name '*.log' \) \
-        -size -4M -print0 | tar -czf ../gpu_session.tar.gz --null -T -)
+        -size -4096k -print0 | tar -czf ../gpu_session.tar.gz --null -T -) || echo "pack: exit $?"
 }
 device=cuda
 "$python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' || device=cpu
 {
-    "$python" -c 'import torch, transformers, peft; print("torch", torch.__version__, "transformers", transformers.__version__, "peft", peft.__version__)'
-    if [[ $device == cuda ]]; then nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; fi
+    "$python" -c 'import torch, transformers, peft; print("torch", torch.__version__, "transformers", transformers.__version__, "peft", peft.__version__)' || true
+    if [[ $device == cuda ]]; then nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true; fi
 } 2>&1 | tee "$work/versions.log"
 
 # 1. every stage at the preset, bf16 where the GPU has it (gpu_check.py prints one table)
 check=(--output-dir "$work/check" --preset "$preset" --steps "$steps" --device "$device")
 [[ $device == cpu ]] && check+=(--quick)
-timeout "$seconds" "$python" benchmarks/gpu_check.py "${check[@]}" 2>&1 | tee "$work/check.log" || echo "gpu check: exit $?"
+timeout -k 30 "$seconds" "$python" benchmarks/gpu_check.py "${check[@]}" 2>&1 | tee "$work/check.log" || echo "gpu check: exit $?"
 pack
 
 # 2. the one-command benchmark at the preset: what is missing is trained into OUT/models, with
@@ -71,8 +71,9 @@ pack
 # of the curves, not a result.
 suite=$dir/task
 limits="{\"max_steps\": $steps, \"save_steps\": $steps, \"warmup_steps\": $((steps / 10)), \"logging_steps\": $(((steps + 9) / 10))}"
-timeout "$seconds" bash -c "$(declare -f vqdna); python=$python; vqdna -q benchmark --suite '$suite' --output-dir '$work/bench' \
-    --preset '$preset' --tokenizers vq --tokenizer-config '$limits' --pretrain-config '$limits' \
-    --step-budget '$steps' --eval-steps '$(((steps + 3) / 4))' --seeds 1" 2>&1 | tee "$work/bench.log" || echo "benchmark: exit $?"
+export python  # the arguments travel as arguments, not pasted into code: any path works
+timeout -k 30 "$seconds" bash -c "$(declare -f vqdna); vqdna \"\$@\"" _ -q benchmark --suite "$suite" \
+    --output-dir "$work/bench" --preset "$preset" --tokenizers vq --tokenizer-config "$limits" --pretrain-config "$limits" \
+    --step-budget "$steps" --eval-steps "$(((steps + 3) / 4))" --seeds 1 2>&1 | tee "$work/bench.log" || echo "benchmark: exit $?"
 pack
 ls -la "$out"

@@ -1,13 +1,15 @@
 """Code profiles per genome and how well they separate labelled lineages (`vqdna code-usage`)."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from helpers import untrained_vq
-from vqdna.alphabet import SequenceError, to_ids
+from vqdna.alphabet import NUM_SPECIAL, SequenceError, to_ids
 from vqdna.cli import main
+from vqdna.errors import UserError
 from vqdna.evaluation.lineages import code_profiles, hellinger_distances, lineage_study, separation
 from vqdna.seqio import FastaRecord
 from vqdna.tokenizers import KmerTokenizer
@@ -28,18 +30,36 @@ def test_profiles_count_codes_past_the_special_tokens_and_skip_tokens_over_an_n(
     np.testing.assert_allclose(profile, expected)
 
 
-def test_hrq_has_one_profile_per_level_each_row_a_distribution(rng):
+def test_hrq_profiles_count_each_levels_codes(rng):
     tok = untrained_vq(levels=2)
     records = [_record(f"g{i}", "".join(rng.choice(list("ACGT"), 300))) for i in range(3)]
     profiles = code_profiles(tok, records)
     assert [p.shape for p in profiles] == [(3, k) for k in tok.level_sizes]
-    for p in profiles:
-        np.testing.assert_allclose(p.sum(1), 1.0)
-        assert (p >= 0).all()
+    for g, record in enumerate(records):
+        codes = tok.encode(record.sequence).ids - NUM_SPECIAL  # ids are codes past the special tokens
+        for n, size in enumerate(tok.level_sizes):
+            np.testing.assert_allclose(profiles[n][g], np.bincount(codes[:, n], minlength=size) / len(codes))
+
+
+def test_a_learned_code_that_sees_an_n_is_left_out(rng):
+    tok = untrained_vq()
+    sequence = "".join(rng.choice(list("ACGT"), 200))
+    sequence = sequence[:100] + "N" + sequence[101:]
+    (profile,) = code_profiles(tok, [_record("g", sequence)])
+    codes = tok.encode(sequence).ids[:, 0] - NUM_SPECIAL
+    fields = [tok.receptive_field(t) for t in range(len(codes))]
+    kept = [c for c, (first, last) in zip(codes, fields) if not first <= 100 <= last]
+    assert 0 < len(kept) < len(codes) - 1  # more than the N's own token is left out
+    np.testing.assert_allclose(profile[0], np.bincount(kept, minlength=tok.level_sizes[0]) / len(kept))
+
+
+def test_a_transformers_tokenizer_is_refused():
+    with pytest.raises(UserError, match="code-usage needs a vqdna tokenizer"):
+        code_profiles(SimpleNamespace(kind="transformers"), [_record("g", "ACGT")])
 
 
 def test_a_record_of_ns_only_is_named():
-    with pytest.raises(SequenceError, match="record 'gap'.*no token without an N"):
+    with pytest.raises(SequenceError, match="record 'gap': no token free of N"):
         code_profiles(KmerTokenizer(2, overlapping=False), [_record("ok", "ACGT"), _record("gap", "NNNN")])
 
 
@@ -74,10 +94,29 @@ def test_separation_by_hand():
     assert s["silhouette"] == pytest.approx(np.mean(per_genome))
 
 
+def test_a_genome_of_a_single_genome_label_is_not_scored_but_can_be_the_nearest():
+    x = np.array([0.0, 3.0, 10.0, 11.0, 0.5])  # labels a a b b c: c is next to both a's
+    s = separation(np.abs(x[:, None] - x[None, :]), ["a", "a", "b", "b", "c"])
+    assert s["genomes"] == 4 and s["left_out_single_genome_labels"] == 1
+    assert s["nearest_neighbour_accuracy"] == pytest.approx(0.5)  # both a's find c first
+
+
 def test_separation_needs_two_labels_with_two_genomes():
     d = np.abs(np.arange(3.0)[:, None] - np.arange(3.0)[None, :])
-    with pytest.raises(SequenceError, match="clade: fewer than two labels with at least two genomes each"):
+    with pytest.raises(SequenceError, match="clade: fewer than two labels held by at least two genomes each"):
         separation(d, ["x", "x", "y"], what="clade")
+
+
+def test_a_label_set_that_cannot_be_scored_fails_before_any_genome_is_encoded(monkeypatch):
+    import vqdna.evaluation.lineages as lineages
+
+    def encode_nothing(*args, **kwargs):
+        raise AssertionError("encoded before the labels were checked")
+
+    monkeypatch.setattr(lineages, "code_profiles", encode_nothing)
+    many = [f"clade{i}" for i in range(40)]
+    with pytest.raises(SequenceError, match=r"clade: .*\(clade0: 1, .* and 35 more\)"):
+        lineage_study(None, [], {"variant": ["a", "a", "b", "b"] * 10, "clade": many})
 
 
 def test_a_level_that_tells_lineages_apart_scores_higher(rng):

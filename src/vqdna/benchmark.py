@@ -25,8 +25,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from vqdna.baselines import DETERMINISTIC, baseline_record, resolve_baseline_config, run_baseline
 from vqdna.baselines import KINDS as BASELINES
-from vqdna.baselines import baseline_record, resolve_baseline_config, run_baseline
 from vqdna.config import TokenizerTrainingConfig, fill_added_settings
 from vqdna.evaluation.metrics import average_ranks
 from vqdna.inference import load_config, resolve_model_dir
@@ -317,7 +317,7 @@ def run_benchmark(
         (task.name, name): _pending_runs(
             output_dir / task.name / name,
             (baseline_settings[name] if kind == "baseline" else finetune_settings).seeds,
-            deterministic=name == "kmer-lr",
+            deterministic=name in DETERMINISTIC,
         )
         for task in task_dirs
         for name, kind, _, _ in cells

@@ -27,29 +27,44 @@ from typing import Any, Sequence
 import numpy as np
 
 from vqdna.alphabet import N_ID, NUM_SPECIAL, SequenceError
+from vqdna.errors import UserError
 from vqdna.evaluation.metrics import accuracy, f1_macro
 from vqdna.seqio import FastaRecord
 from vqdna.tokenizers import GenomeTokenizer
 
 
 def code_profiles(tokenizer: GenomeTokenizer, records: Sequence[FastaRecord], *, progress=None) -> list[np.ndarray]:
-    """Per level, a (genomes, codes) array of code frequencies (each row sums to 1). Raises a
-    SequenceError naming a record that has no token free of N."""
+    """Per level, a (genomes, codes) array of code frequencies (each row sums to 1).
+
+    A token is counted only if no N lies within what it depends on: its own bases for BPE and
+    k-mers, its receptive field for VQ/HRQ (an N run, such as an amplicon dropout, changes every
+    code that sees it, and dropouts can differ by lineage). Special tokens are no codes. Raises a
+    SequenceError naming a record that has no token left."""
+    if tokenizer.kind == "transformers":
+        raise UserError(
+            "code-usage needs a vqdna tokenizer (VQ, HRQ, BPE or k-mer): a transformers tokenizer's special tokens and "
+            "offsets do not tell which of its ids are codes"
+        )
     sizes = tokenizer.level_sizes
     profiles = [np.zeros((len(records), k), dtype=np.float64) for k in sizes]
     for g, record in enumerate(records):
         enc = tokenizer.encode_base_ids([record.ids])[0]
-        codes = np.asarray(enc.ids, dtype=np.int64).reshape(len(enc.ids), -1)
-        if not tokenizer.learned:  # token ids: the codes come after the special tokens
-            codes = codes - NUM_SPECIAL
+        codes = np.asarray(enc.ids, dtype=np.int64).reshape(len(enc.ids), -1) - NUM_SPECIAL
+        if tokenizer.learned:
+            spans = np.array([tokenizer.receptive_field(t) for t in range(len(codes))], dtype=np.int64).reshape(-1, 2)
+            spans[:, 1] += 1  # [first, last] -> [start, end)
+        else:
+            spans = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
+        spans = np.clip(spans, 0, len(record.ids))
         n_before = np.concatenate([[0], np.cumsum(record.ids == N_ID)])  # Ns in [s, e) = n_before[e] - n_before[s]
-        spans = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
         clean = n_before[spans[:, 1]] == n_before[spans[:, 0]]
         for n, size in enumerate(sizes):
             level = codes[clean, n]
-            level = level[(level >= 0) & (level < size)]
+            level = level[level >= 0]  # special tokens ([UNK]) are no codes
+            if len(level) and level.max() >= size:
+                raise SequenceError(f"record {record.name!r}: code {level.max()} at level {n}, past its {size} codes")
             if len(level) == 0:
-                raise SequenceError(f"record {record.name!r}: no token without an N; it has no code profile")
+                raise SequenceError(f"record {record.name!r}: no token free of N; it has no code profile")
             profiles[n][g] = np.bincount(level, minlength=size) / len(level)
         if progress is not None:
             progress(g + 1, len(records))
@@ -57,44 +72,56 @@ def code_profiles(tokenizer: GenomeTokenizer, records: Sequence[FastaRecord], *,
 
 
 def hellinger_distances(profile: np.ndarray) -> np.ndarray:
-    """(genomes, genomes) Hellinger distances between the rows of a profile (up to the usual 1/√2)."""
+    """(genomes, genomes) Hellinger distances between the rows of a profile (up to the usual 1/√2);
+    computed pair by pair (scipy), so identical profiles are exactly 0 apart."""
+    from scipy.spatial.distance import cdist
+
     root = np.sqrt(profile)
-    squared = (root**2).sum(1)
-    d2 = squared[:, None] + squared[None, :] - 2 * root @ root.T
-    return np.sqrt(np.clip(d2, 0.0, None))
+    return cdist(root, root)
+
+
+def check_label_set(labels: Sequence[str], *, what: str = "label") -> None:
+    """Refuse a label set with fewer than two labels held by at least two genomes (nothing to
+    separate), before any genome is encoded."""
+    counts = Counter(labels)
+    if sum(c >= 2 for c in counts.values()) < 2:
+        shown = sorted(counts.items(), key=lambda kv: -kv[1])
+        listed = ", ".join(f"{k}: {v}" for k, v in shown[:5]) + (
+            f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+        )
+        raise SequenceError(
+            f"{what}: fewer than two labels held by at least two genomes each ({listed}); nothing to separate"
+        )
 
 
 def separation(distances: np.ndarray, labels: Sequence[str], *, what: str = "label") -> dict[str, Any]:
     """How well a label (`what`, for messages) is separated under `distances` (genomes × genomes).
-    Genomes whose label occurs once are left out (no other genome could share it) and counted."""
+    Genomes whose label occurs once are not scored (no other genome could share it; they are
+    counted) but stay candidates as nearest neighbours: a genome closest to one of them is wrong."""
+    check_label_set(labels, what=what)
     labels = np.asarray(labels, dtype=object)
     counts = Counter(labels.tolist())
     keep = np.array([counts[x] >= 2 for x in labels])
-    single = int((~keep).sum())
-    d, y = distances[np.ix_(keep, keep)], labels[keep]
-    classes = sorted(set(y.tolist()))
-    if len(classes) < 2:
-        raise SequenceError(
-            f"{what}: fewer than two labels with at least two genomes each ({', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))}); "
-            "nothing to separate"
-        )
+    classes = sorted(set(labels.tolist()))
     index = {c: i for i, c in enumerate(classes)}
-    y_int = np.array([index[c] for c in y])
-    d_loo = d.copy()
+    y_all = np.array([index[c] for c in labels])
+    d_loo = distances.astype(np.float64, copy=True)
     np.fill_diagonal(d_loo, np.inf)
-    nearest = y_int[np.argmin(d_loo, axis=1)]  # ties: the first genome in input order
-    same = y_int[:, None] == y_int[None, :]
-    off_diagonal = ~np.eye(len(y_int), dtype=bool)
+    nearest = y_all[np.argmin(d_loo, axis=1)][keep]  # ties: the first genome in input order
+    y = y_all[keep]
+    d = distances[np.ix_(keep, keep)]
+    same = y[:, None] == y[None, :]
+    off_diagonal = ~np.eye(len(y), dtype=bool)
     within, between = d[same & off_diagonal].mean(), d[~same].mean()
     return {
         "genomes": int(keep.sum()),
-        "classes": len(classes),
-        "left_out_single_genome_labels": single,
-        "nearest_neighbour_accuracy": accuracy(y_int, nearest),
-        "nearest_neighbour_f1_macro": f1_macro(y_int, nearest),
-        "majority_accuracy": max(Counter(y_int.tolist()).values()) / len(y_int),
-        "silhouette": _silhouette(d, y_int),
-        "within_between_ratio": float(within / between) if between > 0 else float("nan"),
+        "classes": len(set(y.tolist())),
+        "left_out_single_genome_labels": int((~keep).sum()),
+        "nearest_neighbour_accuracy": accuracy(y, nearest),
+        "nearest_neighbour_f1_macro": f1_macro(y, nearest),
+        "majority_accuracy": max(Counter(y.tolist()).values()) / len(y),
+        "silhouette": _silhouette(d, y),
+        "within_between_ratio": float(within / between) if between > 0 else None,  # None: every profile alike
     }
 
 
@@ -116,6 +143,8 @@ def lineage_study(
 ) -> dict[str, Any]:
     """Profiles of every level, and per level and per label set (e.g. {"who_variant": [...],
     "nextstrain_clade": [...]}, one label per record) the separation scores."""
+    for name, labels in label_sets.items():  # a label set that cannot be scored fails before minutes of encoding
+        check_label_set(labels, what=name)
     profiles = code_profiles(tokenizer, records, progress=progress)
     levels = []
     for n, profile in enumerate(profiles):
