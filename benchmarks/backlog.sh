@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The long measurements still open, in the order they are wanted, one after the other (never two
+# heavy jobs at once on 2 cores). Every step reuses what is finished and resumes an interrupted
+# seed from its checkpoint, so a session starts this again and it goes on where the last one
+# stopped:
+#
+#   nohup bash benchmarks/backlog.sh > runs/backlog.log 2>&1 &
+#
+# Pause it for the tests with `pkill -STOP -f backlog.sh; pkill -STOP -f 'vqdna'` (and -CONT after):
+# a paused seed's wall time then counts the pause; say so where it is published.
+# Needs the development data beside the checkout (../shared/data). Results: benchmarks/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.venv/bin}
+GUE=${GUE:-../shared/data/gue}
+EEP=${EEP:-../shared/data/eep}
+SARS=${SARS:-../shared/data/sars_cov_2}
+step() { echo "=== $(date -u '+%F %T') $*"; }
+
+# Issue 11: the four development tasks with every row and 3 seeds (the encoders are trained into
+# runs/suite/models by this command if they are missing; the saved records can be put back first
+# with benchmarks/suite_records.sh restore).
+step "issue 11: emp_H3 and prom_300_notata, every row"
+"$BIN/vqdna" benchmark --suite "$GUE" --output-dir runs/suite --preset tiny --seeds 1,2,3 \
+    --tokenizers vq,hrq,bpe,kmer --tasks emp_H3,prom_300_notata
+
+# Issue 12: the pretraining levers against the suite's VQ encoder (mouse_tf_0 and mouse_tf_3).
+step "issue 12: pretraining ablation"
+bash benchmarks/pretrain_ablation.sh runs/suite/models/vq/tokenizer runs/suite/models/vq "$GUE" runs/ablation
+
+# Issue 13: guide-RNA editing efficiency (regression, Spearman; strand-specific: one strand).
+step "issue 13: Wang 2019 regression"
+"$BIN/vqdna" benchmark --suite "$EEP" --output-dir runs/eep --preset tiny --seeds 1,2,3 \
+    --models-dir runs/suite/models --tokenizers vq,hrq,bpe,kmer --no-reverse-complement
+
+# Issue 13: SARS-CoV-2 variants fine-tuned, 4 fragments of 1 kbp per genome (the full task's 7,035
+# training fragments at 1,000 tokens each would cost about 10 CPU hours per row), 8 epochs as in
+# GUE's covid task, one strand (genomes are given in one orientation).
+step "issue 13: SARS-CoV-2 variants"
+if [[ ! -f runs/tasks13/variants_4/task.json ]]; then
+    "$BIN/vqdna" make-task variants --fasta "$SARS/nextclade_example_genomes.fasta.gz" \
+        --labels "$SARS/nextclade_example_genomes.labels.tsv" --label-column who_variant \
+        --fragments-per-genome 4 --output-dir runs/tasks13/variants_4
+fi
+"$BIN/vqdna" benchmark --suite runs/tasks13 --tasks variants_4 --output-dir runs/variants --preset tiny \
+    --seeds 1,2,3 --models-dir runs/suite/models --tokenizers vq,hrq,bpe,kmer --no-reverse-complement \
+    --num-train-epochs 8
+
+# Issue 12: the whole development suite, every row, 3 seeds (about 35 CPU hours).
+step "issue 12: the 12 development tasks"
+"$BIN/vqdna" benchmark --suite "$GUE" --output-dir runs/suite --preset tiny --seeds 1,2,3 \
+    --tokenizers vq,hrq,bpe,kmer
+step "backlog done"
