@@ -184,3 +184,15 @@ def test_cli_names_the_genome_without_a_label_and_the_missing_column(tmp_path, r
     assert "1 genome(s) have no row in" in capsys.readouterr().err
     assert main(argv + ["--label-column", "variant", "variant"]) == 2
     assert "--label-column: a column is named twice" in capsys.readouterr().err
+
+
+def test_the_table_printed_into_a_pipe_keeps_every_cell_whole(tmp_path, rng, capsys):
+    fasta, labels = _genomes(tmp_path, rng)
+    long_name = "who_variant_as_nextclade_assigned_it"
+    labels.write_text(labels.read_text().replace("\tvariant\t", f"\t{long_name}\t", 1))
+    tok = tmp_path / "kmer"
+    KmerTokenizer(3, overlapping=True).save_pretrained(tok)
+    argv = ["code-usage", "--tokenizer", str(tok), "--fasta", str(fasta), "--labels", str(labels)]
+    assert main(argv + ["--label-column", long_name, "clade"]) == 0
+    out = capsys.readouterr().out  # captured: not a terminal, as in a log file
+    assert long_name in out and "…" not in out

@@ -116,13 +116,16 @@ def _print_table(title: str, columns: list[str], rows: list[list[str]], *, foote
         return
     table = Table(title=title)
     for n, column in enumerate(columns):
-        table.add_column(column, justify="left" if n == 0 else "right")
+        # fold, never "…": a cell cut short on a narrow terminal would lose a label or a digit
+        table.add_column(column, justify="left" if n == 0 else "right", overflow="fold")
     for row in rows:
         table.add_row(*row)
-    console = Console()
+    # Into a file or a pipe rich would assume 80 columns and squeeze the table: give it the room it
+    # needs there (a terminal keeps its own width).
+    console = Console() if sys.stdout.isatty() else Console(width=400)
     console.print(table)
     for line in footer:
-        console.print(line)
+        console.print(line, soft_wrap=True)
 
 
 def _print_tokenizer_quality(result: dict) -> None:
