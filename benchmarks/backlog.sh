@@ -33,6 +33,23 @@ step "issue 13: Wang 2019 regression"
 "$BIN/vqdna" benchmark --suite "$EEP" --output-dir runs/eep --preset tiny --seeds 1,2,3 \
     --models-dir runs/suite/models --tokenizers vq,hrq,bpe,kmer --no-reverse-complement
 
+# Issue 13: linear probes on the whole SARS-CoV-2 variant task (all 1 kbp fragments, split by
+# genome), as the paper's COVID probe: each frozen tokenizer and each pretrained encoder, beside the
+# k-mer baseline (deterministic: one fit).
+step "issue 13: SARS-CoV-2 variant probes"
+if [[ ! -f runs/tasks13/variants_all/task.json ]]; then
+    "$BIN/vqdna" make-task variants --fasta "$SARS/nextclade_example_genomes.fasta.gz" \
+        --labels "$SARS/nextclade_example_genomes.labels.tsv" --label-column who_variant --output-dir runs/tasks13/variants_all
+fi
+for k in vq hrq bpe kmer; do
+    [[ -f runs/probes13/tokenizer_$k/eval_results.json ]] || "$BIN/vqdna" -q probe --tokenizer runs/suite/models/$k/tokenizer \
+        --data-path runs/tasks13/variants_all --output-dir runs/probes13/tokenizer_$k
+    [[ -f runs/probes13/encoder_$k/eval_results.json ]] || "$BIN/vqdna" -q probe --model runs/suite/models/$k \
+        --data-path runs/tasks13/variants_all --output-dir runs/probes13/encoder_$k
+done
+[[ -f runs/probes13/kmer-lr/eval_results.json ]] || "$BIN/vqdna" -q baseline --kind kmer-lr \
+    --data-path runs/tasks13/variants_all --output-dir runs/probes13/kmer-lr
+
 # Issue 13: SARS-CoV-2 variants fine-tuned, 4 fragments of 1 kbp per genome (the full task's 7,035
 # training fragments at 1,000 tokens each would cost about 10 CPU hours per row), 8 epochs as in
 # GUE's covid task, one strand (genomes are given in one orientation).
