@@ -1,6 +1,7 @@
 """Code profiles per genome and how well they separate labelled lineages (`vqdna code-usage`)."""
 
 import json
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -196,3 +197,16 @@ def test_the_table_printed_into_a_pipe_keeps_every_cell_whole(tmp_path, rng, cap
     assert main(argv + ["--label-column", long_name, "clade"]) == 0
     out = capsys.readouterr().out  # captured: not a terminal, as in a log file
     assert long_name in out and "…" not in out
+
+
+def test_genomes_with_one_profile_have_no_within_between_ratio_and_the_table_says_so(tmp_path, capsys):
+    fasta, labels = tmp_path / "same.fa", tmp_path / "labels.tsv"
+    fasta.write_text("".join(f">g{i}\nACGTACGTAC\n" for i in range(4)))
+    labels.write_text("name\tvariant\n" + "".join(f"g{i}\t{'AB'[i % 2]}\n" for i in range(4)))
+    tok = tmp_path / "kmer"
+    KmerTokenizer(2, overlapping=True).save_pretrained(tok)
+    argv = ["code-usage", "--tokenizer", str(tok), "--fasta", str(fasta), "--labels", str(labels)]
+    assert main(argv + ["--label-column", "variant", "--output-dir", str(tmp_path / "out")]) == 0
+    study = json.loads((tmp_path / "out" / "code_usage.json").read_text())
+    assert study["levels"][0]["separation"]["variant"]["within_between_ratio"] is None  # every profile alike
+    assert re.search(r"│ +– │\n", capsys.readouterr().out)  # the last column of the row: no ratio

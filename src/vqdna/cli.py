@@ -676,7 +676,7 @@ def _code_usage(args) -> None:
                     f"{sep['nearest_neighbour_f1_macro']:.3f}",
                     f"{sep['majority_accuracy']:.3f}",
                     f"{sep['silhouette']:.3f}",
-                    f"{sep['within_between_ratio']:.3f}",
+                    "–" if sep["within_between_ratio"] is None else f"{sep['within_between_ratio']:.3f}",
                 ]
             )
     left_out = {c: s["left_out_single_genome_labels"] for c, s in result["levels"][0]["separation"].items()}

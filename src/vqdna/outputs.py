@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import numpy as np
 
 from vqdna.seqio import InputSequence
-from vqdna.storage import atomic_path, write_json
+from vqdna.storage import atomic_path, write_json, write_text
 
 if TYPE_CHECKING:  # tokenize needs neither the encoder nor transformers: imported only for type checks
     from vqdna.inference import LoadedModel
@@ -198,8 +198,7 @@ def write_lineage_study(
     columns = list(label_sets)
     lines = ["\t".join(["name", *columns])]
     lines += ["\t".join([name, *(label_sets[c][i] for c in columns)]) for i, name in enumerate(names)]
-    with atomic_path(folder / "genomes.tsv") as tmp:
-        Path(tmp).write_text("\n".join(lines) + "\n")
+    write_text(folder / "genomes.tsv", "\n".join(lines) + "\n")
     for n, profile in enumerate(result["profiles"]):
         with atomic_path(folder / f"profiles_level{n}.npy") as tmp, open(tmp, "wb") as fh:
             np.save(fh, profile.astype(np.float32))

@@ -3,8 +3,8 @@
 VQDNA reports that HRQ's coarse codebook separates virus lineages and its fine codebook
 mutation-level differences. Here that claim is measured on any labelled genome collection:
 
-* a genome's **code profile** at a level is how often it uses each code of that level (tokens
-  whose span holds an N are left out, so sequencing gaps do not look like a lineage);
+* a genome's **code profile** at a level is how often it uses each code of that level (a token
+  is left out when an N lies in what it depends on, so sequencing gaps do not look like a lineage);
 * per level, how well the profiles separate a label: the leave-one-out nearest-neighbour accuracy
   and macro F1 (does the closest other genome share the label?), the silhouette, and the ratio of
   mean within-label to between-label distance (lower: the label groups the genomes more);
