@@ -10,10 +10,11 @@ import pytest
 from helpers import untrained_vq
 from vqdna.alphabet import NUM_SPECIAL, SequenceError, to_ids
 from vqdna.cli import main
+from vqdna.config import BPEConfig
 from vqdna.errors import UserError
 from vqdna.evaluation.lineages import code_profiles, hellinger_distances, lineage_study, separation
 from vqdna.seqio import FastaRecord
-from vqdna.tokenizers import KmerTokenizer
+from vqdna.tokenizers import BPETokenizer, KmerTokenizer
 
 
 def _record(name: str, sequence: str) -> FastaRecord:
@@ -42,7 +43,21 @@ def test_hrq_profiles_count_each_levels_codes(rng):
             np.testing.assert_allclose(profiles[n][g], np.bincount(codes[:, n], minlength=size) / len(codes))
 
 
+def test_bpe_profiles_count_words_past_the_special_tokens_and_skip_words_with_an_n(rng):
+    corpus = ["".join(rng.choice(list("ACGT"), 400)) + "ACGTTGCA" * 20 for _ in range(5)]
+    tok = BPETokenizer.train(corpus, BPEConfig(vocab_size=60))
+    sequence = "ACGTTGCA" * 6 + "ACGNTGCA" + "ACGTTGCA" * 6
+    (profile,) = code_profiles(tok, [_record("g", sequence)])
+    enc = tok.encode(sequence)
+    words = [sequence[s:e] for s, e in enc.offsets]
+    assert "".join(words) == sequence and max(len(w) for w in words) > 1  # offsets tile it; words merged
+    kept = [int(i) - NUM_SPECIAL for i, w in zip(enc.ids[:, 0], words) if "N" not in w]
+    assert 0 < len(kept) < len(words) and min(kept) >= 0
+    np.testing.assert_allclose(profile[0], np.bincount(kept, minlength=tok.level_sizes[0]) / len(kept))
+
+
 def test_a_learned_code_that_sees_an_n_is_left_out(rng):
+    # tok.receptive_field itself is checked against the network in test_masking
     tok = untrained_vq()
     sequence = "".join(rng.choice(list("ACGT"), 200))
     sequence = sequence[:100] + "N" + sequence[101:]
@@ -100,6 +115,13 @@ def test_a_genome_of_a_single_genome_label_is_not_scored_but_can_be_the_nearest(
     s = separation(np.abs(x[:, None] - x[None, :]), ["a", "a", "b", "b", "c"])
     assert s["genomes"] == 4 and s["left_out_single_genome_labels"] == 1
     assert s["nearest_neighbour_accuracy"] == pytest.approx(0.5)  # both a's find c first
+    # F1 over the scored labels a and b only: a is never predicted (F1 0), b always right (F1 1)
+    assert s["nearest_neighbour_f1_macro"] == pytest.approx(0.5)
+    # a second single-genome label that is some genome's nearest adds no class to the average
+    x = np.array([0.0, 3.0, 10.0, 11.0, 0.5, 2.9])  # labels a a b b c e: 0 -> c, 3 -> e
+    s = separation(np.abs(x[:, None] - x[None, :]), ["a", "a", "b", "b", "c", "e"])
+    assert s["classes"] == 2 and s["nearest_neighbour_accuracy"] == pytest.approx(0.5)
+    assert s["nearest_neighbour_f1_macro"] == pytest.approx(0.5)
 
 
 def test_separation_needs_two_labels_with_two_genomes():

@@ -84,6 +84,10 @@ def test_macro_f1_counts_a_label_only_predicted():
     # class 2 never occurs but is predicted once: P = 0/1, R = 0 (no true samples) → F1 = 0
     # macro = (2/3 + 1 + 0) / 3 = 5/9
     assert f1_macro([0, 0, 1, 1], [0, 2, 1, 1]) == pytest.approx(5 / 9)
+    # restricted to labels 0 and 1 (scikit-learn's labels=): the prediction 2 is a miss of class 0
+    assert f1_macro([0, 0, 1, 1], [0, 2, 1, 1], labels=[0, 1]) == pytest.approx((2 / 3 + 1) / 2)
+    # a listed label that occurs nowhere has F1 0 and counts in the mean
+    assert f1_macro([0, 0, 1, 1], [0, 2, 1, 1], labels=[0, 1, 3]) == pytest.approx((2 / 3 + 1) / 3)
 
 
 def test_degenerate_and_extreme_predictions():

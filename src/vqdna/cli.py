@@ -114,18 +114,22 @@ def _print_table(title: str, columns: list[str], rows: list[list[str]], *, foote
         for line in footer:
             print(line)
         return
-    table = Table(title=title)
+    from rich.text import Text
+
+    # Every string as Text, never as markup: a path or a label such as "data/[old]/g.fa" would
+    # otherwise lose its brackets, or stop the command with a MarkupError after the work is done.
+    table = Table(title=Text(title))
     for n, column in enumerate(columns):
         # fold, never "…": a cell cut short on a narrow terminal would lose a label or a digit
-        table.add_column(column, justify="left" if n == 0 else "right", overflow="fold")
+        table.add_column(Text(str(column)), justify="left" if n == 0 else "right", overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(str(v)) for v in row))
     # Into a file or a pipe rich would assume 80 columns and squeeze the table: give it the room it
     # needs there (a terminal keeps its own width).
     console = Console() if sys.stdout.isatty() else Console(width=400)
     console.print(table)
     for line in footer:
-        console.print(line, soft_wrap=True)
+        console.print(Text(line), soft_wrap=True)
 
 
 def _print_tokenizer_quality(result: dict) -> None:
@@ -682,7 +686,10 @@ def _code_usage(args) -> None:
     left_out = {c: s["left_out_single_genome_labels"] for c, s in result["levels"][0]["separation"].items()}
     footer = [f"{c}: {k} genome(s) left out, their label occurs once" for c, k in left_out.items() if k]
     if args.output_dir:
-        footer.append(f"written to {args.output_dir} (code_usage.json, profiles_level*.npy, code_usage_pca.png)")
+        # listed as found: the PNG is skipped (with a note) where matplotlib is not installed
+        written = ["code_usage.json", "genomes.tsv", "profiles_level*.npy", "code_usage_pca.png"]
+        written = [name for name in written if any(Path(args.output_dir).glob(name))]
+        footer.append(f"written to {args.output_dir} ({', '.join(written)})")
     _print_table(
         f"{len(records)} genomes of {args.fasta}: how well each level's code profiles separate each label",
         [

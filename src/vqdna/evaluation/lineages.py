@@ -118,7 +118,8 @@ def separation(distances: np.ndarray, labels: Sequence[str], *, what: str = "lab
         "classes": len(set(y.tolist())),
         "left_out_single_genome_labels": int((~keep).sum()),
         "nearest_neighbour_accuracy": accuracy(y, nearest),
-        "nearest_neighbour_f1_macro": f1_macro(y, nearest),
+        # over the scored labels only: a single-genome label predicted is a miss, not an extra class
+        "nearest_neighbour_f1_macro": f1_macro(y, nearest, labels=sorted(set(y.tolist()))),
         "majority_accuracy": max(Counter(y.tolist()).values()) / len(y),
         "silhouette": _silhouette(d, y),
         "within_between_ratio": float(within / between) if between > 0 else None,  # None: every profile alike

@@ -47,11 +47,16 @@ def _real(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _confusion(y_true, y_pred) -> np.ndarray:
     """Confusion matrix over the union of labels: rows are true classes, columns predicted ones."""
+    return _labelled_confusion(y_true, y_pred)[1]
+
+
+def _labelled_confusion(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    """(the sorted union of labels, the confusion matrix over them)."""
     a, b = _pair(y_true, y_pred)
     labels, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
     k = len(labels)
     t, p = codes[: len(a)], codes[len(a) :]
-    return np.bincount(t * k + p, minlength=k * k).reshape(k, k).astype(np.float64)
+    return labels, np.bincount(t * k + p, minlength=k * k).reshape(k, k).astype(np.float64)
 
 
 def accuracy(y_true, y_pred) -> float:
@@ -75,23 +80,36 @@ def matthews_corrcoef(y_true, y_pred) -> float:
     return float(cov_tp / np.sqrt(cov_tt * cov_pp))
 
 
-def _per_class(y_true, y_pred) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(precision, recall, F1) of every label in y_true or y_pred; 0 where undefined (a class never
-    predicted has precision 0, as scikit-learn's zero_division=0)."""
-    cm = _confusion(y_true, y_pred)
+def _per_class(y_true, y_pred, labels=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(precision, recall, F1) of every label in y_true or y_pred, or of `labels` only where given
+    (as scikit-learn's `labels=`); 0 where undefined (a class never predicted has precision 0, as
+    scikit-learn's zero_division=0)."""
+    known, cm = _labelled_confusion(y_true, y_pred)
+    if labels is not None:
+        # a label in neither array has every count 0; its row and column are added as zeros
+        wanted = np.asarray(labels)
+        union = np.union1d(known, wanted)
+        full = np.zeros((len(union), len(union)))
+        at = np.searchsorted(union, known)
+        full[np.ix_(at, at)] = cm
+        pick = np.searchsorted(union, wanted)
+        cm = full
     tp = np.diag(cm)
     predicted, actual = cm.sum(axis=0), cm.sum(axis=1)
     precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
     recall = np.divide(tp, actual, out=np.zeros_like(tp), where=actual > 0)
     denom = precision + recall
     f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    if labels is not None:
+        return precision[pick], recall[pick], f1[pick]
     return precision, recall, f1
 
 
-def f1_macro(y_true, y_pred) -> float:
-    """Unweighted mean of per-class F1 over every label in y_true or y_pred (a class's F1 is 0
-    when its precision and recall are both 0)."""
-    return float(_per_class(y_true, y_pred)[2].mean())
+def f1_macro(y_true, y_pred, labels=None) -> float:
+    """Unweighted mean of per-class F1 over every label in y_true or y_pred, or over `labels` only
+    (a class's F1 is 0 when its precision and recall are both 0). A prediction outside `labels`
+    still counts as a miss of its true class."""
+    return float(_per_class(y_true, y_pred, labels)[2].mean())
 
 
 def precision_macro(y_true, y_pred) -> float:
