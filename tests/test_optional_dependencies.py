@@ -46,3 +46,10 @@ def test_plain_table_without_rich(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "rich.console", None)
     _print_table("results", ["task", "mcc"], [["a", "0.25"], ["longer", "0.5"]], footer=["note"])
     assert capsys.readouterr().out.splitlines() == ["results", "task     mcc", "a       0.25", "longer   0.5", "note"]
+
+
+def test_table_text_in_brackets_is_printed_as_it_is(capsys):
+    # rich would read "[old]" and "[bold]" as markup (dropping them) and "[/x]" as a closing tag (an error)
+    _print_table("genomes of data/[old]/g.fa", ["label"], [["[bold]clade"]], footer=["written to runs/[/x] ok"])
+    out = capsys.readouterr().out
+    assert "data/[old]/g.fa" in out and "[bold]clade" in out and "runs/[/x] ok" in out
