@@ -62,3 +62,5 @@ for name, folder in [("control", control), *((v, out / "models" / v) for v in va
           f"{'' if base is None else f'{base:.4f}'} | {r['wall_seconds']}")
 print(f"\nfine-tuned, test MCC: {out / 'bench' / 'results.md'}")
 PY
+# the pretraining curves beside the downstream MCC they led to: $OUT/pretraining_curves.png
+"$BIN/python" "$(dirname "$0")/ablation_curves.py" "$OUT" "$CONTROL"

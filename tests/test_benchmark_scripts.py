@@ -93,3 +93,30 @@ def test_gpu_session_packs_the_check_and_the_one_command_benchmark(tmp_path):
         assert not [n for n in names if n.endswith(".safetensors")]  # results only, no weights
         table = archive.extractfile("./bench/results.csv").read().decode().splitlines()
     assert [row.split(",")[1] for row in table[1:]] == ["kmer-lr", "cnn", "vq", "vq-scratch"]
+
+
+def _pretrained(folder: Path, steps: int, held_out: float) -> None:
+    folder.mkdir(parents=True)
+    log = [{"step": s, "loss": 6.0, "masked_accuracy_level0": s / 10_000} for s in range(20, steps + 1, 20)]
+    (folder / "training_log.json").write_text(json.dumps(log))
+    result = {"steps": steps, "masked_accuracy": [held_out], "baseline_accuracy": [0.004]}
+    (folder / "eval_results.json").write_text(json.dumps(result))
+
+
+def test_ablation_curves_draws_the_finished_encoders_and_their_downstream_scores(tmp_path):
+    out, control = tmp_path / "ablation", tmp_path / "control"
+    _pretrained(control, 800, 0.023)
+    _pretrained(out / "models" / "steps_200", 200, 0.011)
+    (out / "models" / "layers_2").mkdir(parents=True)  # still pretraining: left out
+    (out / "bench").mkdir()
+    (out / "bench" / "results.csv").write_text(
+        "task,model,metric,mean,std\nmouse_tf_0,control,mcc,0.60,0.01\nmouse_tf_0,steps_200,mcc,0.55,0.02\n"
+    )
+    script = [sys.executable, str(ROOT / "benchmarks" / "ablation_curves.py"), str(out), str(control)]
+    run = subprocess.run(script, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "(2 encoders, downstream for 2)" in run.stdout
+    assert (out / "pretraining_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (control / "training_log.json").unlink()
+    run = subprocess.run(script, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "control: no training_log.json" in run.stderr
