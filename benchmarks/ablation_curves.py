@@ -67,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         result = json.loads((folder / "eval_results.json").read_text())
         colour = f"C{n % 10}"
         left.plot(
-            [r["step"] for r in log], [100 * r["masked_accuracy_level0"] for r in log], color=colour, alpha=0.8, label=name
+            [r["step"] for r in log],
+            [100 * r["masked_accuracy_level0"] for r in log],
+            color=colour,
+            alpha=0.8,
+            label=name,
         )
         left.plot(result["steps"], 100 * result["masked_accuracy"][0], "o", color=colour, markersize=6)
         left.axhline(100 * result["baseline_accuracy"][0], color=colour, linestyle=":", linewidth=0.8)
