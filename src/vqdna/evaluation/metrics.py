@@ -45,18 +45,15 @@ def _real(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _confusion(y_true, y_pred) -> np.ndarray:
-    """Confusion matrix over the union of labels: rows are true classes, columns predicted ones."""
-    return _labelled_confusion(y_true, y_pred)[1]
-
-
-def _labelled_confusion(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
-    """(the sorted union of labels, the confusion matrix over them)."""
+def _confusion(y_true, y_pred, labels=()) -> tuple[np.ndarray, np.ndarray]:
+    """(the sorted union of the labels in y_true, y_pred and `labels`, the confusion matrix over
+    them: rows are true classes, columns predicted ones)."""
     a, b = _pair(y_true, y_pred)
-    labels, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
-    k = len(labels)
-    t, p = codes[: len(a)], codes[len(a) :]
-    return labels, np.bincount(t * k + p, minlength=k * k).reshape(k, k).astype(np.float64)
+    extra = [np.asarray(labels)] if len(labels) else []  # an empty float array would not join strings
+    classes, codes = np.unique(np.concatenate([a, b, *extra]), return_inverse=True)
+    k = len(classes)
+    t, p = codes[: len(a)], codes[len(a) : 2 * len(a)]
+    return classes, np.bincount(t * k + p, minlength=k * k).reshape(k, k).astype(np.float64)
 
 
 def accuracy(y_true, y_pred) -> float:
@@ -69,7 +66,7 @@ def matthews_corrcoef(y_true, y_pred) -> float:
     """Multi-class Matthews correlation (Gorodkin 2004), as scikit-learn computes it:
     (c·s − t·p) / sqrt((s² − p·p)(s² − t·t)) with c correct predictions, s samples, t and p the
     per-class true and predicted counts. 0.0 when the denominator is 0."""
-    cm = _confusion(y_true, y_pred)
+    cm = _confusion(y_true, y_pred)[1]
     t, p = cm.sum(axis=1), cm.sum(axis=0)
     c, s = np.trace(cm), cm.sum()
     cov_tp = c * s - t @ p
@@ -84,16 +81,8 @@ def _per_class(y_true, y_pred, labels=None) -> tuple[np.ndarray, np.ndarray, np.
     """(precision, recall, F1) of every label in y_true or y_pred, or of `labels` only where given
     (as scikit-learn's `labels=`); 0 where undefined (a class never predicted has precision 0, as
     scikit-learn's zero_division=0)."""
-    known, cm = _labelled_confusion(y_true, y_pred)
-    if labels is not None:
-        # a label in neither array has every count 0; its row and column are added as zeros
-        wanted = np.asarray(labels)
-        union = np.union1d(known, wanted)
-        full = np.zeros((len(union), len(union)))
-        at = np.searchsorted(union, known)
-        full[np.ix_(at, at)] = cm
-        pick = np.searchsorted(union, wanted)
-        cm = full
+    # a listed label found in neither array gets a row and a column of zeros (F1 0)
+    classes, cm = _confusion(y_true, y_pred, () if labels is None else labels)
     tp = np.diag(cm)
     predicted, actual = cm.sum(axis=0), cm.sum(axis=1)
     precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
@@ -101,6 +90,7 @@ def _per_class(y_true, y_pred, labels=None) -> tuple[np.ndarray, np.ndarray, np.
     denom = precision + recall
     f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
     if labels is not None:
+        pick = np.searchsorted(classes, np.asarray(labels))
         return precision[pick], recall[pick], f1[pick]
     return precision, recall, f1
 
