@@ -34,6 +34,19 @@ step "issue 11: emp_H3 and prom_300_notata, every row"
 step "issue 12: pretraining ablation"
 bash benchmarks/pretrain_ablation.sh runs/suite/models/vq/tokenizer runs/suite/models/vq "$GUE" runs/ablation
 
+# Issue 12: the head and LoRA's rank, against the `tiny` recipe on mouse_tf_0 (max pooling, full
+# fine-tuning: 60.45 ± 1.00 over these seeds, benchmarks/README.md "Reverse-complement augmentation").
+step "issue 12: head and LoRA rank"
+for pooling in mean cls; do
+    "$BIN/vqdna" benchmark --suite "$GUE" --tasks mouse_tf_0 --tokenizers vq=runs/suite/models/vq --baselines none \
+        --no-scratch --seeds 1,2,3 --preset tiny --pooling $pooling --output-dir runs/levers/pooling_$pooling
+done
+for r in 8 32; do
+    "$BIN/vqdna" benchmark --suite "$GUE" --tasks mouse_tf_0 --tokenizers vq=runs/suite/models/vq --baselines none \
+        --no-scratch --seeds 1,2,3 --preset tiny --use-lora --lora-r $r --lora-alpha $((2 * r)) --learning-rate 1e-3 \
+        --output-dir runs/levers/lora_r$r
+done
+
 # Issue 13: guide-RNA editing efficiency (regression, Spearman; strand-specific: one strand).
 step "issue 13: Wang 2019 regression"
 "$BIN/vqdna" benchmark --suite "$EEP" --output-dir runs/eep --preset tiny --seeds 1,2,3 \

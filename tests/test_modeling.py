@@ -164,7 +164,7 @@ def test_pooling_is_hand_computed_and_ignores_padding():
     torch.testing.assert_close(max_pool(hidden, mask), torch.tensor([[3.0, -1.0]]))
 
 
-@pytest.mark.parametrize("pooling", ["mean", "max"])
+@pytest.mark.parametrize("pooling", ["mean", "max", "cls"])
 def test_classifier_logits_do_not_depend_on_padding(pooling):
     torch.manual_seed(0)
     model = VQDNAForSequenceClassification(_config(num_labels=3, pooling=pooling)).eval()
@@ -175,8 +175,22 @@ def test_classifier_logits_do_not_depend_on_padding(pooling):
 
 
 def test_unknown_pooling_is_an_error():
-    with pytest.raises(ValueError, match="pooling must be 'mean' or 'max', got 'cls'"):
-        _config(pooling="cls")
+    with pytest.raises(ValueError, match="pooling must be 'mean' or 'max' or 'cls', got 'first'"):
+        _config(pooling="first")
+
+
+@pytest.mark.parametrize("levels", [[37], [9, 37]])
+def test_cls_pooling_reads_a_cls_token_put_in_front_of_the_sequence(levels):
+    # The head sees the encoder's output at a [CLS] token the model prepends (every HRQ level
+    # gets id 2), so it equals the encoder run by hand on [CLS] + ids, read at position 0.
+    torch.manual_seed(0)
+    model = VQDNAForSequenceClassification(_config(level_vocab_sizes=levels, num_labels=3, pooling="cls")).eval()
+    shape = (2, 11, len(levels)) if len(levels) > 1 else (2, 11)
+    ids = torch.randint(NUM_SPECIAL, 9, shape)
+    by_hand = torch.cat([torch.full_like(ids[:, :1], 2), ids], 1)
+    hidden = model.vqdna(by_hand).last_hidden_state
+    torch.testing.assert_close(model(ids).logits, model.classifier(hidden[:, 0]))
+    assert not torch.allclose(hidden[:, 0], hidden[:, 1:].mean(1))  # not a mean by another name
 
 
 def test_outputs_follow_transformers_conventions():

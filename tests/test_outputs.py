@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from vqdna.errors import UserError
 from vqdna.inference import LoadedModel
@@ -114,3 +115,27 @@ def test_a_sequence_too_long_is_named_by_where_it_came_from(tmp_path, classifier
     ):
         write_predictions(tmp_path / "p.csv", model, iter_sequences(fasta=fasta))
     assert not (tmp_path / "p.csv").exists()  # nothing left that looks finished
+
+
+def test_a_cls_pooled_classifier_predicts_and_embeds_as_its_forward_does(tmp_path, kmer_model):
+    # predict reads the encoder and the head separately (to embed in the same pass): with "cls"
+    # pooling it must see the [CLS] the model's forward puts in front, and embed must average the
+    # sequence's own tokens (as the model ran them, after the [CLS]) without the [CLS] itself.
+    from helpers import gc_task
+    from vqdna.modeling import mean_pool
+    from vqdna.training.finetune import finetune
+
+    task = gc_task(tmp_path / "gc")
+    config = {"max_steps": 4, "eval_steps": 4, "warmup_steps": 0, "batch_size": 16, "pooling": "cls"}
+    finetune(kmer_model, task, tmp_path / "run", config=config, seeds=[1], quiet=True)
+    loaded = LoadedModel(tmp_path / "run")
+    assert loaded.model.config.pooling == "cls"
+    sequences = ["ACGTACGTAAGG", "TTTTGCA"]
+    batch = loaded.tokenizer(sequences)
+    with torch.no_grad():
+        logits = loaded.model(batch["input_ids"], batch["attention_mask"]).logits
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        with_cls = torch.cat([torch.full_like(ids[:, :1], 2), ids], 1)
+        hidden = loaded.model.vqdna(with_cls, torch.cat([torch.ones_like(mask[:, :1]), mask], 1)).last_hidden_state
+    assert np.allclose(loaded.predict(sequences).probabilities, torch.softmax(logits, -1).numpy(), atol=1e-6)
+    assert np.allclose(loaded.embed(sequences), mean_pool(hidden[:, 1:], mask).numpy(), atol=1e-5)

@@ -25,10 +25,10 @@ BASE_PAD_ID = 5  # bases beyond a sequence's end in a padded batch of base ids (
 NUM_BASE_IDS = 6
 
 # The special tokens every vocabulary starts with, whatever the tokenizer: ids 0-4. [CLS] (2) and
-# [SEP] (3) hold their places so that a model can add them later without renumbering codes;
-# nothing emits them today.
+# [SEP] (3) hold their places so that a model can add them without renumbering codes; no
+# tokenizer emits them (a classifier with "cls" pooling puts [CLS] in front itself).
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-PAD_TOKEN_ID, UNK_TOKEN_ID, MASK_TOKEN_ID = 0, 1, 4
+PAD_TOKEN_ID, UNK_TOKEN_ID, CLS_TOKEN_ID, MASK_TOKEN_ID = 0, 1, 2, 4
 NUM_SPECIAL = len(SPECIAL_TOKENS)
 
 _LOOKUP = np.full(256, 255, dtype=np.uint8)

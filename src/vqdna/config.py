@@ -29,7 +29,7 @@ def fill_added_settings(cls: type, recorded: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in cls.ADDED.items() if k not in recorded}, **recorded}
 
 
-POOLINGS = ("mean", "max")  # the sequence classifier's; see vqdna.modeling.POOLING
+POOLINGS = ("mean", "max", "cls")  # the sequence classifier's; see vqdna.modeling.POOLING
 
 
 class Config:
@@ -387,7 +387,7 @@ class FinetuneConfig(Config):
     task_type: str = (
         "auto"  # "classification", "regression", or "auto": float labels that are not all integers → regression
     )
-    pooling: str = "mean"  # how the head sees the sequence: "mean" or "max" over its tokens
+    pooling: str = "mean"  # how the head sees the sequence: "mean" or "max" over its tokens, or a [CLS] token
     learning_rate: float = 1e-4
     batch_size: int = 32
     num_train_epochs: float = 3.0

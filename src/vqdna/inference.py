@@ -230,10 +230,13 @@ def encode_hidden(model: torch.nn.Module, tokenizer: GenomeTokenizer, sequences:
                 f"sequence #{longest}: {int(mask.sum(1).max())} tokens, more than the {limit} positions this model "
                 "has; cut it into windows with --window-bp"
             )
-        if isinstance(model, (VQDNAModel, VQDNAForSequenceClassification)):
-            encoder = model.vqdna if isinstance(model, VQDNAForSequenceClassification) else model
-            hidden = encoder(ids, mask).last_hidden_state
-            logits = model.head(hidden, mask) if encoder is not model else None  # pooled as in training
+        if isinstance(model, VQDNAForSequenceClassification):
+            encoded, head_mask = model.encode(ids, mask)
+            hidden = encoded.last_hidden_state
+            logits = model.head(hidden, head_mask)  # pooled as in training
+            hidden = hidden[:, -ids.shape[1] :]  # the sequence's own tokens, without a [CLS] in front
+        elif isinstance(model, VQDNAModel):
+            hidden, logits = model(ids, mask).last_hidden_state, None
         else:  # another transformers model: its last hidden layer and its own head
             out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True, return_dict=True)
             if isinstance(out, tuple):  # remote code that returns plain tuples (DNABERT-2: hidden states first)

@@ -21,7 +21,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.utils import ModelOutput
 
-from .alphabet import NUM_SPECIAL, PAD_TOKEN_ID
+from .alphabet import CLS_TOKEN_ID, NUM_SPECIAL, PAD_TOKEN_ID
 from .config import INPUT_MODES, POOLINGS, check_choice, check_value
 from .errors import UserError
 
@@ -411,7 +411,13 @@ def max_pool(hidden: Tensor, attention_mask: Tensor) -> Tensor:
     return hidden.masked_fill(attention_mask.unsqueeze(-1) == 0, torch.finfo(hidden.dtype).min).amax(1)
 
 
-POOLING = {"mean": mean_pool, "max": max_pool}
+def cls_pool(hidden: Tensor, attention_mask: Tensor) -> Tensor:
+    """The first token's hidden state: the [CLS] token `VQDNAForSequenceClassification.encode`
+    puts in front of every sequence when `config.pooling` is "cls"."""
+    return hidden[:, 0]
+
+
+POOLING = {"mean": mean_pool, "max": max_pool, "cls": cls_pool}
 assert tuple(POOLING) == POOLINGS
 
 
@@ -431,7 +437,8 @@ class ClassificationHead(nn.Module):
 
 class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
     """Encoder plus an MLP head on mask-aware pooled tokens (`config.pooling`: "mean", the
-    default, or "max": a motif found anywhere in the sequence is not averaged away).
+    default; "max": a motif found anywhere in the sequence is not averaged away; or "cls": BERT's
+    and DNABERT-2's head, which reads a [CLS] token put in front of the sequence).
     `config.problem_type` is "single_label_classification" (cross-entropy over `num_labels`
     classes) or "regression" (mean squared error on one float)."""
 
@@ -446,8 +453,19 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
         self.classifier = ClassificationHead(config)
         self.post_init()
 
+    def encode(self, input_ids: Tensor, attention_mask: Tensor, output_hidden_states: bool | None = None):
+        """The encoder's output and the attention mask it used. With "cls" pooling a [CLS] token
+        goes in front of every sequence here, in the model, not in the tokenizer: the token ids
+        (and a token cache built from them) stay the same for every head, and the encoder was
+        pretrained without it (its learned [CLS] embedding is trained in fine-tuning)."""
+        if self.config.pooling == "cls":
+            cls = torch.full_like(input_ids[:, :1], CLS_TOKEN_ID)  # every level of an HRQ id
+            input_ids = torch.cat([cls, input_ids], 1)
+            attention_mask = torch.cat([torch.ones_like(attention_mask[:, :1]), attention_mask], 1)
+        return self.vqdna(input_ids, attention_mask, output_hidden_states, return_dict=True), attention_mask
+
     def head(self, hidden: Tensor, attention_mask: Tensor) -> Tensor:
-        """Logits (float32) from the encoder's last hidden states, pooled as `config.pooling` says."""
+        """Logits (float32) from `encode`'s last hidden states, pooled as `config.pooling` says."""
         return self.classifier(POOLING[self.config.pooling](hidden, attention_mask)).float()
 
     def forward(
@@ -462,7 +480,8 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
     ) -> SequenceClassifierOutput | tuple:
         if attention_mask is None:
             attention_mask = torch.ones(input_ids.shape[:2], dtype=torch.long, device=input_ids.device)
-        encoded = self.vqdna(input_ids, attention_mask, output_hidden_states, output_attentions, return_dict=True)
+        _check_output_options(output_attentions)
+        encoded, attention_mask = self.encode(input_ids, attention_mask, output_hidden_states)
         logits = self.head(encoded.last_hidden_state, attention_mask)
         loss = None
         if labels is not None:
