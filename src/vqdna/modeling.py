@@ -453,7 +453,13 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
         self.classifier = ClassificationHead(config)
         self.post_init()
 
-    def encode(self, input_ids: Tensor, attention_mask: Tensor, output_hidden_states: bool | None = None):
+    def encode(
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+    ):
         """The encoder's output and the attention mask it used. With "cls" pooling a [CLS] token
         goes in front of every sequence here, in the model, not in the tokenizer: the token ids
         (and a token cache built from them) stay the same for every head, and the encoder was
@@ -462,7 +468,8 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
             cls = torch.full_like(input_ids[:, :1], CLS_TOKEN_ID)  # every level of an HRQ id
             input_ids = torch.cat([cls, input_ids], 1)
             attention_mask = torch.cat([torch.ones_like(attention_mask[:, :1]), attention_mask], 1)
-        return self.vqdna(input_ids, attention_mask, output_hidden_states, return_dict=True), attention_mask
+        encoded = self.vqdna(input_ids, attention_mask, output_hidden_states, output_attentions, return_dict=True)
+        return encoded, attention_mask
 
     def head(self, hidden: Tensor, attention_mask: Tensor) -> Tensor:
         """Logits (float32) from `encode`'s last hidden states, pooled as `config.pooling` says."""
@@ -480,8 +487,7 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
     ) -> SequenceClassifierOutput | tuple:
         if attention_mask is None:
             attention_mask = torch.ones(input_ids.shape[:2], dtype=torch.long, device=input_ids.device)
-        _check_output_options(output_attentions)
-        encoded, attention_mask = self.encode(input_ids, attention_mask, output_hidden_states)
+        encoded, attention_mask = self.encode(input_ids, attention_mask, output_hidden_states, output_attentions)
         logits = self.head(encoded.last_hidden_state, attention_mask)
         loss = None
         if labels is not None:
