@@ -117,6 +117,19 @@ def test_lora_leaves_the_pretrained_weights_unchanged(kmer_model, gc_task):
     assert trainable and all("lora_" in n or "classifier" in n for n in trainable)
 
 
+def test_lora_with_a_cls_head_trains_the_cls_row_and_no_other_embedding(tmp_path, kmer_model, gc_task):
+    # Pretraining never saw [CLS]: under LoRA its embedding row must still learn (else the head
+    # reads a random vector), while every other row keeps its pretrained value.
+    finetune(
+        kmer_model, gc_task, tmp_path / "run", config={**FAST, "max_steps": 6, "pooling": "cls"}, seeds=[1], quiet=True
+    )
+    key = "vqdna.embeddings.word_embeddings.0.weight"
+    before = load_file(str(kmer_model / "model.safetensors"))[key]
+    after = load_file(str(tmp_path / "run" / "seed_1" / "model" / "model.safetensors"))[key]
+    changed = sorted({int(i) for i in (after != before).any(1).nonzero()})
+    assert changed == [2]  # CLS_TOKEN_ID
+
+
 def test_full_finetuning_and_quantized_input(tmp_path, hrq_model, gc_task):
     # mean pooling: GC content is a property of the whole sequence
     r = finetune(

@@ -179,18 +179,32 @@ def test_unknown_pooling_is_an_error():
         _config(pooling="first")
 
 
-@pytest.mark.parametrize("levels", [[37], [9, 37]])
-def test_cls_pooling_reads_a_cls_token_put_in_front_of_the_sequence(levels):
+@pytest.mark.parametrize("levels, mode", [([37], "ids"), ([9, 37], "ids"), ([37], "quantized")])
+def test_cls_pooling_reads_a_cls_token_put_in_front_of_the_sequence(levels, mode):
     # The head sees the encoder's output at a [CLS] token the model prepends (every HRQ level
     # gets id 2), so it equals the encoder run by hand on [CLS] + ids, read at position 0.
     torch.manual_seed(0)
-    model = VQDNAForSequenceClassification(_config(level_vocab_sizes=levels, num_labels=3, pooling="cls")).eval()
+    config = _config(
+        level_vocab_sizes=levels, num_labels=3, pooling="cls", input_mode=mode, code_dim=8 * (mode != "ids")
+    )
+    model = VQDNAForSequenceClassification(config).eval()
     shape = (2, 11, len(levels)) if len(levels) > 1 else (2, 11)
     ids = torch.randint(NUM_SPECIAL, 9, shape)
     by_hand = torch.cat([torch.full_like(ids[:, :1], 2), ids], 1)
     hidden = model.vqdna(by_hand).last_hidden_state
-    torch.testing.assert_close(model(ids).logits, model.classifier(hidden[:, 0]))
-    assert not torch.allclose(hidden[:, 0], hidden[:, 1:].mean(1))  # not a mean by another name
+    logits = model(ids).logits
+    torch.testing.assert_close(logits, model.classifier(hidden[:, 0]))
+    # not the mean head by another name: the encoder without [CLS], mean-pooled, reads otherwise
+    mean_head = model.classifier(mean_pool(model.vqdna(ids).last_hidden_state, torch.ones(2, 11)))
+    assert (logits - mean_head).abs().max() > 1e-3
+    # the rows LoRA must train: [CLS]'s, in every embedding that holds it
+    expected = (
+        {"special_embeddings": [2]}
+        if mode == "quantized"
+        else {f"word_embeddings.{n}": [2] for n in range(len(levels))}
+    )
+    assert model.cls_embedding_rows() == expected
+    assert VQDNAForSequenceClassification(_config(pooling="mean", num_labels=3)).cls_embedding_rows() == {}
 
 
 def test_outputs_follow_transformers_conventions():

@@ -419,3 +419,31 @@ def test_position_limits_and_sharded_weights_of_other_models(tmp_path):
     assert len(weights_files(tmp_path)) > 1  # sharded: read through the index
     loaded = load_model(tmp_path)
     assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), bert.state_dict().values()))
+
+
+def test_a_sequence_with_more_tokens_than_the_model_has_positions_is_named_by_its_record(tmp_path, bert_folder, capsys):
+    # The error comes from a later streaming batch than the first: it must still name the record
+    # of the file (not its place in that batch). 128 positions, ~2 bp per token here.
+    from vqdna.cli import main
+
+    rng = np.random.default_rng(5)
+    fasta = tmp_path / "in.fa"
+    seqs = random_sequences(rng, 5, 0.5, length=60)
+    seqs[3] = random_sequences(rng, 1, 0.5, length=3000)[0]
+    fasta.write_text("".join(f">r{i}\n{s}\n" for i, s in enumerate(seqs)))
+    out = tmp_path / "e.npy"
+    args = [
+        "-q",
+        "embed",
+        "--model",
+        str(bert_folder),
+        "--fasta",
+        str(fasta),
+        "--batch-size",
+        "2",
+        "--output",
+        str(out),
+    ]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "r3" in err and "more than the 128 positions this model has" in err and not out.exists()

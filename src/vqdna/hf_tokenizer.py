@@ -345,7 +345,7 @@ class VQDNATokenizer(PreTrainedTokenizer):
         return list(token_ids_0) + (list(token_ids_1) if token_ids_1 is not None else [])
 
     def num_special_tokens_to_add(self, pair: bool = False) -> int:
-        return 0  # no [CLS]/[SEP] is added: the models pool over the sequence's own tokens
+        return 0  # none: a "cls" classifier adds its [CLS] itself, so ids and token caches fit every head
 
     # -- decoding --------------------------------------------------------------------------
     def _decode(self, token_ids, skip_special_tokens: bool = False, **kwargs) -> str:

@@ -216,9 +216,16 @@ def batches(n: int, size: int):
 
 
 @torch.no_grad()
-def encode_hidden(model: torch.nn.Module, tokenizer: GenomeTokenizer, sequences: Sequence[str], batch_size: int = 64):
+def encode_hidden(
+    model: torch.nn.Module,
+    tokenizer: GenomeTokenizer,
+    sequences: Sequence[str],
+    batch_size: int = 64,
+    where=lambda i: f"sequence {i + 1}",
+):
     """Yields (slice, pooled embeddings, classifier logits or None) batch by batch: the mean of
-    the last layer over real tokens, and the logits of the model's own head."""
+    the last layer over real tokens, and the logits of the model's own head. `where(i)` names
+    sequence i in an error (a streaming caller's batch is not the whole file)."""
     device = next(model.parameters()).device
     for sl in batches(len(sequences), batch_size):
         batch = tokenizer(list(sequences[sl]))
@@ -227,14 +234,14 @@ def encode_hidden(model: torch.nn.Module, tokenizer: GenomeTokenizer, sequences:
         if limit is not None and ids.shape[1] > limit:
             longest = sl.start + int(mask.sum(1).argmax())
             raise UserError(
-                f"sequence #{longest}: {int(mask.sum(1).max())} tokens, more than the {limit} positions this model "
+                f"{where(longest)}: {int(mask.sum(1).max())} tokens, more than the {limit} positions this model "
                 "has; cut it into windows with --window-bp"
             )
         if isinstance(model, VQDNAForSequenceClassification):
             encoded, head_mask = model.encode(ids, mask)
             hidden = encoded.last_hidden_state
             logits = model.head(hidden, head_mask)  # pooled as in training
-            hidden = hidden[:, -ids.shape[1] :]  # the sequence's own tokens, without a [CLS] in front
+            hidden = hidden[:, model.prefix_tokens :]  # the sequence's own tokens
         elif isinstance(model, VQDNAModel):
             hidden, logits = model(ids, mask).last_hidden_state, None
         else:  # another transformers model: its last hidden layer and its own head
@@ -273,7 +280,9 @@ class LoadedModel:
         """Mean-pooled last-layer embeddings, (len(sequences), hidden_size) float32."""
         self.check_lengths(sequences, where)
         out = np.zeros((len(sequences), self.model.config.hidden_size), dtype=np.float32)
-        for sl, pooled, _ in encode_hidden(self.model, self.tokenizer, sequences, batch_size):
+        for sl, pooled, _ in encode_hidden(
+            self.model, self.tokenizer, sequences, batch_size, *([where] if where else [])
+        ):
             out[sl] = pooled.numpy()
         return out
 
@@ -286,7 +295,7 @@ class LoadedModel:
         self.check_lengths(sequences, where)
         config = self.model.config
         logits = torch.zeros(len(sequences), config.num_labels)
-        for sl, _, lg in encode_hidden(self.model, self.tokenizer, sequences, batch_size):
+        for sl, _, lg in encode_hidden(self.model, self.tokenizer, sequences, batch_size, *([where] if where else [])):
             logits[sl] = lg
         if config.problem_type == "regression":
             return Predictions([], logits[:, 0].tolist(), None)
@@ -303,7 +312,9 @@ def embed(
     max_length_bp: int = 100_000,
     trust_remote_code: bool = False,
 ) -> np.ndarray:
-    """Mean-pooled last-layer embeddings, (len(sequences), hidden_size) float32."""
+    """Mean-pooled last-layer embeddings, (len(sequences), hidden_size) float32. Sequences up to
+    `max_length_bp`, not the length a classifier was fine-tuned on (which `predict` keeps): an
+    embedding uses the encoder, not the head trained at that length (as `vqdna embed`)."""
     loaded = LoadedModel(model_dir, max_length_bp=max_length_bp, trust_remote_code=trust_remote_code)
     return loaded.embed(sequences, batch_size=batch_size)
 

@@ -463,13 +463,30 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
         """The encoder's output and the attention mask it used. With "cls" pooling a [CLS] token
         goes in front of every sequence here, in the model, not in the tokenizer: the token ids
         (and a token cache built from them) stay the same for every head, and the encoder was
-        pretrained without it (its learned [CLS] embedding is trained in fine-tuning)."""
-        if self.config.pooling == "cls":
+        pretrained without it (its [CLS] embedding is trained in fine-tuning, with LoRA too:
+        `cls_embedding_rows`). Every hidden state then has `prefix_tokens` more positions than
+        `input_ids`, in front."""
+        if self.prefix_tokens:
             cls = torch.full_like(input_ids[:, :1], CLS_TOKEN_ID)  # every level of an HRQ id
             input_ids = torch.cat([cls, input_ids], 1)
             attention_mask = torch.cat([torch.ones_like(attention_mask[:, :1]), attention_mask], 1)
         encoded = self.vqdna(input_ids, attention_mask, output_hidden_states, output_attentions, return_dict=True)
         return encoded, attention_mask
+
+    @property
+    def prefix_tokens(self) -> int:
+        """How many tokens `encode` puts in front of the sequence's own (a [CLS] for "cls" pooling)."""
+        return int(self.config.pooling == "cls")
+
+    def cls_embedding_rows(self) -> dict[str, list[int]]:
+        """The embedding rows holding the [CLS] vector, by module name under the embeddings (the
+        form of peft's `trainable_token_indices`): pretraining never saw the token, so its row
+        must be trained in fine-tuning even where LoRA freezes the other embeddings. Empty
+        unless pooling is "cls"."""
+        if not self.prefix_tokens:
+            return {}
+        embeddings = self.vqdna.embeddings
+        return {name: [CLS_TOKEN_ID] for name, m in embeddings.named_modules() if isinstance(m, nn.Embedding)}
 
     def head(self, hidden: Tensor, attention_mask: Tensor) -> Tensor:
         """Logits (float32) from `encode`'s last hidden states, pooled as `config.pooling` says."""

@@ -193,6 +193,10 @@ def _with_lora(model: torch.nn.Module, cfg: FinetuneConfig, head: Sequence[str] 
         target_modules=list(cfg.lora_target_modules),
         # the modules of `head` this model has (peft refuses a name that matches nothing)
         modules_to_save=[h for h in head if any(n.split(".")[-1] == h for n, _ in model.named_modules())],
+        # the [CLS] row of a "cls" head (the encoder never saw the token): trained, the rest frozen
+        trainable_token_indices=(
+            model.cls_embedding_rows() or None if isinstance(model, VQDNAForSequenceClassification) else None
+        ),
     )
     try:
         return get_peft_model(model, lora)
