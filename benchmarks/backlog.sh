@@ -34,6 +34,12 @@ step "issue 11: emp_H3 and prom_300_notata, every row"
 step "issue 12: pretraining ablation"
 bash benchmarks/pretrain_ablation.sh runs/suite/models/vq/tokenizer runs/suite/models/vq "$GUE" runs/ablation
 
+# Issue 12: mouse_tf_3, every row (the suite's fifth task; the ablation's second task needs its
+# baselines and scratch twin beside it).
+step "issue 12: mouse_tf_3, every row"
+"$BIN/vqdna" benchmark --suite "$GUE" --output-dir runs/suite --preset tiny --seeds 1,2,3 \
+    --tokenizers vq,hrq,bpe,kmer --tasks mouse_tf_3
+
 # Issue 12: the head and LoRA's rank, against the `tiny` recipe on mouse_tf_0 (max pooling, full
 # fine-tuning: 60.45 ± 1.00 over these seeds, benchmarks/README.md "Reverse-complement augmentation").
 step "issue 12: head and LoRA rank"
