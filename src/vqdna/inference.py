@@ -22,7 +22,7 @@ from transformers.utils import logging as hf_logging
 from vqdna.errors import UserError
 from vqdna.hf_tokenizer import VQDNATokenizer
 from vqdna.modeling import VQDNAConfig, VQDNAForSequenceClassification, VQDNAModel, mean_pool
-from vqdna.seqio import check_lengths
+from vqdna.seqio import check_lengths, nth_sequence
 from vqdna.storage import CheckpointError, read_json, usual_permissions
 from vqdna.tokenizers import GenomeTokenizer, TransformersTokenizer, load_tokenizer
 
@@ -221,7 +221,7 @@ def encode_hidden(
     tokenizer: GenomeTokenizer,
     sequences: Sequence[str],
     batch_size: int = 64,
-    where=lambda i: f"sequence {i + 1}",
+    where=nth_sequence,
 ):
     """Yields (slice, pooled embeddings, classifier logits or None) batch by batch: the mean of
     the last layer over real tokens, and the logits of the model's own head. `where(i)` names
@@ -266,27 +266,25 @@ class LoadedModel:
         self.is_classifier = type(self.model).__name__.endswith("ForSequenceClassification")
         self.max_length_bp = max_length_bp or getattr(self.model.config, "max_length_bp", None) or 100_000
 
-    def check_lengths(self, sequences: Sequence[str], where=None) -> None:
+    def check_lengths(self, sequences: Sequence[str], where=nth_sequence) -> None:
         """A sequence longer than the model takes is an error naming it (`where(i)`), never truncated."""
         check_lengths(
             sequences,
             self.max_length_bp,
-            *([where] if where else []),
+            where,
             limit="this model takes",
             advice="cut it into windows with --window-bp",
         )
 
-    def embed(self, sequences: Sequence[str], *, batch_size: int = 64, where=None) -> np.ndarray:
+    def embed(self, sequences: Sequence[str], *, batch_size: int = 64, where=nth_sequence) -> np.ndarray:
         """Mean-pooled last-layer embeddings, (len(sequences), hidden_size) float32."""
         self.check_lengths(sequences, where)
         out = np.zeros((len(sequences), self.model.config.hidden_size), dtype=np.float32)
-        for sl, pooled, _ in encode_hidden(
-            self.model, self.tokenizer, sequences, batch_size, *([where] if where else [])
-        ):
+        for sl, pooled, _ in encode_hidden(self.model, self.tokenizer, sequences, batch_size, where):
             out[sl] = pooled.numpy()
         return out
 
-    def predict(self, sequences: Sequence[str], *, batch_size: int = 64, where=None) -> "Predictions":
+    def predict(self, sequences: Sequence[str], *, batch_size: int = 64, where=nth_sequence) -> "Predictions":
         """Predicted label and class probabilities (or the regression value) of each sequence."""
         if not self.is_classifier:
             raise CheckpointError(
@@ -295,7 +293,7 @@ class LoadedModel:
         self.check_lengths(sequences, where)
         config = self.model.config
         logits = torch.zeros(len(sequences), config.num_labels)
-        for sl, _, lg in encode_hidden(self.model, self.tokenizer, sequences, batch_size, *([where] if where else [])):
+        for sl, _, lg in encode_hidden(self.model, self.tokenizer, sequences, batch_size, where):
             logits[sl] = lg
         if config.problem_type == "regression":
             return Predictions([], logits[:, 0].tolist(), None)

@@ -349,10 +349,15 @@ def check_distinct_files(paths: Sequence[str | Path], option: str = "--fasta") -
             digests[digest] = p
 
 
+def nth_sequence(i: int) -> str:
+    """How an error names sequence i of a list that came without record names."""
+    return f"sequence {i + 1}"
+
+
 def check_lengths(
     sequences: Sequence[str],
     max_bp: int,
-    where=lambda i: f"sequence {i + 1}",
+    where=nth_sequence,
     *,
     limit: str = "allowed",
     advice: str = "cut it into windows (e.g. --window-bp) or raise max_length_bp",

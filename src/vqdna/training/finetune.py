@@ -195,7 +195,7 @@ def _with_lora(model: torch.nn.Module, cfg: FinetuneConfig, head: Sequence[str] 
         modules_to_save=[h for h in head if any(n.split(".")[-1] == h for n, _ in model.named_modules())],
         # the [CLS] row of a "cls" head (the encoder never saw the token): trained, the rest frozen
         trainable_token_indices=(
-            model.cls_embedding_rows() or None if isinstance(model, VQDNAForSequenceClassification) else None
+            (model.cls_embedding_rows() or None) if isinstance(model, VQDNAForSequenceClassification) else None
         ),
     )
     try:
