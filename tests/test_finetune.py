@@ -321,6 +321,22 @@ def test_a_run_is_reused_whether_its_task_was_named_relatively_or_absolutely(tmp
         )
 
 
+def test_a_task_that_does_not_name_its_strandedness_gets_both_strands_and_a_note_saying_how_to_stop_it(
+    tmp_path, kmer_model, capsys
+):
+    task = gc_regression_task(tmp_path / "guides", seed=2, sizes=(40, 20, 20))
+    recipe = {k: v for k, v in FAST.items() if k != "reverse_complement"} | {"max_steps": 4}
+    r = finetune(kmer_model, task, tmp_path / "out", config=recipe, seeds=[1])
+    assert r["config"]["reverse_complement"] is True
+    out = capsys.readouterr().out
+    assert "guides does not say whether its labels depend on the strand" in out
+    assert 'pass --no-reverse-complement, or write {"strand_specific": true} to its task.json' in out
+    (task / "task.json").write_text(json.dumps({"strand_specific": False}))  # said: no note
+    r = finetune(kmer_model, task, tmp_path / "out2", config=recipe, seeds=[1])
+    assert r["config"]["reverse_complement"] is True
+    assert "does not say" not in capsys.readouterr().out
+
+
 def test_a_strand_specific_task_is_never_trained_on_reverse_complements(tmp_path, kmer_model, capsys):
     task = gc_regression_task(tmp_path / "guides", seed=2, sizes=(40, 20, 20))
     (task / "task.json").write_text(json.dumps({"kind": "test", "strand_specific": True}))

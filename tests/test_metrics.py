@@ -10,6 +10,7 @@ from vqdna.evaluation.metrics import (
     average_ranks,
     classification_metrics,
     f1_macro,
+    improves,
     matthews_corrcoef,
     mse,
     pearson,
@@ -162,3 +163,19 @@ def test_correlations_need_two_finite_values():
         pearson([1, 2, 3], [1, float("nan"), 3])
     with pytest.raises(ValueError, match="must be 1-D"):
         accuracy([[0, 1]], [[0, 1]])
+
+
+def pick(scores):
+    best = None
+    for i, score in enumerate(scores):
+        if improves(score, None if best is None else scores[best]):
+            best = i
+    return best
+
+
+def test_model_selection_skips_nan_scores_wherever_they_fall():
+    # a NaN dev score (constant predictions) first used to block every later number
+    assert pick([math.nan, 0.2, 0.5, 0.3, math.nan]) == 2
+    assert pick([0.4, math.nan, 0.4]) == 0  # ties keep the first (the cheaper or earlier setting)
+    assert pick([math.nan, math.nan]) == 0  # nothing finite: the first, so there is always a choice
+    assert pick([-0.1, -0.3]) == 0

@@ -440,6 +440,44 @@ def test_variant_task_skips_n_heavy_fragments(tmp_path):
     assert sum(len(s) for s in read_task(tmp_path / "task").values()) == 17
 
 
+def test_a_genome_without_a_usable_fragment_is_left_out_before_classes_are_counted(tmp_path, capsys):
+    from vqdna.cli import main
+
+    rng = np.random.default_rng(5)
+    genomes = {f"g{i}": _random_dna(rng, 300) for i in range(11)}
+    genomes["g5"] = "N" * 300  # no fragment under the N limit
+    genomes["g6"] = genomes["g6"][:80]  # shorter than one fragment
+    fasta = _write_fasta(tmp_path / "g.fa", genomes)
+    table = tmp_path / "t.tsv"
+    table.write_text("id\tclade\n" + "".join(f"g{i}\t{'x' if i < 4 else 'y' if i < 8 else 'w'}\n" for i in range(11)))
+    # y has 4 genomes but only g4 and g7 give fragments: counted before, y was kept with 4 and one of
+    # its splits could end up with only an unusable genome (an error); now y has 2 and is dropped
+    for seed in range(4):
+        task = make_variant_task(fasta, table, tmp_path / f"t{seed}", label_column="clade", fragment_bp=100, seed=seed)
+        assert task["unusable_genomes"] == {
+            "g5": "every 100 bp fragment has more than 5% N",
+            "g6": "80 bp, shorter than one 100 bp fragment",
+        }
+        assert task["dropped_classes"] == {"y": 2} and task["labels"] == ["w", "x"]
+    # with 3 usable genomes left the class is kept, one genome per split, and no split is empty
+    table.write_text("id\tclade\n" + "".join(f"g{i}\t{'x' if i < 3 else 'y' if i < 8 else 'w'}\n" for i in range(11)))
+    out = tmp_path / "kept"
+    args = ["make-task", "variants", "--fasta", str(tmp_path / "g.fa"), "--labels", str(table)]
+    args += ["--label-column", "clade", "--fragment-bp", "100", "--output-dir", str(out)]
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert "note: genome 'g5' left out: every 100 bp fragment has more than 5% N" in said
+    labels = json.loads((out / "labels.json").read_text())
+    assert sorted(g for split in labels["2"]["splits"].values() for g in split) == ["g3", "g4", "g7"]
+    # --max-n-fraction 1 accepts the all-N genome (the short one still gives nothing)
+    assert main(args[:-1] + [str(tmp_path / "all_n"), "--max-n-fraction", "1"]) == 0
+    assert "'g5' left out" not in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(args[:-1] + [str(tmp_path / "bad"), "--max-n-fraction", "1.5"])
+    assert exit_.value.code == 2
+    assert "--max-n-fraction: expected a number in [0, 1], got '1.5'" in capsys.readouterr().err
+
+
 def test_variant_task_errors_name_the_file_line_and_option(variant_genomes, tmp_path):
     fasta, table, genomes, _ = variant_genomes
     out = tmp_path / "task"
@@ -465,8 +503,14 @@ def test_variant_task_errors_name_the_file_line_and_option(variant_genomes, tmp_
     empty.write_text("name\tlength\tvariant\nA/0/2021\t600\t\n")
     with pytest.raises(SequenceError, match=r"empty.tsv: line 2: record 'A/0/2021' has an empty 'variant'"):
         make_variant_task(fasta, empty, out, label_column="variant")
-    with pytest.raises(SequenceError, match=r"only 1 class\(es\) of 'variant' have at least 6 genomes \(A: 8\)"):
-        make_variant_task(fasta, table, out, label_column="variant", min_genomes=6)
+    with pytest.raises(SequenceError, match=r"only 1 class\(es\) of 'variant' have at least 6 genomes \(A: 8\); a"):
+        make_variant_task(fasta, table, out, label_column="variant", fragment_bp=100, min_genomes=6)
+    with pytest.raises(
+        SequenceError,
+        match=r"only 0 class\(es\) .*; 17 of 17 genomes gave no usable fragment \(e.g. 'A/0/2021': \d+ bp, shorter "
+        r"than one 1000 bp fragment\): see --fragment-bp and --max-n-fraction",
+    ):
+        make_variant_task(fasta, table, out, label_column="variant")  # 520-760 bp genomes, 1,000 bp fragments
     with pytest.raises(ValueError, match="--min-genomes must be an integer of at least 3"):
         make_variant_task(fasta, table, out, label_column="variant", min_genomes=2)
     assert not out.exists()
@@ -515,7 +559,8 @@ def test_cli_make_task_variants(variant_genomes, tmp_path, capsys):
         == 2
     )
     assert (
-        "make-task labeled: --labels does not apply; it takes --fasta, --window-bp, --names" in capsys.readouterr().err
+        "make-task labeled: --labels does not apply; it takes --fasta, --window-bp, --names, --max-n-fraction"
+        in capsys.readouterr().err
     )
 
 
@@ -657,4 +702,8 @@ def test_a_task_json_that_is_not_an_object_is_named(tmp_path):
     with pytest.raises(SequenceError, match=r"task.json: not valid JSON"):
         declared_strand_specific(tmp_path)
     (tmp_path / "task.json").write_text('{"kind": "species"}')
+    assert declared_strand_specific(tmp_path) is None  # not said, which is not the same as "no"
+    (tmp_path / "task.json").write_text('{"strand_specific": false}')
     assert declared_strand_specific(tmp_path) is False
+    (tmp_path / "task.json").unlink()
+    assert declared_strand_specific(tmp_path) is None

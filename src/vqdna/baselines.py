@@ -28,6 +28,7 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 from vqdna.alphabet import BASE_PAD_ID, N_ID, to_ids
 from vqdna.config import CNNBaselineConfig, KmerLRBaselineConfig, resolve_sections
 from vqdna.errors import UserError
+from vqdna.evaluation.metrics import improves
 from vqdna.seqio import TASK_SPLITS, Task, load_task
 from vqdna.storage import finish_folder, package_versions, read_json, save_tensors, usual_permissions, write_json
 from vqdna.training.engine import finish_distributed, is_main_process
@@ -110,7 +111,7 @@ def run_kmer_lr(task: Task, cfg: KmerLRBaselineConfig, output_dir: Path, *, quie
                     + ("" if converged else " (not converged)"),
                     flush=True,
                 )
-            if best is None or (np.isfinite(dev[primary]) and not (np.isfinite(best[0]) and dev[primary] <= best[0])):
+            if improves(dev[primary], None if best is None else best[0]):
                 best = (dev[primary], k, c, dev, model, x["test"])
     score, k, c, dev, model, x_test = best
     test = task_metrics(task.task_type, task.targets["test"], model.predict(x_test))

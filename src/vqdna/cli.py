@@ -393,10 +393,11 @@ BUILTIN_TASKS = ("oct4-mafk", "doench2016")
 # the options each kind of make-task takes besides --output-dir and --seed; any other one given is
 # refused rather than silently ignored
 _MAKE_TASK_OPTIONS = {
-    "species": ("fasta", "window_bp", "names", "train", "dev", "test"),
-    "labeled": ("fasta", "window_bp", "names"),
+    "species": ("fasta", "window_bp", "names", "train", "dev", "test", "max_n_fraction"),
+    "labeled": ("fasta", "window_bp", "names", "max_n_fraction"),
     "variants": (
         "fasta",
+        "max_n_fraction",
         "labels",
         "label_column",
         "id_column",
@@ -446,6 +447,7 @@ def _make_task(args) -> None:
         _make_variant_task(args)
         return
     names = args.names.split(",") if args.names else None
+    n_limit = {} if args.max_n_fraction is None else {"max_n_fraction": args.max_n_fraction}
     if args.kind == "species":
         if not args.window_bp:
             raise UserError("make-task species: --window-bp is required")
@@ -455,10 +457,12 @@ def _make_task(args) -> None:
             if n is not None
         }
         r = make_species_task(
-            args.fasta, args.output_dir, window_bp=args.window_bp, seed=args.seed, names=names, **counts
+            args.fasta, args.output_dir, window_bp=args.window_bp, seed=args.seed, names=names, **counts, **n_limit
         )
     else:
-        r = make_labeled_task(args.fasta, args.output_dir, window_bp=args.window_bp, seed=args.seed, names=names)
+        r = make_labeled_task(
+            args.fasta, args.output_dir, window_bp=args.window_bp, seed=args.seed, names=names, **n_limit
+        )
     _say(
         args,
         f"{args.kind} task with labels {r['labels']}: "
@@ -477,7 +481,11 @@ def _make_variant_task(args) -> None:
     if args.labels is None or args.label_column is None:
         raise UserError("make-task variants: --labels TABLE.tsv and --label-column COLUMN are required")
     # options not given keep make_variant_task's defaults (one place for them)
-    given = {k: getattr(args, k) for k in ("fragment_bp", "min_genomes", "rare") if getattr(args, k) is not None}
+    given = {
+        k: getattr(args, k)
+        for k in ("fragment_bp", "min_genomes", "rare", "max_n_fraction")
+        if getattr(args, k) is not None
+    }
     r = make_variant_task(
         args.fasta[0],
         args.labels,
@@ -501,6 +509,8 @@ def _make_variant_task(args) -> None:
             args,
             f"note: {r['table_rows_without_genome']} row(s) of {args.labels} name no genome of {args.fasta[0]}; ignored",
         )
+    for name, why in r["unusable_genomes"].items():
+        _say(args, f"note: genome {name!r} left out: {why}")
     if r["dropped_n_fragments"]:
         _say(
             args,
@@ -742,6 +752,7 @@ def _number(kind, rule: str):
         ">=0": (lambda v: v >= 0, ">= 0"),
         ">0": (lambda v: v > 0, "> 0"),
         "(0,1)": (lambda v: 0 < v < 1, "in (0, 1)"),
+        "[0,1]": (lambda v: 0 <= v <= 1, "in [0, 1]"),
         "seed": (lambda v: 0 <= v < 2**32, "in 0..4294967295"),
     }
     test, words = tests[rule]
@@ -765,6 +776,7 @@ COUNT = _number(int, ">=1")  # sizes, steps, windows, batch sizes
 NON_NEGATIVE = _number(int, ">=0")  # flanks, row counts
 SEED = _number(int, "seed")  # numpy's seed range, which the Trainer's seeding needs
 POSITIVE = _number(float, ">0")  # learning rates, epochs
+SHARE = _number(float, "[0,1]")  # fractions that may be 0 or 1
 
 
 def _list_of(kind):
@@ -1093,6 +1105,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--rare",
         choices=("drop", "merge"),
         help="variants: drop classes below --min-genomes (default), or merge them into 'other'",
+    )
+    p.add_argument(
+        "--max-n-fraction",
+        type=SHARE,
+        help="species, labeled, variants: skip a window or fragment with more than this share of N "
+        "(any non-ACGT base; default 0.05)",
     )
     p.add_argument("--output-dir", required=True, type=Path)
     p.add_argument(

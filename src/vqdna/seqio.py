@@ -432,8 +432,9 @@ class Task:
     splits: dict[str, LabeledSequences]
     targets: dict[str, np.ndarray]
     # task.json's "strand_specific": the label depends on the strand read (a guide RNA's target,
-    # an oriented promoter), so a reverse complement is not an example of the same label
-    strand_specific: bool = False
+    # an oriented promoter), so a reverse complement is not an example of the same label; None
+    # when the folder does not say (no task.json, or no such key)
+    strand_specific: bool | None = None
 
     @property
     def num_labels(self) -> int:
@@ -542,7 +543,7 @@ def load_task(source: str | Path | HFDataset, task_type: str = "auto", max_lengt
     """Read train/dev/test (a task folder, or a `datasets` task), decide classification vs
     regression, map labels, check lengths. Every problem names the file and line (or split and row)."""
     if isinstance(source, HFDataset):
-        splits, strand_specific = hf_dataset_splits(source), False
+        splits, strand_specific = hf_dataset_splits(source), None
     else:
         splits, strand_specific = read_task(source), declared_strand_specific(source)
     return _task_from_splits(splits, str(source), task_type, max_length_bp, strand_specific)
@@ -553,7 +554,7 @@ def _task_from_splits(
     path: str,
     task_type: str,
     max_length_bp: int | None,
-    strand_specific: bool,
+    strand_specific: bool | None,
 ) -> Task:
     train = splits["train"]
     numeric = [is_float(v) for v in train.labels]
@@ -564,7 +565,8 @@ def _task_from_splits(
             f"names ({train.labels[first_name]!r} at line {train.lines[first_name]}); use one or the other"
         )
     if task_type == "auto":
-        fractional = [i for i, v in enumerate(train.labels) if all(numeric) and not float(v).is_integer()]
+        # all(numeric) once, not per label: the comprehension would be quadratic in the number of rows
+        fractional = [i for i, v in enumerate(train.labels) if not float(v).is_integer()] if all(numeric) else []
         if fractional and len(fractional) < 0.05 * len(train.labels):
             # a few non-integers among integer classes is far more often a typo than a regression target
             i = fractional[0]
@@ -604,11 +606,11 @@ def _task_from_splits(
     return Task(path, task_type, names, splits, targets, strand_specific=strand_specific)
 
 
-def declared_strand_specific(folder: str | Path) -> bool:
-    """task.json's optional "strand_specific" (true/false); absent file or key: False."""
+def declared_strand_specific(folder: str | Path) -> bool | None:
+    """task.json's optional "strand_specific" (true/false); absent file or key: None (not said)."""
     path = Path(folder) / "task.json"
     if not path.is_file():
-        return False
+        return None
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -617,7 +619,7 @@ def declared_strand_specific(folder: str | Path) -> bool:
         raise SequenceError(
             f'{path}: expected a JSON object such as {{"strand_specific": true}}, got {type(meta).__name__}'
         )
-    value = meta.get("strand_specific", False)
-    if not isinstance(value, bool):
+    value = meta.get("strand_specific")
+    if value is not None and not isinstance(value, bool):
         raise SequenceError(f'{path}: "strand_specific" must be true or false, got {value!r}')
     return value

@@ -539,6 +539,15 @@ def read_labelled_genomes(
     return records, table, id_column
 
 
+def _why_unusable(ids: np.ndarray, fragment_bp: int, max_n_fraction: float) -> str | None:
+    """Why a genome gives no fragment (None when it gives one): the reason task.json records."""
+    if len(ids) < fragment_bp:
+        return f"{len(ids)} bp, shorter than one {fragment_bp} bp fragment"
+    if all(n_fraction(ids[a:b]) > max_n_fraction for a, b in tile_spans(len(ids), fragment_bp, keep_tail=False)):
+        return f"every {fragment_bp} bp fragment has more than {max_n_fraction:.0%} N"
+    return None
+
+
 def make_variant_task(
     fasta_path: str | Path,
     labels_path: str | Path,
@@ -565,7 +574,9 @@ def make_variant_task(
     still too small); task.json lists what was dropped or merged. Genomes are cut into
     consecutive non-overlapping `fragment_bp` fragments from their start (GUE's covid task uses
     1,000 bp), the shorter tail dropped; a fragment with more than `max_n_fraction` of non-ACGT
-    bases (N and other IUPAC codes) is skipped; `fragments_per_genome` keeps a seeded random
+    bases (N and other IUPAC codes) is skipped, and a genome left with no fragment (too short, or
+    every fragment over the limit) is left out before classes are counted (task.json's
+    `unusable_genomes` says why); `fragments_per_genome` keeps a seeded random
     subset per genome. Writes the task folder and returns the content of task.json."""
     output_dir, fasta_path, labels_path = Path(output_dir), Path(fasta_path), Path(labels_path)
     if isinstance(fragment_bp, bool) or not isinstance(fragment_bp, (int, np.integer)) or fragment_bp < 1:
@@ -589,9 +600,14 @@ def make_variant_task(
     check_output_dir(output_dir)
 
     records, table, id_column = read_labelled_genomes(fasta_path, labels_path, label_column, id_column)
+    # a genome without one usable fragment is left out before classes are counted: counted, it could
+    # be a class's only dev or test genome and leave that split empty
+    unusable = {r.name: _why_unusable(r.ids, fragment_bp, max_n_fraction) for r in records}
+    unusable = {name: why for name, why in unusable.items() if why}
     by_label: dict[str, list[FastaRecord]] = {}
     for r in records:
-        by_label.setdefault(table[r.name], []).append(r)
+        if r.name not in unusable:
+            by_label.setdefault(table[r.name], []).append(r)
     rare_names = sorted(n for n, rs in by_label.items() if len(rs) < min_genomes)
     merged: list[str] = []
     dropped_classes = {n: len(by_label[n]) for n in rare_names}
@@ -612,6 +628,12 @@ def make_variant_task(
         raise SequenceError(
             f"{labels_path}: only {len(by_label)} class(es) of {label_column!r} have at least {min_genomes} genomes "
             f"({', '.join(f'{n}: {len(rs)}' for n, rs in by_label.items()) or 'none'}); a classifier needs at least two"
+            + (
+                f"; {len(unusable)} of {len(records)} genomes gave no usable fragment (e.g. {next(iter(unusable))!r}: "
+                f"{next(iter(unusable.values()))}): see --fragment-bp and --max-n-fraction"
+                if unusable
+                else ""
+            )
         )
     names = sorted(by_label)
     classes = [(n, str(fasta_path), by_label[n]) for n in names]
@@ -649,6 +671,7 @@ def make_variant_task(
         "counts": {s: _counts(splits[s], len(names)) for s in TASK_SPLITS},
         "dropped_classes": dropped_classes,  # name -> genomes, below min_genomes
         "merged_classes": merged,  # pooled into "other"
+        "unusable_genomes": unusable,  # name -> why no fragment of it could be used
         "table_rows_without_genome": len(set(table) - {r.name for r in records}),
         "dropped_tail_bp": int(dropped["tail_bp"]),
         "dropped_n_fragments": int(dropped["n_rows"]),

@@ -152,6 +152,15 @@ def mse(y_true, y_pred) -> float:
     return float(np.mean((a - b) ** 2))
 
 
+def improves(score: float, best: float | None) -> bool:
+    """Whether a dev score (higher is better) replaces the best so far in a model selection: the first
+    score always does; a NaN one (constant predictions) never wins over a number, and a NaN best
+    never blocks a later number."""
+    if best is None:
+        return True
+    return bool(np.isfinite(score)) and not (bool(np.isfinite(best)) and score <= best)
+
+
 def classification_metrics(y_true, y_pred) -> dict[str, float]:
     """{'mcc', 'accuracy', 'f1', 'precision', 'recall' (the last three macro)} of predicted class labels."""
     return {

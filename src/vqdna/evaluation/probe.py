@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from vqdna.errors import UserError
-from vqdna.evaluation.metrics import classification_metrics, regression_metrics
+from vqdna.evaluation.metrics import classification_metrics, improves, regression_metrics
 from vqdna.inference import batches, embed
 from vqdna.seqio import TASK_SPLITS, load_task, task_files
 from vqdna.storage import claim_folder, finish_folder, package_versions, write_json
@@ -96,7 +96,7 @@ def linear_probe(
             metrics = regression_metrics
         dev_metrics = metrics(targets["dev"], score(dev))
         value = dev_metrics[primary]
-        if best is None or (np.isfinite(value) and value > best[0]):
+        if improves(value, None if best is None else best[0]):
             best = (value, l2, dev_metrics, metrics(targets["test"], score(test)))
     _, l2, dev_metrics, test_metrics = best
     return {

@@ -308,11 +308,20 @@ def finetune(
 
 
 def strand_rule(
-    cfg: FinetuneConfig, data_path: str | Path, strand_specific: bool, *, explicit: bool, quiet: bool = False
+    cfg: FinetuneConfig, data_path: str | Path, strand_specific: bool | None, *, explicit: bool, quiet: bool = False
 ) -> FinetuneConfig:
     """Reverse-complement copies are wrong for a task whose task.json declares it strand_specific:
-    a preset's default is switched off (with a note), an explicit request is refused."""
-    if not (cfg.reverse_complement and strand_specific):
+    a preset's default is switched off (with a note), an explicit request is refused. A task that
+    does not say is trained on both strands, as the preset asks, with a note saying how to stop it."""
+    if not cfg.reverse_complement or strand_specific is False:
+        return cfg
+    if strand_specific is None:
+        if not (explicit or quiet):
+            print(
+                f'note: {data_path} does not say whether its labels depend on the strand (no "strand_specific" in '
+                "task.json): training on both strands, the preset's default. For a strand-specific task (guide RNAs, "
+                'oriented promoters) pass --no-reverse-complement, or write {"strand_specific": true} to its task.json'
+            )
         return cfg
     if explicit:
         raise UserError(
