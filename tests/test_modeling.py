@@ -174,6 +174,21 @@ def test_classifier_logits_do_not_depend_on_padding(pooling):
     torch.testing.assert_close(model(ids).logits, model(padded, mask).logits, rtol=1e-5, atol=1e-5)
 
 
+def test_a_regression_head_is_not_rounded_to_bfloat16_under_autocast():
+    """Under bf16 autocast the encoder runs in bfloat16 but the head in float32: predictions
+    rounded to bfloat16's 8 significant bits would tie guides whose activities differ by <0.4%."""
+    torch.manual_seed(0)
+    model = VQDNAForSequenceClassification(_config(num_labels=1, problem_type="regression", pooling="max")).eval()
+    ids = torch.randint(NUM_SPECIAL, 37, (4, 15))
+    with torch.autocast("cpu", torch.bfloat16):
+        hidden = model.encode(ids, torch.ones_like(ids))[0].last_hidden_state
+        out = model(ids).logits
+    assert not torch.equal(hidden, model.encode(ids, torch.ones_like(ids))[0].last_hidden_state)  # bf16 did run
+    assert out.dtype == torch.float32
+    expected = model.classifier(max_pool(hidden.float(), torch.ones_like(ids)))  # the head in float32
+    torch.testing.assert_close(out, expected, rtol=0, atol=0)
+
+
 def test_unknown_pooling_is_an_error():
     with pytest.raises(ValueError, match="pooling must be 'mean' or 'max' or 'cls', got 'first'"):
         _config(pooling="first")
