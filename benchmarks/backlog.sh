@@ -53,6 +53,13 @@ for r in 8 32; do
         --output-dir runs/levers/lora_r$r
 done
 
+# Issue 12: the cells of the five-task summary that have no records, remeasured with records kept:
+# mouse_tf_0 (every row) and human_tf_1's vq, vq-scratch and cnn ran before records were kept and
+# were lost with an early session's runs/ (human_tf_1's other cells are reused in seconds).
+step "issue 12: mouse_tf_0 and human_tf_1, the cells without records (remeasured)"
+"$BIN/vqdna" benchmark --suite "$GUE" --output-dir runs/suite --preset tiny --seeds 1,2,3 \
+    --tokenizers vq,hrq,bpe,kmer --tasks mouse_tf_0,human_tf_1
+
 # Issue 13: guide-RNA editing efficiency (regression, Spearman; strand-specific: one strand).
 step "issue 13: Wang 2019 regression"
 "$BIN/vqdna" benchmark --suite "$EEP" --output-dir runs/eep --preset tiny --seeds 1,2,3 \

@@ -28,13 +28,17 @@ save)
     ;;
 restore)
     mkdir -p "$dest"
-    clash=$(cd "$src" && find . -type f -name eval_results.json | while read -r f; do if [ -e "$dest/$f" ]; then echo "$f"; fi; done)
-    if [ -n "$clash" ]; then  # a finished cell in the run folder is kept as it is
-        echo "$0: $dest already holds these finished cells; nothing was restored:" >&2
+    # a cell folder already in the run folder, finished or not, is kept as it is: restoring a record's
+    # run marker over an unfinished run, or beside stray seeds of another run, would mix two runs
+    clash=$(cd "$src" && find . -mindepth 3 -maxdepth 3 -type f -name run.json | while read -r f; do
+        d=$(dirname "$f"); if [ -e "$dest/$d" ]; then echo "$d/"; fi; done)
+    if [ -n "$clash" ]; then
+        echo "$0: $dest already holds these cells (finished or not); nothing was restored:" >&2
         echo "$clash" >&2
         exit 1
     fi
-    (cd "$src" && find . -type f -name '*.json' -print | LC_ALL=C sort | tar -cf - -T -) | tar -xf - -C "$dest"
+    # the folder's own files (run.json, benchmark.json) are never overwritten either
+    (cd "$src" && find . -type f -name '*.json' -print | LC_ALL=C sort | tar -cf - -T -) | tar -xf - --skip-old-files -C "$dest"
     echo "restored the records of $src into $dest; rerun the benchmark command to reuse them"
     ;;
 *) usage ;;

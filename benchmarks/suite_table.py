@@ -5,7 +5,7 @@ anything and without the models.
 `vqdna benchmark` writes the tables of the rows its own command asked for; a table grown over
 several commands and sessions (one task or tokenizer at a time) is put together here, by the
 benchmark's own table writer, from the cells' eval_results.json. Unfinished cells are listed,
-not tabled; a cell over other seeds than the rest is tabled and listed. (The benchmark itself
+not tabled; a cell over other seeds than the rest is tabled, and results.md says so. (The benchmark itself
 refuses to reuse a cell run with other settings or inputs, so one folder's cells share them.)
 
     python benchmarks/suite_table.py benchmarks/results/gue_tiny            # rewrites its results.*
@@ -73,14 +73,7 @@ def gather(folder: Path, tasks: list[str] | None) -> tuple[list[dict], list[str]
             tokenizer = "" if kind == "baseline" else name.removesuffix(SCRATCH)
             model = sources.get(tokenizer) or run["inputs"].get("model")
             rows.append(_row(task.name, name, kind, tokenizer, Path(model) if model else None, result))
-    # a cell with other seeds than the rest is tabled, and said (a mean over other seeds)
-    seed_sets = [tuple(r["seed_ids"]) for r in rows if not r["deterministic"]]
-    usual = max(set(seed_sets), key=seed_sets.count) if seed_sets else ()
-    notes += [
-        f"{r['task']} × {r['model']}: seeds {', '.join(map(str, r['seed_ids']))}, the others {', '.join(map(str, usual))}"
-        for r in rows
-        if not r["deterministic"] and tuple(r["seed_ids"]) != usual
-    ]
+    # cells over other seeds than the rest are tabled and said in results.md by the table writer
     order = model_order({r["model"] for r in rows})
     names = [t.name for t in task_dirs]
     rows.sort(key=lambda r: (names.index(r["task"]), order.index(r["model"])))

@@ -55,17 +55,60 @@ def test_margins_gains_and_ranks_match_hand_computed_values():
     g = pretraining_gains(ROWS)
     assert g[("t1", "vq")] == pytest.approx({1: 0.10, 2: 0.06, 3: 0.05})  # paired by seed
     assert g[("t2", "vq")] == pytest.approx({1: 0.02, 2: 0.02, 3: 0.05})
-    mean, std, n = average_gain(g, "vq", ["t1", "t2"])
-    per_seed = np.array([0.06, 0.04, 0.05])  # mean over the two tasks, seed by seed
-    assert (mean, std, n) == (pytest.approx(per_seed.mean()), pytest.approx(per_seed.std(ddof=1)), 2)
+    s1, s2 = np.std([0.10, 0.06, 0.05], ddof=1), np.std([0.02, 0.02, 0.05], ddof=1)
+    # the mean of the two tasks' mean gains (0.07, 0.03); the spread of one seed on each: sqrt(s1² + s2²) / 2
+    mean, std, n_tasks, n_seeds = average_gain(g, "vq", ["t1", "t2"])
+    assert (mean, std, n_tasks, n_seeds) == (pytest.approx(0.05), pytest.approx(np.hypot(s1, s2) / 2), 2, 3)
+    assert average_gain(g, "vq", ["t1", "t3"]) is None  # a task without the gain: no average pretending it has one
     md = results_markdown(ROWS, ["vq", "vq-scratch", "kmer-lr", "cnn"])
     # t1 ranks: vq 1, cnn 2, vq-scratch 3, kmer-lr 4; t2: kmer-lr 1, vq 2, vq-scratch 3, cnn 4
-    assert "| average rank | | 1.50 | 3.00 | 2.50 | 3.00 |" in md
+    assert "| average rank (over 2 tasks) | | 1.50 | 3.00 | 2.50 | 3.00 |" in md
     assert "| t1 | cnn | +6.00 | -1.00 |" in md and "| t2 | kmer-lr | -4.00 | -7.00 |" in md
-    assert "| mean over tasks | | +1.00 | -4.00 |" in md
-    assert f"| t1 | {100 * 0.07:.2f} ± {100 * np.std([0.10, 0.06, 0.05], ddof=1):.2f} |" in md
-    assert f"| mean over tasks | {100 * per_seed.mean():.2f} ± {100 * per_seed.std(ddof=1):.2f} |" in md
+    assert "| mean over 2 tasks | | +1.00 | -4.00 |" in md
+    assert f"| t1 | {100 * 0.07:.2f} ± {100 * s1:.2f} |" in md
+    assert f"| mean over 2 tasks | 5.00 ± {100 * np.hypot(s1, s2) / 2:.2f} |" in md
+    assert "leave out" not in md and "Note:" not in md  # every cell there, the same seeds everywhere
     assert "kmer-lr: deterministic" in md and "| t1 | mcc | 68.00 ± 2.00 | 61.00 ± 1.73 | 50.00 | 62.00 ± 2.00 |" in md
+
+
+def test_cross_task_rows_use_only_the_tasks_every_model_ran():
+    # t3: vq ran, its scratch twin did not yet (and neither baseline is complete: cnn missing)
+    rows = ROWS + [
+        _row("t3", "kmer-lr", "baseline", [0.90], seeds=(1,)),
+        _row("t3", "vq", "pretrained", [0.10, 0.12, 0.14]),
+    ]
+    md = results_markdown(rows, ["vq", "vq-scratch", "kmer-lr", "cnn"])
+    assert "| average rank (over 2 tasks) | | 1.50 | 3.00 | 2.50 | 3.00 |" in md  # t3 would have moved vq
+    assert "| mean over 2 tasks | | +1.00 | -4.00 |" in md
+    assert "| t3 | – (no cnn result yet) | – | – |" in md  # best of the baselines that ran is not "best baseline"
+    assert ("t3", "vq") not in margins(rows)
+    assert 'Rows "over 2 tasks" (here and below) leave out the tasks where a model has no result yet: t3.' in md
+    assert "| wall time over 2 tasks, all seeds (s) | | 20 | 20 | 20 | 20 |" in md
+
+
+def test_a_nan_score_is_never_the_best_baseline_and_ranks_last():
+    rows = [
+        _row("t", "kmer-lr", "baseline", [float("nan")], seeds=(1,)),  # e.g. Spearman of constant predictions
+        _row("t", "cnn", "baseline", [0.30, 0.30, 0.30]),
+        _row("t", "vq", "pretrained", [0.35, 0.37, 0.36]),
+    ]
+    for order in (rows, rows[::-1]):
+        assert margins(order)[("t", "vq")] == (pytest.approx(0.06), "cnn")
+    assert "| average rank (over 1 task) | | 3.00 | 2.00 | 1.00 |" in results_markdown(rows, ["kmer-lr", "cnn", "vq"])
+
+
+def test_cells_with_other_seeds_are_said_in_the_table():
+    rows = [
+        _row("t1", "vq", "pretrained", [0.70, 0.66, 0.68]),
+        _row("t1", "vq-scratch", "scratch", [0.60, 0.62], seeds=(3, 4)),
+        _row("t2", "vq", "pretrained", [0.35], seeds=(1,)),
+        _row("t2", "vq-scratch", "scratch", [0.33], seeds=(1,)),
+    ]
+    md = results_markdown(rows, ["vq", "vq-scratch"])
+    assert "| seeds | | 1–3 | 1–2 |" in md
+    assert "Note: vq ran different seeds on different tasks: t1 1,2,3; t2 1." in md
+    assert "Note: t1: vq ran seeds 1,2,3, its scratch twin 3,4; the gain pairs only the seeds both ran." in md
+    assert "| t1 | 8.00 |" in md  # seed 3 only: 0.68 − 0.60, one pair, so no spread shown
 
 
 @pytest.mark.slow
@@ -304,7 +347,13 @@ def test_benchmark_trains_missing_models_on_the_builtin_corpus_and_reuses_them(t
     assert not (out / "gc" / "vq" / "seed_1" / "model").exists()  # reused, not retrained
     assert (out / "results.csv").read_text() == table
     again = subprocess.run(["bash", RECORDS, "restore", str(records), str(out)], capture_output=True, text=True)
-    assert again.returncode == 1 and "already holds these finished cells" in again.stderr and "./gc/vq/" in again.stderr
+    assert again.returncode == 1 and "already holds these cells" in again.stderr and "./gc/vq/" in again.stderr
+    # an unfinished cell counts too: its run marker is not replaced by the record's
+    shutil.rmtree(out / "gc" / "kmer")
+    (out / "gc" / "kmer" / "seed_4").mkdir(parents=True)
+    again = subprocess.run(["bash", RECORDS, "restore", str(records), str(out)], capture_output=True, text=True)
+    assert again.returncode == 1 and "./gc/kmer/" in again.stderr
+    assert not (out / "gc" / "kmer" / "run.json").exists()
 
 
 def test_benchmark_explains_models_it_cannot_train(tmp_path, capsys):

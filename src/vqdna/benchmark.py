@@ -462,27 +462,44 @@ def _row(task: str, name: str, kind: str, tokenizer: str, model: Path | None, re
 # ---------------------------------------------------------------- tables
 
 
+def complete_tasks(rows: list[dict[str, Any]], models: list[str]) -> list[str]:
+    """The tasks on which every model of the table has a result. Cross-task rows (average rank, mean
+    margin, mean gain, wall time) use only these: a model missing on a hard task would otherwise
+    look better than one that ran it, and two models' means would cover different tasks."""
+    cells = {(r["task"], r["model"]) for r in rows}
+    return [t for t in dict.fromkeys(r["task"] for r in rows) if all((t, m) in cells for m in models)]
+
+
+def _finite_or_worst(means) -> np.ndarray:
+    """Means for ranking and choosing: a NaN (e.g. Spearman of constant predictions) ranks below
+    every number, never above, whatever the order of the rows."""
+    means = np.asarray(means, dtype=float)
+    return np.where(np.isnan(means), -np.inf, means)
+
+
 def average_rank(rows: list[dict[str, Any]], models: list[str]) -> dict[str, float]:
-    """Each model's rank averaged over the tasks where every model has a result (1 = best; ties
-    share the average rank)."""
+    """Each model's rank averaged over the tasks where every model has a result (1 = best; ties,
+    NaN scores among them, share the average rank)."""
     cells = {(r["task"], r["model"]): r for r in rows}
     ranks: dict[str, list[float]] = {m: [] for m in models}
-    for task in dict.fromkeys(r["task"] for r in rows):
-        if all((task, m) in cells for m in models):
-            means = np.array([cells[(task, m)]["mean"] for m in models], dtype=float)
-            for m, rank in zip(models, average_ranks(-means)):
-                ranks[m].append(float(rank))
+    for task in complete_tasks(rows, models):
+        means = _finite_or_worst([cells[(task, m)]["mean"] for m in models])
+        for m, rank in zip(models, average_ranks(-means)):
+            ranks[m].append(float(rank))
     return {m: float(np.mean(v)) if v else float("nan") for m, v in ranks.items()}
 
 
 def margins(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[float, str]]:
-    """(task, model) → (model mean − best baseline mean, best baseline's name), for non-baselines."""
+    """(task, model) → (model mean − best baseline mean, best baseline's name), for non-baselines,
+    on the tasks where every baseline of the table has a result (with one missing, "best" would
+    mean best of those that ran, and a positive margin would not mean "beats every baseline")."""
+    baselines = list(dict.fromkeys(r["model"] for r in rows if r["kind"] == "baseline"))
     out = {}
     for task in dict.fromkeys(r["task"] for r in rows):
         base = [r for r in rows if r["task"] == task and r["kind"] == "baseline"]
-        if not base:
+        if not base or len(base) < len(baselines):
             continue
-        best = max(base, key=lambda r: r["mean"])
+        best = base[int(np.argmax(_finite_or_worst([r["mean"] for r in base])))]
         for r in rows:
             if r["task"] == task and r["kind"] != "baseline":
                 out[(task, r["model"])] = (r["mean"] - best["mean"], best["model"])
@@ -505,26 +522,53 @@ def pretraining_gains(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[
 
 
 def _mean_std(values) -> tuple[float, float]:
+    """Mean and sample standard deviation (n − 1), 0 for a single value (shown without a spread)."""
     v = np.asarray(list(values), dtype=float)
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
 
 
 def average_gain(
     gains: dict[tuple[str, str], dict[int, float]], tokenizer: str, tasks: list[str]
-) -> tuple[float, float, int] | None:
-    """The gain averaged over tasks seed by seed (over the seeds every task has), then mean ± std
-    over those seeds, and the number of tasks."""
-    per_task = [gains[(t, tokenizer)] for t in tasks if (t, tokenizer) in gains]
-    seeds = sorted(set.intersection(*(set(g) for g in per_task))) if per_task else []
-    if not seeds:
+) -> tuple[float, float, int, int] | None:
+    """The gain averaged over `tasks` (each task's mean over its paired seeds), its spread over
+    seeds, the number of tasks and the fewest seeds of any of them; None unless every task has a
+    gain. The spread is that of an average over the tasks with one seed each: sqrt(Σ s_t²) / T
+    from each task's sample std s_t. Seeds of different tasks are independent runs, so pairing
+    them by seed number across tasks would make the spread depend on how seeds happen to be named."""
+    if not tasks or any((t, tokenizer) not in gains for t in tasks):
         return None
-    mean, std = _mean_std(np.mean([[g[s] for g in per_task] for s in seeds], axis=1))
-    return mean, std, len(per_task)
+    per_task = [_mean_std(gains[(t, tokenizer)].values()) for t in tasks]
+    seeds = min(len(gains[(t, tokenizer)]) for t in tasks)
+    mean = float(np.mean([m for m, _ in per_task]))
+    std = float(np.sqrt(sum(sd**2 for _, sd in per_task)) / len(tasks))
+    return mean, std, len(tasks), seeds
 
 
 def _pm(mean: float, std: float, n: int = 2) -> str:
     """×100, with the spread only where there is one (a single seed has none, not a spread of 0)."""
     return f"{100 * mean:.2f} ± {100 * std:.2f}" if n > 1 else f"{100 * mean:.2f}"
+
+
+def _seed_notes(rows: list[dict[str, Any]], models: list[str]) -> list[str]:
+    """Where cells of one model (or a model and its scratch twin) ran different seeds: said in the
+    table, not only on the terminal, since means over different seeds are not quite comparable."""
+    notes = []
+    for m in models:
+        cells = [r for r in rows if r["model"] == m and not r.get("deterministic")]
+        if len({tuple(r["seed_ids"]) for r in cells}) > 1:
+            notes.append(
+                f"{m} ran different seeds on different tasks: "
+                + "; ".join(f"{r['task']} {','.join(map(str, r['seed_ids']))}" for r in cells)
+            )
+    by_cell = {(r["task"], r["model"]): r for r in rows}
+    for r in rows:
+        twin = by_cell.get((r["task"], r["model"] + SCRATCH))
+        if r["kind"] == "pretrained" and twin and set(twin["seed_ids"]) != set(r["seed_ids"]):
+            notes.append(
+                f"{r['task']}: {r['model']} ran seeds {','.join(map(str, r['seed_ids']))}, its scratch twin "
+                f"{','.join(map(str, twin['seed_ids']))}; the gain pairs only the seeds both ran"
+            )
+    return notes
 
 
 def write_results(output_dir: Path, rows: list[dict[str, Any]], models: list[str]) -> None:
@@ -575,7 +619,7 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
     kinds = {r["model"]: r["kind"] for r in rows}
     deterministic = [m for m in models if any(r["model"] == m and r.get("deterministic") for r in rows)]
     lines = [
-        "## Test scores (×100, mean ± std over seeds)",
+        "## Test scores (×100, mean ± sample std over seeds)",
         "",
         "| task | metric | " + " | ".join(models) + " |",
         "|---|---|" + "---:|" * len(models),
@@ -592,19 +636,36 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
             )
             + " |"
         )
+    complete = complete_tasks(rows, models)
+    over = f"over {len(complete)} task{'s' if len(complete) != 1 else ''}"
     ranks = average_rank(rows, models)
     lines.append(
-        "| average rank | | " + " | ".join("–" if np.isnan(ranks[m]) else f"{ranks[m]:.2f}" for m in models) + " |"
-    )
-    lines.append(
-        "| seeds | | "
-        + " | ".join(str(max((cells[(t, m)]["seeds"] for t in tasks if (t, m) in cells), default=0)) for m in models)
+        f"| average rank ({over}) | | "
+        + " | ".join("–" if np.isnan(ranks[m]) else f"{ranks[m]:.2f}" for m in models)
         + " |"
     )
-    seconds = {m: sum(r["wall_seconds"] for r in rows if r["model"] == m) for m in models}
-    lines.append("| wall time, all seeds (s) | | " + " | ".join(f"{seconds[m]:.0f}" for m in models) + " |")
+
+    def seed_range(m: str) -> str:
+        counts = [cells[(t, m)]["seeds"] for t in tasks if (t, m) in cells]
+        return str(min(counts)) if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
+
+    lines.append("| seeds | | " + " | ".join(seed_range(m) for m in models) + " |")
+    seconds = {m: sum(cells[(t, m)]["wall_seconds"] for t in complete) for m in models}
+    lines.append(
+        f"| wall time {over}, all seeds (s) | | "
+        + " | ".join(f"{seconds[m]:.0f}" if complete else "–" for m in models)
+        + " |"
+    )
     if deterministic:
         lines += ["", f"{', '.join(deterministic)}: deterministic, fitted once (the same for every seed)."]
+    if len(complete) < len(tasks):
+        lines += [
+            "",
+            f'Rows "{over}" (here and below) leave out the tasks where a model has no result yet: '
+            + ", ".join(t for t in tasks if t not in complete)
+            + ".",
+        ]
+    lines += [f"Note: {n}." for n in _seed_notes(rows, models)]
 
     margin = margins(rows)
     learned = [m for m in models if kinds[m] != "baseline"]
@@ -616,9 +677,14 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
             "| task | best baseline | " + " | ".join(learned) + " |",
             "|---|---|" + "---:|" * len(learned),
         ]
+        baselines = [m for m in models if kinds[m] == "baseline"]
         for task in tasks:
             best = next((b for (t, _), (_, b) in margin.items() if t == task), None)
             if best is None:
+                missing = [b for b in baselines if (task, b) not in cells]
+                lines.append(
+                    f"| {task} | – (no {', '.join(missing)} result yet) | " + " | ".join("–" for _ in learned) + " |"
+                )
                 continue
             lines.append(
                 f"| {task} | {best} | "
@@ -626,10 +692,10 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
                 + " |"
             )
         lines.append(
-            "| mean over tasks | | "
+            f"| mean {over} | | "
             + " | ".join(
-                f"{100 * np.mean([margin[(t, m)][0] for t in tasks if (t, m) in margin]):+.2f}"
-                if any((t, m) in margin for t in tasks)
+                f"{100 * np.mean([margin[(t, m)][0] for t in complete]):+.2f}"
+                if complete and all((t, m) in margin for t in complete)
                 else "–"
                 for m in learned
             )
@@ -655,11 +721,13 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
                 )
                 + " |"
             )
-        averages = {k: average_gain(gains, k, tasks) for k in tokenizers}
-        seeds = {k: min(len(gains[(t, k)]) for t in tasks if (t, k) in gains) for k in tokenizers}
+        averages = {k: average_gain(gains, k, complete) for k in tokenizers}
         lines.append(
-            "| mean over tasks | "
-            + " | ".join(_pm(a[0], a[1], seeds[k]) if a else "–" for k, a in averages.items())
-            + " |"
+            f"| mean {over} | " + " | ".join(_pm(a[0], a[1], a[3]) if a else "–" for a in averages.values()) + " |"
         )
+        lines += [
+            "",
+            "The spread of a mean over tasks is that of one seed on each task: sqrt(Σ s²) / T from the tasks' "
+            "sample std s (n − 1) over T tasks.",
+        ]
     return "\n".join(lines) + "\n"
