@@ -17,6 +17,7 @@ from vqdna.cli import main
 
 RECORDS = str(Path(__file__).resolve().parents[1] / "benchmarks" / "suite_records.sh")
 TABLE = str(Path(__file__).resolve().parents[1] / "benchmarks" / "suite_table.py")
+COMPARE = str(Path(__file__).resolve().parents[1] / "benchmarks" / "compare_cells.py")
 
 
 def _row(task, model, kind, per_seed, seeds=(1, 2, 3)):
@@ -109,6 +110,28 @@ def test_cells_with_other_seeds_are_said_in_the_table():
     assert "Note: vq ran different seeds on different tasks: t1 1,2,3; t2 1." in md
     assert "Note: t1: vq ran seeds 1,2,3, its scratch twin 3,4; the gain pairs only the seeds both ran." in md
     assert "| t1 | 8.00 |" in md  # seed 3 only: 0.68 − 0.60, one pair, so no spread shown
+
+
+def test_compare_cells_gives_welch_and_paired_differences_by_hand(tmp_path):
+    def cell(name, scores, finished):
+        folder = tmp_path / name
+        per_seed = [{"seed": s, "test_mcc": v} for s, v in scores.items()]
+        for r in per_seed:
+            (folder / f"seed_{r['seed']}").mkdir(parents=True)
+            (folder / f"seed_{r['seed']}" / "eval_results.json").write_text(json.dumps(r))
+        if finished:
+            (folder / "eval_results.json").write_text(json.dumps({"primary_metric": "mcc", "per_seed": per_seed}))
+        return str(folder)
+
+    control = cell("a", {1: 0.5, 2: 0.6, 3: 0.7}, finished=True)
+    other = cell("b", {1: 0.6, 2: 0.7, 3: 0.8}, finished=False)  # still running: its seeds so far
+    out = subprocess.run([sys.executable, COMPARE, control, other], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    # difference 0.1; standard error sqrt(0.01/3 + 0.01/3) = 0.0816, t = 1.22; df 4 → p 0.29
+    assert (
+        "b: 60.00, 70.00, 80.00 (seeds 1, 2, 3) -> 70.00 ± 10.00; − control +10.00, Welch t 1.22, p 0.29" in out.stdout
+    )
+    assert "paired by seed (3) +10.00 ± 0.00" in out.stdout
 
 
 @pytest.mark.slow
