@@ -72,6 +72,7 @@ def test_kmer_lr_finds_a_planted_motif_and_writes_finetune_keys(tmp_path, motif)
     assert r["deterministic"] and len(r["per_seed"]) == 1 and r["test_mcc_std"] == 0.0  # one fit stands for every seed
     chosen = r["per_seed"][0]
     assert chosen["k"] in (3, 4, 5, 6) and len(chosen["grid"]) == 4 * 5
+    assert 0 < chosen["cpu_seconds"] == r["cpu_seconds"]
     assert chosen["dev_best"] == max(g["dev_mcc"] for g in chosen["grid"])  # the choice is made on dev
     assert (out / "model" / "model.safetensors").is_file() and json.loads((out / "model" / "config.json").read_text())[
         "k"

@@ -391,6 +391,9 @@ def test_two_process_torchrun_finetuning_writes_one_result(tmp_path, kmer_model,
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads((out / "eval_results.json").read_text())
     assert result["per_seed"][0]["steps"] == 6 and result["examples"] == {"train": 200, "dev": 60, "test": 60}
+    seed = result["per_seed"][0]
+    assert seed["threads"] == 1 and seed["processes"] == 2  # cpu_seconds: rank 0's
+    assert 0 < seed["cpu_seconds"] and result["cpu_seconds"] == seed["cpu_seconds"]
     assert (out / "seed_1" / "model" / "model.safetensors").is_file() and not (out / "seed_1" / "checkpoints").exists()
     assert json.loads((out / "run.json").read_text())["finished"]
 

@@ -95,7 +95,7 @@ def _fit_kmer_model(x, y: np.ndarray, task_type: str, c: float, max_iter: int):
 
 def run_kmer_lr(task: Task, cfg: KmerLRBaselineConfig, output_dir: Path, *, quiet: bool = False) -> dict[str, Any]:
     """Fit every (k, C) of the grid on train, keep the best on dev, test it once."""
-    started = time.time()
+    started, cpu_started = time.time(), time.process_time()
     primary = PRIMARY[task.task_type]
     best = None
     grid = []
@@ -147,6 +147,8 @@ def run_kmer_lr(task: Task, cfg: KmerLRBaselineConfig, output_dir: Path, *, quie
         "C": c,
         "grid": grid,
         "wall_seconds": round(time.time() - started, 1),
+        "cpu_seconds": round(time.process_time() - cpu_started, 1),  # as the fine-tuning runs record it
+        "threads": torch.get_num_threads(),
     }
 
 

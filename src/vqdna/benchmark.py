@@ -51,6 +51,7 @@ RESULT_COLUMNS = (
     "std",
     "seeds",
     "wall_seconds",
+    "cpu_seconds",
     "kind",
     "tokenizer",
     "per_seed",
@@ -449,6 +450,7 @@ def _row(task: str, name: str, kind: str, tokenizer: str, model: Path | None, re
         "std": result[f"test_{metric}_std"],
         "seeds": len(per_seed),
         "wall_seconds": result["wall_seconds"],
+        "cpu_seconds": result.get("cpu_seconds", float("nan")),  # absent from cells run before it was recorded
         "kind": kind,
         "tokenizer": tokenizer,
         "per_seed": per_seed,

@@ -455,6 +455,8 @@ def summarize(task: Task, per_seed: list[dict[str, Any]]) -> dict[str, Any]:
     out["primary_metric"] = PRIMARY[task.task_type]
     out["best_seed"] = max(per_seed, key=lambda r: r["dev_best"])["seed"]
     out["wall_seconds"] = round(sum(r["wall_seconds"] for r in per_seed), 1)
+    if all("cpu_seconds" in r for r in per_seed):  # seeds run before vqdna recorded it have none
+        out["cpu_seconds"] = round(sum(r["cpu_seconds"] for r in per_seed), 1)
     out["per_seed"] = per_seed
     return out
 
@@ -493,7 +495,7 @@ def train_and_test(
 ) -> dict[str, Any]:
     """Train on train with dev evaluations and early stopping, reload the best dev checkpoint,
     test it once; `save(model, folder)` writes the model. Shared by fine-tuning and the CNN baseline."""
-    started = time.time()
+    started, cpu_started = time.time(), time.process_time()
     primary = PRIMARY[task.task_type]
     plan = schedule(cfg, len(datasets["train"]))
     args = training_arguments(
@@ -557,6 +559,12 @@ def train_and_test(
         "trainable_parameters": trainable,
         "total_parameters": total,
         "wall_seconds": round(time.time() - started, 1),
+        # CPU time of this process (rank 0 under torchrun), all its threads: unlike the wall time it
+        # does not count a pause or another job's share of the cores, so it says what a run costs
+        # on a shared machine
+        "cpu_seconds": round(time.process_time() - cpu_started, 1),
+        "threads": torch.get_num_threads(),
+        "processes": int(os.environ.get("WORLD_SIZE", "1")),
     }
     result.update(dnabert2_keys(result))
     if is_main_process():  # every rank took part in training and testing; one writes
