@@ -60,6 +60,12 @@ step "issue 12: mouse_tf_0 and human_tf_1, the cells without records (remeasured
 "$BIN/vqdna" benchmark --suite "$GUE" --output-dir runs/suite --preset tiny --seeds 1,2,3 \
     --tokenizers vq,hrq,bpe,kmer --tasks mouse_tf_0,human_tf_1
 
+# Issue 12: the pretraining corpus's size (each built-in genome cut to its first 500 kbp or 50 kbp),
+# beside the ablation's other encoders (all reused).
+step "issue 12: pretraining corpus size"
+bash benchmarks/pretrain_ablation.sh runs/suite/models/vq/tokenizer runs/suite/models/vq "$GUE" runs/ablation \
+    mouse_tf_0,mouse_tf_3 1,2,3 bases_isolated,bases_spans,steps_200,steps_3200,layers_2,width_256,human_peaks,corpus_1mbp,corpus_100kbp
+
 # Issue 13: guide-RNA editing efficiency (regression, Spearman; strand-specific: one strand).
 step "issue 13: Wang 2019 regression"
 "$BIN/vqdna" benchmark --suite "$EEP" --output-dir runs/eep --preset tiny --seeds 1,2,3 \
