@@ -64,8 +64,8 @@ def test_margins_gains_and_ranks_match_hand_computed_values():
     md = results_markdown(ROWS, ["vq", "vq-scratch", "kmer-lr", "cnn"])
     # t1 ranks: vq 1, cnn 2, vq-scratch 3, kmer-lr 4; t2: kmer-lr 1, vq 2, vq-scratch 3, cnn 4
     assert "| average rank (over 2 tasks) | | 1.50 | 3.00 | 2.50 | 3.00 |" in md
-    assert "| t1 | cnn | +6.00 | -1.00 |" in md and "| t2 | kmer-lr | -4.00 | -7.00 |" in md
-    assert "| mean over 2 tasks | | +1.00 | -4.00 |" in md
+    assert "| t1 | cnn | +6.00 | -1.00 | vq (+6.00) |" in md and "| t2 | kmer-lr | -4.00 | -7.00 | vq (-4.00) |" in md
+    assert "| mean over 2 tasks | | +1.00 | -4.00 | the best of each task: +1.00 |" in md
     assert f"| t1 | {100 * 0.07:.2f} ± {100 * s1:.2f} |" in md
     assert f"| mean over 2 tasks | 5.00 ± {100 * np.hypot(s1, s2) / 2:.2f} |" in md
     assert "leave out" not in md and "Note:" not in md  # every cell there, the same seeds everywhere
@@ -80,8 +80,8 @@ def test_cross_task_rows_use_only_the_tasks_every_model_ran():
     ]
     md = results_markdown(rows, ["vq", "vq-scratch", "kmer-lr", "cnn"])
     assert "| average rank (over 2 tasks) | | 1.50 | 3.00 | 2.50 | 3.00 |" in md  # t3 would have moved vq
-    assert "| mean over 2 tasks | | +1.00 | -4.00 |" in md
-    assert "| t3 | – (no cnn result yet) | – | – |" in md  # best of the baselines that ran is not "best baseline"
+    assert "| mean over 2 tasks | | +1.00 | -4.00 | the best of each task: +1.00 |" in md
+    assert "| t3 | – (no cnn result yet) | – | – | – |" in md  # best of the baselines that ran is not "best baseline"
     assert ("t3", "vq") not in margins(rows)
     assert 'Rows "over 2 tasks" (here and below) leave out the tasks where a model has no result yet: t3.' in md
     assert "| wall time over 2 tasks, all seeds (s) | | 20 | 20 | 20 | 20 |" in md

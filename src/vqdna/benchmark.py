@@ -676,23 +676,36 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
             "",
             "## Margin over the best baseline (×100; > 0: the model beats every baseline)",
             "",
-            "| task | best baseline | " + " | ".join(learned) + " |",
-            "|---|---|" + "---:|" * len(learned),
+            "| task | best baseline | " + " | ".join(learned) + " | best model |",
+            "|---|---|" + "---:|" * len(learned) + "---|",
         ]
+
+        def best_model(task: str) -> tuple[str, float] | None:
+            """The model with the largest margin on a task (the first of a tie; NaN never wins)."""
+            ran = [m for m in learned if (task, m) in margin]
+            if not ran:
+                return None
+            m = ran[int(np.argmax(_finite_or_worst([margin[(task, m)][0] for m in ran])))]
+            return m, margin[(task, m)][0]
+
         baselines = [m for m in models if kinds[m] == "baseline"]
         for task in tasks:
             best = next((b for (t, _), (_, b) in margin.items() if t == task), None)
             if best is None:
                 missing = [b for b in baselines if (task, b) not in cells]
                 lines.append(
-                    f"| {task} | – (no {', '.join(missing)} result yet) | " + " | ".join("–" for _ in learned) + " |"
+                    f"| {task} | – (no {', '.join(missing)} result yet) | "
+                    + " | ".join("–" for _ in learned)
+                    + " | – |"
                 )
                 continue
+            top = best_model(task)
             lines.append(
                 f"| {task} | {best} | "
                 + " | ".join(f"{100 * margin[(task, m)][0]:+.2f}" if (task, m) in margin else "–" for m in learned)
-                + " |"
+                + f" | {top[0]} ({100 * top[1]:+.2f}) |"
             )
+        tops = [best_model(t) for t in complete]
         lines.append(
             f"| mean {over} | | "
             + " | ".join(
@@ -701,7 +714,11 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
                 else "–"
                 for m in learned
             )
-            + " |"
+            + (
+                f" | the best of each task: {100 * np.mean([v for _, v in tops]):+.2f} |"
+                if complete and all(tops)
+                else " | – |"
+            )
         )
 
     gains = pretraining_gains(rows)
