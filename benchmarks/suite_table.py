@@ -21,6 +21,8 @@ from pathlib import Path
 
 from vqdna.baselines import KINDS as BASELINES
 from vqdna.benchmark import SCRATCH, _row, write_results
+from vqdna.seqio import declared_strand_specific
+from vqdna.storage import write_text
 
 TOKENIZER_ORDER = ("vq", "hrq", "bpe", "kmer")
 
@@ -38,10 +40,31 @@ def _tokenizer_key(name: str) -> tuple[int, str]:
     return (TOKENIZER_ORDER.index(name) if name in TOKENIZER_ORDER else len(TOKENIZER_ORDER), name)
 
 
+def settings_notes(configs: list[tuple[str, str, str, dict]]) -> list[str]:
+    """Cells whose settings differ from the rest of their kind (every fine-tuning cell, or every cell
+    of one baseline): (task, cell, kind, config) each. The benchmark refuses to reuse a cell run with
+    other settings, but another command can add cells to the same folder, and one table should not
+    mix recipes unsaid. Seeds may differ (said by the table itself)."""
+    notes = []
+    for kind in dict.fromkeys(k for _, _, k, _ in configs):
+        group = [(t, c, cfg) for t, c, k, cfg in configs if k == kind]
+        texts = [json.dumps(cfg, sort_keys=True) for _, _, cfg in group]
+        usual = json.loads(max(set(texts), key=texts.count))
+        for task, cell, cfg in group:
+            changed = sorted(k for k in set(cfg) | set(usual) if cfg.get(k) != usual.get(k))
+            if changed:
+                notes.append(
+                    f"{task} × {cell}: other settings than the rest of its kind ("
+                    + ", ".join(f"{k}: {usual.get(k)!r} -> {cfg.get(k)!r}" for k in changed)
+                    + ")"
+                )
+    return notes
+
+
 def gather(folder: Path, tasks: list[str] | None) -> tuple[list[dict], list[str], list[str]]:
     """(rows, model order, notes on cells left out) of every finished fine-tuning or baseline cell
     under `folder`."""
-    rows, notes = [], []
+    rows, notes, configs = [], [], []
     # the model folders the benchmark's last command named (its results.csv's "source" column)
     sources = (
         json.loads((folder / "benchmark.json").read_text()).get("models", {})
@@ -70,10 +93,15 @@ def gather(folder: Path, tasks: list[str] | None) -> tuple[list[dict], list[str]
                 continue
             result = json.loads(finished.read_text())
             kind = "baseline" if name in BASELINES else "scratch" if name.endswith(SCRATCH) else "pretrained"
+            config = {k: v for k, v in run["inputs"].get("config", {}).items() if k != "seeds"}
+            if declared_strand_specific(task):  # where the benchmark itself switches reverse_complement off
+                config.pop("reverse_complement", None)
+            configs.append((task.name, name, name if kind == "baseline" else "finetune", config))
             tokenizer = "" if kind == "baseline" else name.removesuffix(SCRATCH)
             model = sources.get(tokenizer) or run["inputs"].get("model")
             rows.append(_row(task.name, name, kind, tokenizer, Path(model) if model else None, result))
     # cells over other seeds than the rest are tabled and said in results.md by the table writer
+    notes += settings_notes(configs)
     order = model_order({r["model"] for r in rows})
     names = [t.name for t in task_dirs]
     rows.sort(key=lambda r: (names.index(r["task"]), order.index(r["model"])))
@@ -96,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.output_dir or args.folder
     out.mkdir(parents=True, exist_ok=True)
     write_results(out, rows, order)
+    if notes:  # said where the table is read, not only here
+        text = (out / "results.md").read_text()
+        write_text(out / "results.md", text + "\n## Notes\n\n" + "".join(f"- {n}\n" for n in notes))
     print(f"{len(rows)} finished cells -> {out / 'results.md'}")
     for note in notes:
         print(f"note: {note}")

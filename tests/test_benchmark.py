@@ -112,6 +112,30 @@ def test_cells_with_other_seeds_are_said_in_the_table():
     assert "| t1 | 8.00 |" in md  # seed 3 only: 0.68 − 0.60, one pair, so no spread shown
 
 
+def test_suite_table_says_when_cells_of_one_kind_ran_other_settings(tmp_path):
+    folder = tmp_path / "records"
+    folder.mkdir()
+    (folder / "run.json").write_text(json.dumps({"command": "benchmark"}))
+    for task, model, lr in [
+        ("t1", "vq", 3e-4),
+        ("t1", "vq-scratch", 3e-4),
+        ("t2", "vq", 1e-3),
+        ("t2", "vq-scratch", 3e-4),
+    ]:
+        cell = folder / task / model
+        cell.mkdir(parents=True)
+        config = {"learning_rate": lr, "pooling": "max", "seeds": [1]}
+        (cell / "run.json").write_text(json.dumps({"command": "finetune", "inputs": {"config": config}}))
+        per_seed = [{"seed": 1, "test_mcc": 0.5}]
+        result = {"primary_metric": "mcc", "test_mcc": 0.5, "test_mcc_std": 0.0, "wall_seconds": 1.0}
+        (cell / "eval_results.json").write_text(json.dumps({**result, "per_seed": per_seed}))
+    made = subprocess.run([sys.executable, TABLE, str(folder)], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    note = "t2 × vq: other settings than the rest of its kind (learning_rate: 0.0003 -> 0.001)"
+    assert f"note: {note}" in made.stdout
+    assert f"## Notes\n\n- {note}\n" in (folder / "results.md").read_text()
+
+
 def test_compare_cells_gives_welch_and_paired_differences_by_hand(tmp_path):
     def cell(name, scores, finished):
         folder = tmp_path / name
