@@ -195,7 +195,7 @@ def test_benchmark_runs_models_twins_and_baselines_and_resumes(tmp_path, kmer_mo
     )
     md = (out / "results.md").read_text()
     assert "| task | metric | kmer-lr | cnn | kmer | kmer-scratch | hrq | hrq-scratch |" in md
-    assert "## Margin over the best baseline" in md and "## Pretraining gain" in md and "| average rank |" in md
+    assert "## Margin over the best baseline" in md and "## Pretraining gain" in md and "| average rank (over 2 tasks) |" in md
     assert (out / "results.png").stat().st_size > 1000
     assert json.loads((out / "gc_a" / "hrq-scratch" / "finetune_config.json").read_text())["from_scratch"] is True
     assert (
