@@ -87,6 +87,15 @@ def test_cross_task_rows_use_only_the_tasks_every_model_ran():
     assert "| wall time over 2 tasks, all seeds (s) | | 20 | 20 | 20 | 20 |" in md
 
 
+def test_a_suite_that_mixes_metrics_averages_each_metric_apart():
+    rows = [dict(r, metric="spearman") if r["task"] == "t2" else r for r in ROWS]
+    md = results_markdown(rows, ["vq", "vq-scratch", "kmer-lr", "cnn"])
+    assert "| mean over 1 mcc task | | +6.00 | -1.00 | the best of each task: +6.00 |" in md
+    assert "| mean over 1 spearman task | | -4.00 | -7.00 | the best of each task: -4.00 |" in md
+    assert f"| mean over 1 spearman task | {100 * 0.03:.2f} ± {100 * np.std([0.02, 0.02, 0.05], ddof=1):.2f} |" in md
+    assert "| average rank (over 2 tasks) |" in md  # ranks have no unit: one row
+
+
 def test_a_nan_score_is_never_the_best_baseline_and_ranks_last():
     rows = [
         _row("t", "kmer-lr", "baseline", [float("nan")], seeds=(1,)),  # e.g. Spearman of constant predictions
@@ -195,7 +204,11 @@ def test_benchmark_runs_models_twins_and_baselines_and_resumes(tmp_path, kmer_mo
     )
     md = (out / "results.md").read_text()
     assert "| task | metric | kmer-lr | cnn | kmer | kmer-scratch | hrq | hrq-scratch |" in md
-    assert "## Margin over the best baseline" in md and "## Pretraining gain" in md and "| average rank (over 2 tasks) |" in md
+    assert (
+        "## Margin over the best baseline" in md
+        and "## Pretraining gain" in md
+        and "| average rank (over 2 tasks) |" in md
+    )
     assert (out / "results.png").stat().st_size > 1000
     assert json.loads((out / "gc_a" / "hrq-scratch" / "finetune_config.json").read_text())["from_scratch"] is True
     assert (

@@ -668,6 +668,20 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
             + ".",
         ]
     lines += [f"Note: {n}." for n in _seed_notes(rows, models)]
+    # a mean of margins or gains over tasks, one per metric when the suite mixes them (an MCC and a
+    # Spearman are both 0 for chance, but a point of one is not a point of the other)
+    metric_of = {r["task"]: r["metric"] for r in rows}
+    metrics = list(dict.fromkeys(metric_of[t] for t in complete))
+    mean_groups = [
+        (
+            f"mean {over}"
+            if len(metrics) == 1
+            else f"mean over {len(group)} {metric} task{'s' if len(group) != 1 else ''}",
+            group,
+        )
+        for metric in metrics
+        for group in [[t for t in complete if metric_of[t] == metric]]
+    ]
 
     margin = margins(rows)
     learned = [m for m in models if kinds[m] != "baseline"]
@@ -705,21 +719,18 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
                 + " | ".join(f"{100 * margin[(task, m)][0]:+.2f}" if (task, m) in margin else "–" for m in learned)
                 + f" | {top[0]} ({100 * top[1]:+.2f}) |"
             )
-        tops = [best_model(t) for t in complete]
-        lines.append(
-            f"| mean {over} | | "
-            + " | ".join(
-                f"{100 * np.mean([margin[(t, m)][0] for t in complete]):+.2f}"
-                if complete and all((t, m) in margin for t in complete)
-                else "–"
-                for m in learned
+        for label, group in mean_groups:
+            tops = [best_model(t) for t in group]
+            lines.append(
+                f"| {label} | | "
+                + " | ".join(
+                    f"{100 * np.mean([margin[(t, m)][0] for t in group]):+.2f}"
+                    if all((t, m) in margin for t in group)
+                    else "–"
+                    for m in learned
+                )
+                + (f" | the best of each task: {100 * np.mean([v for _, v in tops]):+.2f} |" if all(tops) else " | – |")
             )
-            + (
-                f" | the best of each task: {100 * np.mean([v for _, v in tops]):+.2f} |"
-                if complete and all(tops)
-                else " | – |"
-            )
-        )
 
     gains = pretraining_gains(rows)
     tokenizers = [m for m in models if kinds[m] == "pretrained" and any(k == m for _, k in gains)]
@@ -740,10 +751,9 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
                 )
                 + " |"
             )
-        averages = {k: average_gain(gains, k, complete) for k in tokenizers}
-        lines.append(
-            f"| mean {over} | " + " | ".join(_pm(a[0], a[1], a[3]) if a else "–" for a in averages.values()) + " |"
-        )
+        for label, group in mean_groups:
+            averages = [average_gain(gains, k, group) for k in tokenizers]
+            lines.append(f"| {label} | " + " | ".join(_pm(a[0], a[1], a[3]) if a else "–" for a in averages) + " |")
         lines += [
             "",
             "The spread of a mean over tasks is that of one seed on each task: sqrt(Σ s²) / T from the tasks' "
