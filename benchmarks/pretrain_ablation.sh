@@ -66,9 +66,10 @@ for v in ${VARIANTS//,/ }; do
   MODELS="$MODELS,$v=$dir"
   [[ -f $dir/eval_results.json ]] && continue
   if [[ -n ${CORPUS_BP[$v]+x} ]]; then
-    # shellcheck disable=SC2046,SC2086
-    "$BIN/vqdna" pretrain --tokenizer "$TOK" --fasta $(first_bp "$OUT/corpus" "${CORPUS_BP[$v]}" $CORPUS) \
-      --preset tiny --output-dir "$dir" --resume
+    # shellcheck disable=SC2086
+    files=$(first_bp "$OUT/corpus" "${CORPUS_BP[$v]}" $CORPUS)  # its own statement, so set -e sees a failure
+    # shellcheck disable=SC2086
+    "$BIN/vqdna" pretrain --tokenizer "$TOK" --fasta $files --preset tiny --output-dir "$dir" --resume
   elif [[ $v == human_peaks ]]; then  # + janggu's 7,797 human ChIP-seq peaks (training sets only), a third of the windows
     # shellcheck disable=SC2046
     "$BIN/vqdna" pretrain --tokenizer "$TOK" --fasta $(corpus "oct4_peaks mafk_peaks") --species-weights 1,1,0.5,0.5 \

@@ -40,18 +40,19 @@ def _tokenizer_key(name: str) -> tuple[int, str]:
     return (TOKENIZER_ORDER.index(name) if name in TOKENIZER_ORDER else len(TOKENIZER_ORDER), name)
 
 
-def settings_notes(configs: list[tuple[str, str, str, dict]]) -> list[str]:
+def settings_notes(configs: list[tuple[str, str, str, dict, set[str]]]) -> list[str]:
     """Cells whose settings differ from the rest of their kind (every fine-tuning cell, or every cell
-    of one baseline): (task, cell, kind, config) each. The benchmark refuses to reuse a cell run with
-    other settings, but another command can add cells to the same folder, and one table should not
-    mix recipes unsaid. Seeds may differ (said by the table itself)."""
+    of one baseline): (task, cell, kind, config, settings exempt from the comparison) each. The
+    benchmark refuses to reuse a cell run with other settings, but another command can add cells to
+    the same folder, and one table should not mix recipes unsaid. Seeds may differ (said by the
+    table itself)."""
     notes = []
-    for kind in dict.fromkeys(k for _, _, k, _ in configs):
-        group = [(t, c, cfg) for t, c, k, cfg in configs if k == kind]
-        texts = [json.dumps(cfg, sort_keys=True) for _, _, cfg in group]
-        usual = json.loads(max(set(texts), key=texts.count))
-        for task, cell, cfg in group:
-            changed = sorted(k for k in set(cfg) | set(usual) if cfg.get(k) != usual.get(k))
+    for kind in dict.fromkeys(c[2] for c in configs):
+        group = [(t, c, cfg, exempt) for t, c, k, cfg, exempt in configs if k == kind]
+        texts = [json.dumps(cfg, sort_keys=True) for _, _, cfg, _ in group]
+        usual = json.loads(max(dict.fromkeys(texts), key=texts.count))  # a tie: the first seen, every run
+        for task, cell, cfg, exempt in group:
+            changed = sorted(k for k in (set(cfg) | set(usual)) - exempt if cfg.get(k) != usual.get(k))
             if changed:
                 notes.append(
                     f"{task} × {cell}: other settings than the rest of its kind ("
@@ -94,9 +95,11 @@ def gather(folder: Path, tasks: list[str] | None) -> tuple[list[dict], list[str]
             result = json.loads(finished.read_text())
             kind = "baseline" if name in BASELINES else "scratch" if name.endswith(SCRATCH) else "pretrained"
             config = {k: v for k, v in run["inputs"].get("config", {}).items() if k != "seeds"}
-            if declared_strand_specific(task):  # where the benchmark itself switches reverse_complement off
-                config.pop("reverse_complement", None)
-            configs.append((task.name, name, name if kind == "baseline" else "finetune", config))
+            # the benchmark itself switches reverse_complement off on a task its task.json declares
+            # strand-specific: read where the cell's task came from (its run.json), if still there
+            source = Path(run["inputs"].get("task", ""))
+            exempt = {"reverse_complement"} if source.is_dir() and declared_strand_specific(source) else set()
+            configs.append((task.name, name, name if kind == "baseline" else "finetune", config, exempt))
             tokenizer = "" if kind == "baseline" else name.removesuffix(SCRATCH)
             model = sources.get(tokenizer) or run["inputs"].get("model")
             rows.append(_row(task.name, name, kind, tokenizer, Path(model) if model else None, result))

@@ -82,6 +82,9 @@ def test_cross_task_rows_use_only_the_tasks_every_model_ran():
     assert "| average rank (over 2 tasks) | | 1.50 | 3.00 | 2.50 | 3.00 |" in md  # t3 would have moved vq
     assert "| mean over 2 tasks | | +1.00 | -4.00 | the best of each task: +1.00 |" in md
     assert "| t3 | – (no cnn result yet) | – | – | – |" in md  # best of the baselines that ran is not "best baseline"
+    # every baseline ran, no model yet (baselines run first): the best baseline is named all the same
+    only_baselines = rows + [_row("t4", "kmer-lr", "baseline", [0.2], seeds=(1,)), _row("t4", "cnn", "baseline", [0.3])]
+    assert "| t4 | cnn | – | – | – |" in results_markdown(only_baselines, ["vq", "vq-scratch", "kmer-lr", "cnn"])
     assert ("t3", "vq") not in margins(rows)
     assert 'Rows "over 2 tasks" (here and below) leave out the tasks where a model has no result yet: t3.' in md
     assert "| wall time over 2 tasks, all seeds (s) | | 20 | 20 | 20 | 20 |" in md
@@ -116,7 +119,7 @@ def test_cells_with_other_seeds_are_said_in_the_table():
     ]
     md = results_markdown(rows, ["vq", "vq-scratch"])
     assert "| seeds | | 1–3 | 1–2 |" in md
-    assert "Note: vq ran different seeds on different tasks: t1 1,2,3; t2 1." in md
+    assert " |\n\nNote: vq ran different seeds on different tasks: t1 1,2,3; t2 1." in md  # not read as a table row
     assert "Note: t1: vq ran seeds 1,2,3, its scratch twin 3,4; the gain pairs only the seeds both ran." in md
     assert "| t1 | 8.00 |" in md  # seed 3 only: 0.68 − 0.60, one pair, so no spread shown
 
@@ -125,16 +128,16 @@ def test_suite_table_says_when_cells_of_one_kind_ran_other_settings(tmp_path):
     folder = tmp_path / "records"
     folder.mkdir()
     (folder / "run.json").write_text(json.dumps({"command": "benchmark"}))
-    for task, model, lr in [
-        ("t1", "vq", 3e-4),
-        ("t1", "vq-scratch", 3e-4),
-        ("t2", "vq", 1e-3),
-        ("t2", "vq-scratch", 3e-4),
-    ]:
+    guides = tmp_path / "guides"  # a strand-specific source task: the benchmark trained it on one strand
+    guides.mkdir()
+    (guides / "task.json").write_text(json.dumps({"strand_specific": True}))
+    cells = [("t1", "vq", 3e-4), ("t1", "vq-scratch", 3e-4), ("t2", "vq", 1e-3), ("t2", "vq-scratch", 3e-4)]
+    for task, model, lr in cells + [("g", "vq", 3e-4)]:
         cell = folder / task / model
         cell.mkdir(parents=True)
-        config = {"learning_rate": lr, "pooling": "max", "seeds": [1]}
-        (cell / "run.json").write_text(json.dumps({"command": "finetune", "inputs": {"config": config}}))
+        config = {"learning_rate": lr, "pooling": "max", "seeds": [1], "reverse_complement": task != "g"}
+        inputs = {"config": config, "task": str(guides if task == "g" else tmp_path / task)}
+        (cell / "run.json").write_text(json.dumps({"command": "finetune", "inputs": inputs}))
         per_seed = [{"seed": 1, "test_mcc": 0.5}]
         result = {"primary_metric": "mcc", "test_mcc": 0.5, "test_mcc_std": 0.0, "wall_seconds": 1.0}
         (cell / "eval_results.json").write_text(json.dumps({**result, "per_seed": per_seed}))
@@ -143,6 +146,7 @@ def test_suite_table_says_when_cells_of_one_kind_ran_other_settings(tmp_path):
     note = "t2 × vq: other settings than the rest of its kind (learning_rate: 0.0003 -> 0.001)"
     assert f"note: {note}" in made.stdout
     assert f"## Notes\n\n- {note}\n" in (folder / "results.md").read_text()
+    assert "g × vq" not in made.stdout  # one strand on a strand-specific task is the same recipe
 
 
 def test_compare_cells_gives_welch_and_paired_differences_by_hand(tmp_path):

@@ -187,6 +187,9 @@ def test_a_regression_head_is_not_rounded_to_bfloat16_under_autocast():
     assert out.dtype == torch.float32
     expected = model.classifier(max_pool(hidden.float(), torch.ones_like(ids)))  # the head in float32
     torch.testing.assert_close(out, expected, rtol=0, atol=0)
+    # a model cast to bfloat16 as a whole (from_pretrained(torch_dtype=...)) runs its head in it
+    cast = model.to(torch.bfloat16)
+    assert cast(ids).logits.dtype == torch.float32
 
 
 def test_unknown_pooling_is_an_error():

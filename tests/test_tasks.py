@@ -11,7 +11,7 @@ import pytest
 
 from helpers import SHARED_DATA
 from vqdna.alphabet import SequenceError
-from vqdna.seqio import read_task
+from vqdna.seqio import declared_strand_specific, read_task
 from vqdna.tasks import make_labeled_task, make_species_task, make_variant_task
 
 SPLITS = ("train", "dev", "test")
@@ -370,6 +370,7 @@ def test_variant_task_splits_by_genome(variant_genomes, tmp_path):
         fasta, table, out, label_column="variant", fragment_bp=100, dev_fraction=0.2, test_fraction=0.2, seed=3
     )
     assert task["labels"] == ["A", "B"]
+    assert declared_strand_specific(out) is False  # fine-tuning may read either strand, unasked
     assert task["dropped_classes"] == {"C": 2, "D": 2} and task["merged_classes"] == []
     assert task["table_rows_without_genome"] == 1
     labels = json.loads((out / "labels.json").read_text())
@@ -693,8 +694,6 @@ def test_cli_make_task_refuses_options_of_other_kinds(variant_genomes, tmp_path,
 
 
 def test_a_task_json_that_is_not_an_object_is_named(tmp_path):
-    from vqdna.seqio import declared_strand_specific
-
     (tmp_path / "task.json").write_text("[1, 2]")
     with pytest.raises(SequenceError, match=r"task.json: expected a JSON object"):
         declared_strand_specific(tmp_path)

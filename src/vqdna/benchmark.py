@@ -491,6 +491,12 @@ def average_rank(rows: list[dict[str, Any]], models: list[str]) -> dict[str, flo
     return {m: float(np.mean(v)) if v else float("nan") for m, v in ranks.items()}
 
 
+def _best_baseline(rows: list[dict[str, Any]], task: str) -> dict[str, Any]:
+    """The baseline row with the highest mean on a task (a NaN never, the first of a tie)."""
+    base = [r for r in rows if r["task"] == task and r["kind"] == "baseline"]
+    return base[int(np.argmax(_finite_or_worst([r["mean"] for r in base])))]
+
+
 def margins(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[float, str]]:
     """(task, model) → (model mean − best baseline mean, best baseline's name), for non-baselines,
     on the tasks where every baseline of the table has a result (with one missing, "best" would
@@ -501,7 +507,7 @@ def margins(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[float, st
         base = [r for r in rows if r["task"] == task and r["kind"] == "baseline"]
         if not base or len(base) < len(baselines):
             continue
-        best = base[int(np.argmax(_finite_or_worst([r["mean"] for r in base])))]
+        best = _best_baseline(rows, task)
         for r in rows:
             if r["task"] == task and r["kind"] != "baseline":
                 out[(task, r["model"])] = (r["mean"] - best["mean"], best["model"])
@@ -557,7 +563,7 @@ def _seed_notes(rows: list[dict[str, Any]], models: list[str]) -> list[str]:
     notes = []
     for m in models:
         cells = [r for r in rows if r["model"] == m and not r.get("deterministic")]
-        if len({tuple(r["seed_ids"]) for r in cells}) > 1:
+        if len({tuple(sorted(r["seed_ids"])) for r in cells}) > 1:
             notes.append(
                 f"{m} ran different seeds on different tasks: "
                 + "; ".join(f"{r['task']} {','.join(map(str, r['seed_ids']))}" for r in cells)
@@ -667,7 +673,9 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
             + ", ".join(t for t in tasks if t not in complete)
             + ".",
         ]
-    lines += [f"Note: {n}." for n in _seed_notes(rows, models)]
+    notes = _seed_notes(rows, models)
+    if notes:  # after a blank line: Markdown would read lines right after a table as more rows
+        lines += ["", *(f"Note: {n}." for n in notes)]
     # a mean of margins or gains over tasks, one per metric when the suite mixes them (an MCC and a
     # Spearman are both 0 for chance, but a point of one is not a point of the other)
     metric_of = {r["task"]: r["metric"] for r in rows}
@@ -696,7 +704,7 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
 
         def best_model(task: str) -> tuple[str, float] | None:
             """The model with the largest margin on a task (the first of a tie; NaN never wins)."""
-            ran = [m for m in learned if (task, m) in margin]
+            ran = [m for m in learned if (task, m) in margin and not np.isnan(margin[(task, m)][0])]
             if not ran:
                 return None
             m = ran[int(np.argmax(_finite_or_worst([margin[(task, m)][0] for m in ran])))]
@@ -707,17 +715,14 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
             best = next((b for (t, _), (_, b) in margin.items() if t == task), None)
             if best is None:
                 missing = [b for b in baselines if (task, b) not in cells]
-                lines.append(
-                    f"| {task} | – (no {', '.join(missing)} result yet) | "
-                    + " | ".join("–" for _ in learned)
-                    + " | – |"
-                )
+                said = f"– (no {', '.join(missing)} result yet)" if missing else _best_baseline(rows, task)["model"]
+                lines.append(f"| {task} | {said} | " + " | ".join("–" for _ in learned) + " | – |")
                 continue
             top = best_model(task)
             lines.append(
                 f"| {task} | {best} | "
                 + " | ".join(f"{100 * margin[(task, m)][0]:+.2f}" if (task, m) in margin else "–" for m in learned)
-                + f" | {top[0]} ({100 * top[1]:+.2f}) |"
+                + (f" | {top[0]} ({100 * top[1]:+.2f}) |" if top else " | – |")
             )
         for label, group in mean_groups:
             tops = [best_model(t) for t in group]
@@ -754,9 +759,10 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
         for label, group in mean_groups:
             averages = [average_gain(gains, k, group) for k in tokenizers]
             lines.append(f"| {label} | " + " | ".join(_pm(a[0], a[1], a[3]) if a else "–" for a in averages) + " |")
-        lines += [
-            "",
-            "The spread of a mean over tasks is that of one seed on each task: sqrt(Σ s²) / T from the tasks' "
-            "sample std s (n − 1) over T tasks.",
-        ]
+        if mean_groups:
+            lines += [
+                "",
+                "The spread of a mean over tasks is that of one seed on each task: sqrt(Σ s²) / T from the tasks' "
+                "sample std s (n − 1) over T tasks.",
+            ]
     return "\n".join(lines) + "\n"

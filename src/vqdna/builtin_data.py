@@ -306,6 +306,7 @@ def make_oct4_mafk_task(
     }
     task = {
         "kind": "oct4_mafk",
+        "strand_specific": False,  # a ChIP-seq peak binds its factor on either strand
         "arguments": {"dev_fraction": dev_fraction, "max_train": max_train},
         "seed": int(seed),
         "labels": [name for _, name, _, _ in _OCT4_MAFK],

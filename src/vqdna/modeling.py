@@ -494,7 +494,8 @@ class VQDNAForSequenceClassification(VQDNAPreTrainedModel):
         8 significant bits ties predictions that differ by under 0.4%, which costs Spearman."""
         pooled = POOLING[self.config.pooling](hidden, attention_mask)
         with torch.autocast(device_type=pooled.device.type, enabled=False):
-            return self.classifier(pooled.float())
+            # in the head's own dtype: float32 under autocast, bfloat16 in a model cast to it
+            return self.classifier(pooled.to(self.classifier.out.weight.dtype)).float()
 
     def forward(
         self,

@@ -288,6 +288,7 @@ def make_species_task(
     splits = {s: _shuffled(rows[s], seed, si) for si, s in enumerate(TASK_SPLITS)}
     task = {
         "kind": "species",
+        "strand_specific": False,  # a window of a genome is of its species read from either strand
         "arguments": {
             "fasta_paths": [str(p) for p in paths],
             "names": names,
@@ -652,6 +653,7 @@ def make_variant_task(
     splits = {s: _shuffled(rows[s], seed, si) for si, s in enumerate(TASK_SPLITS)}
     task = {
         "kind": "variants",
+        "strand_specific": False,  # a fragment is of its lineage read from either strand
         "arguments": {
             "fasta_path": str(fasta_path),
             "labels_path": str(labels_path),

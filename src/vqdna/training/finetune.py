@@ -307,6 +307,9 @@ def finetune(
     return result
 
 
+_UNDECLARED_SAID: set[str] = set()  # task folders whose "does not say" note this process has printed
+
+
 def strand_rule(
     cfg: FinetuneConfig, data_path: str | Path, strand_specific: bool | None, *, explicit: bool, quiet: bool = False
 ) -> FinetuneConfig:
@@ -316,7 +319,11 @@ def strand_rule(
     if not cfg.reverse_complement or strand_specific is False:
         return cfg
     if strand_specific is None:
-        if not (explicit or quiet):
+        # once per task folder and process (a benchmark fine-tunes many cells on one task), by the
+        # process that writes; a `datasets` task has no task.json to point to
+        folder = isinstance(data_path, (str, Path)) and Path(data_path).is_dir()
+        if folder and not (explicit or quiet) and is_main_process() and str(data_path) not in _UNDECLARED_SAID:
+            _UNDECLARED_SAID.add(str(data_path))
             print(
                 f'note: {data_path} does not say whether its labels depend on the strand (no "strand_specific" in '
                 "task.json): training on both strands, the preset's default. For a strand-specific task (guide RNAs, "
