@@ -460,7 +460,8 @@ def summarize(task: Task, per_seed: list[dict[str, Any]]) -> dict[str, Any]:
         out[f"test_{m}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
     out.update(dnabert2_keys(out))
     out["primary_metric"] = PRIMARY[task.task_type]
-    out["best_seed"] = max(per_seed, key=lambda r: r["dev_best"])["seed"]
+    # a NaN dev score (constant predictions) never makes the best seed, wherever it comes in the list
+    out["best_seed"] = max(per_seed, key=lambda r: -np.inf if np.isnan(r["dev_best"]) else r["dev_best"])["seed"]
     out["wall_seconds"] = round(sum(r["wall_seconds"] for r in per_seed), 1)
     if all("cpu_seconds" in r for r in per_seed):  # seeds run before vqdna recorded it have none
         out["cpu_seconds"] = round(sum(r["cpu_seconds"] for r in per_seed), 1)
