@@ -467,12 +467,15 @@ def test_a_genome_without_a_usable_fragment_is_left_out_before_classes_are_count
     args += ["--label-column", "clade", "--fragment-bp", "100", "--output-dir", str(out)]
     assert main(args) == 0
     said = capsys.readouterr().out
-    assert "note: genome 'g5' left out: every 100 bp fragment has more than 5% N" in said
+    assert (
+        "note: 2 genome(s) left out, no usable fragment: 'g5': every 100 bp fragment has more than 5% N; "
+        "'g6': 80 bp, shorter than one 100 bp fragment\n" in said
+    )
     labels = json.loads((out / "labels.json").read_text())
     assert sorted(g for split in labels["2"]["splits"].values() for g in split) == ["g3", "g4", "g7"]
     # --max-n-fraction 1 accepts the all-N genome (the short one still gives nothing)
     assert main(args[:-1] + [str(tmp_path / "all_n"), "--max-n-fraction", "1"]) == 0
-    assert "'g5' left out" not in capsys.readouterr().out
+    assert "1 genome(s) left out, no usable fragment: 'g6'" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exit_:
         main(args[:-1] + [str(tmp_path / "bad"), "--max-n-fraction", "1.5"])
     assert exit_.value.code == 2

@@ -509,8 +509,11 @@ def _make_variant_task(args) -> None:
             args,
             f"note: {r['table_rows_without_genome']} row(s) of {args.labels} name no genome of {args.fasta[0]}; ignored",
         )
-    for name, why in r["unusable_genomes"].items():
-        _say(args, f"note: genome {name!r} left out: {why}")
+    unusable = r["unusable_genomes"]
+    if unusable:  # one note, however many genomes: the whole list is in task.json
+        shown = "; ".join(f"{name!r}: {why}" for name, why in list(unusable.items())[:3])
+        more = f"; and {len(unusable) - 3} more (task.json lists them)" if len(unusable) > 3 else ""
+        _say(args, f"note: {len(unusable)} genome(s) left out, no usable fragment: {shown}{more}")
     if r["dropped_n_fragments"]:
         _say(
             args,
