@@ -568,8 +568,8 @@ def train_and_test(
         "total_parameters": total,
         "wall_seconds": round(time.time() - started, 1),
         # CPU time of this process (rank 0 under torchrun), all its threads: unlike the wall time it
-        # does not count a pause or another job's share of the cores, so it says what a run costs
-        # on a shared machine
+        # stops while the run is paused (measured: 770 CPU s for 388 s undisturbed on 2 threads);
+        # sharing the cores still inflates it (waiting threads spin: 994 CPU s for 634 s shared)
         "cpu_seconds": round(time.process_time() - cpu_started, 1),
         "threads": torch.get_num_threads(),
         "processes": int(os.environ.get("WORLD_SIZE", "1")),
