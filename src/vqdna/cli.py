@@ -517,7 +517,7 @@ def _make_variant_task(args) -> None:
     if r["dropped_n_fragments"]:
         _say(
             args,
-            f"note: {r['dropped_n_fragments']} fragment(s) with more than {r['arguments']['max_n_fraction']:.0%} N skipped",
+            f"note: {r['dropped_n_fragments']} fragment(s) with more than {100 * r['arguments']['max_n_fraction']:g}% N skipped",
         )
     same = r["rows_also_in_train"]
     if any(same.values()):

@@ -210,7 +210,7 @@ class WindowSampler:
             if n_fraction(ids) <= self.max_n_fraction:
                 return ids
         raise SequenceError(
-            f"100 windows in a row had more than {self.max_n_fraction:.0%} N; "
+            f"100 windows in a row had more than {100 * self.max_n_fraction:g}% N; "
             f"check the genomes ({', '.join(g.name for g in self.genomes)}) or raise max_n_fraction"
         )
 

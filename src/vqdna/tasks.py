@@ -216,8 +216,8 @@ def _sample_region(
                 break
     raise SequenceError(
         f"species '{species}': found only {len(windows)} of {count} {split} windows with at most "
-        f"{max_n_fraction:.0%} N after rejecting {rejected}; the {split} region is mostly N: "
-        "ask for fewer windows or raise max_n_fraction"
+        f"{100 * max_n_fraction:g}% N after rejecting {rejected}; the {split} region is mostly N: "
+        "ask for fewer windows or raise --max-n-fraction"
     )
 
 
@@ -380,7 +380,7 @@ def _split_whole_records(
                 raise SequenceError(
                     f"{source}: class '{name}' has no {split} rows: its {len(indices)} {split} record(s) "
                     f"({', '.join(records[i].name for i in indices[:5])}) give no {what} with at most "
-                    f"{max_n_fraction:.0%} N; use a shorter {window_option}, raise max_n_fraction or add records"
+                    f"{100 * max_n_fraction:g}% N; use a shorter {window_option}, raise --max-n-fraction or add records"
                 )
         labels[str(label)] = {
             "name": name,
@@ -545,7 +545,7 @@ def _why_unusable(ids: np.ndarray, fragment_bp: int, max_n_fraction: float) -> s
     if len(ids) < fragment_bp:
         return f"{len(ids)} bp, shorter than one {fragment_bp} bp fragment"
     if all(n_fraction(ids[a:b]) > max_n_fraction for a, b in tile_spans(len(ids), fragment_bp, keep_tail=False)):
-        return f"every {fragment_bp} bp fragment has more than {max_n_fraction:.0%} N"
+        return f"every {fragment_bp} bp fragment has more than {100 * max_n_fraction:g}% N"
     return None
 
 

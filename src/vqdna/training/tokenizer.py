@@ -258,7 +258,7 @@ def _train_bpe(
                 taken += len(chunk)
     if not texts:
         raise RunError(
-            f"no {config.chunk_bp} bp chunk of {', '.join(g.name for g in genomes)} has at most {max_n_fraction:.0%} N: "
+            f"no {config.chunk_bp} bp chunk of {', '.join(g.name for g in genomes)} has at most {100 * max_n_fraction:g}% N: "
             "nothing for BPE to learn from"
         )
     metadata["bpe"] = dataclasses.asdict(config) | {"train_bp": sum(len(t) for t in texts)}
