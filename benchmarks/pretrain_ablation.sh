@@ -38,12 +38,12 @@ declare -A ARGS=(
 declare -A CORPUS_BP=([corpus_1mbp]=500000 [corpus_100kbp]=50000)
 first_bp() {  # first_bp OUT_DIR N FASTA...: each FASTA's first N bp (whole records, the last one cut)
   "$BIN/python" - "$@" <<'PY'
-import os, sys
+import sys
 from pathlib import Path
 from vqdna.alphabet import to_text
 from vqdna.seqio import iter_fasta
+from vqdna.storage import write_text
 out, n, paths = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
-out.mkdir(parents=True, exist_ok=True)
 for path in paths:
     target = out / (Path(path).name.split(".")[0] + f".first{n}.fa")
     if not target.is_file():
@@ -54,9 +54,7 @@ for path in paths:
             left -= len(text)
             if left == 0:
                 break
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text("\n".join(lines) + "\n")
-        os.replace(tmp, target)  # a cut file is never taken for a finished one
+        write_text(target, "\n".join(lines) + "\n")  # atomic: a cut file is never taken for a finished one
     print(target)
 PY
 }

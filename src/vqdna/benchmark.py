@@ -491,9 +491,8 @@ def average_rank(rows: list[dict[str, Any]], models: list[str]) -> dict[str, flo
     return {m: float(np.mean(v)) if v else float("nan") for m, v in ranks.items()}
 
 
-def _best_baseline(rows: list[dict[str, Any]], task: str) -> dict[str, Any]:
-    """The baseline row with the highest mean on a task (a NaN never, the first of a tie)."""
-    base = [r for r in rows if r["task"] == task and r["kind"] == "baseline"]
+def _best_baseline(base: list[dict[str, Any]]) -> dict[str, Any]:
+    """The baseline row of one task with the highest mean (a NaN never, the first of a tie)."""
     return base[int(np.argmax(_finite_or_worst([r["mean"] for r in base])))]
 
 
@@ -507,7 +506,7 @@ def margins(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[float, st
         base = [r for r in rows if r["task"] == task and r["kind"] == "baseline"]
         if not base or len(base) < len(baselines):
             continue
-        best = _best_baseline(rows, task)
+        best = _best_baseline(base)
         for r in rows:
             if r["task"] == task and r["kind"] != "baseline":
                 out[(task, r["model"])] = (r["mean"] - best["mean"], best["model"])
@@ -707,7 +706,7 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
             ran = [m for m in learned if (task, m) in margin and not np.isnan(margin[(task, m)][0])]
             if not ran:
                 return None
-            m = ran[int(np.argmax(_finite_or_worst([margin[(task, m)][0] for m in ran])))]
+            m = max(ran, key=lambda m: margin[(task, m)][0])
             return m, margin[(task, m)][0]
 
         baselines = [m for m in models if kinds[m] == "baseline"]
@@ -715,7 +714,11 @@ def results_markdown(rows: list[dict[str, Any]], models: list[str]) -> str:
             best = next((b for (t, _), (_, b) in margin.items() if t == task), None)
             if best is None:
                 missing = [b for b in baselines if (task, b) not in cells]
-                said = f"– (no {', '.join(missing)} result yet)" if missing else _best_baseline(rows, task)["model"]
+                said = (
+                    f"– (no {', '.join(missing)} result yet)"
+                    if missing
+                    else _best_baseline([cells[(task, b)] for b in baselines])["model"]
+                )
                 lines.append(f"| {task} | {said} | " + " | ".join("–" for _ in learned) + " | – |")
                 continue
             top = best_model(task)

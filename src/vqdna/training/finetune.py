@@ -27,7 +27,7 @@ from transformers import AutoModelForSequenceClassification, EarlyStoppingCallba
 from vqdna import alphabet
 from vqdna.config import FinetuneConfig, fill_added_settings, resolve_sections
 from vqdna.errors import UserError
-from vqdna.evaluation.metrics import DNABERT2_KEYS, classification_metrics, regression_metrics
+from vqdna.evaluation.metrics import DNABERT2_KEYS, classification_metrics, improves, regression_metrics
 from vqdna.inference import (
     is_vqdna,
     load_config,
@@ -460,8 +460,11 @@ def summarize(task: Task, per_seed: list[dict[str, Any]]) -> dict[str, Any]:
         out[f"test_{m}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
     out.update(dnabert2_keys(out))
     out["primary_metric"] = PRIMARY[task.task_type]
-    # a NaN dev score (constant predictions) never makes the best seed, wherever it comes in the list
-    out["best_seed"] = max(per_seed, key=lambda r: -np.inf if np.isnan(r["dev_best"]) else r["dev_best"])["seed"]
+    best = None  # chosen as every model selection chooses: a NaN dev score never wins, ties keep the first
+    for r in per_seed:
+        if improves(r["dev_best"], None if best is None else best["dev_best"]):
+            best = r
+    out["best_seed"] = best["seed"]
     out["wall_seconds"] = round(sum(r["wall_seconds"] for r in per_seed), 1)
     if all("cpu_seconds" in r for r in per_seed):  # seeds run before vqdna recorded it have none
         out["cpu_seconds"] = round(sum(r["cpu_seconds"] for r in per_seed), 1)
