@@ -21,7 +21,7 @@ from vqdna.evaluation.probe import probe
 from vqdna.inference import embed, predict
 from vqdna.seqio import load_task
 from vqdna.storage import CheckpointError
-from vqdna.tokenizers import KmerTokenizer
+from vqdna.tokenizers import KmerTokenizer, load_tokenizer
 from vqdna.training.engine import RunError
 from vqdna.training.finetune import build_classifier, finetune, resolve_finetune_config, task_datasets
 
@@ -228,15 +228,31 @@ def test_probe_of_tokenizer_and_model(tmp_path, kmer_model, hrq_model, gc_task):
     r = probe(kmer_model / "tokenizer", gc_task, tmp_path / "p1", what="tokenizer")
     assert r["test_mcc"] > 0.8 and r["source_kind"] == "kmer" and r["feature_dim"] == KmerTokenizer(k=3).vocab_size
     assert json.loads((tmp_path / "p1" / "eval_results.json").read_text())["test_mcc"] == r["test_mcc"]
-    r = probe(hrq_model / "tokenizer", gc_task, what="tokenizer")
-    assert r["source_kind"] == "hrq" and r["feature_dim"] == 8
-    assert (
-        r["test_mcc"] > 0.5
-    )  # mean code vectors of a briefly trained HRQ already tell GC-rich from AT-rich (0.97 measured)
+    r = probe(hrq_model / "tokenizer", gc_task, tmp_path / "p2", what="tokenizer")
+    sizes = load_tokenizer(hrq_model / "tokenizer").vocab_size
+    assert r["source_kind"] == "hrq" and r["features"] == "tokens" and r["feature_dim"] == sum(sizes)
+    assert json.loads((tmp_path / "p2" / "run.json").read_text())["inputs"]["features"] == "tokens"
+    assert r["test_mcc"] > 0.5  # code counts of a briefly trained HRQ already tell GC-rich from AT-rich
+    r = probe(hrq_model / "tokenizer", gc_task, what="tokenizer", features="vectors")
+    assert r["features"] == "vectors" and r["feature_dim"] == 8
+    assert r["test_mcc"] > 0.5  # so do its mean code vectors (0.97 measured)
+    with pytest.raises(UserError, match="a kmer tokenizer has no code vectors"):
+        probe(kmer_model / "tokenizer", gc_task, tmp_path / "p3", what="tokenizer", features="vectors")
+    assert not (tmp_path / "p3").exists()  # refused before the folder was claimed
     r = probe(kmer_model, gc_task, what="model")
     assert (
         r["feature_dim"] == SMALL["hidden_size"] and r["test_mcc"] > 0.3
     )  # random features of k-mer embeddings still carry GC
+
+
+def test_probe_cli_features_only_with_a_tokenizer(tmp_path, kmer_model, gc_task, capsys):
+    base = ["probe", "--data-path", str(gc_task)]
+    assert main([*base, "--model", str(kmer_model), "--features", "tokens"]) == 2
+    assert "--features applies to --tokenizer only" in capsys.readouterr().err
+    assert main([*base, "--tokenizer", str(kmer_model / "tokenizer"), "--features", "vectors"]) == 2
+    assert "a kmer tokenizer has no code vectors" in capsys.readouterr().err
+    assert main(["-q", *base, "--tokenizer", str(kmer_model / "tokenizer"), "--output-dir", str(tmp_path / "p")]) == 0
+    assert json.loads((tmp_path / "p" / "eval_results.json").read_text())["features"] == "tokens"
 
 
 def test_bad_task_folders_give_clear_errors(tmp_path, kmer_model, gc_task):

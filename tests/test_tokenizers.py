@@ -271,3 +271,42 @@ def test_tokenize_in_bfloat16_is_opt_in_and_kept_apart_in_the_token_cache(tmp_pa
     fp32 = tokenizer_fingerprint(tok)
     tok.precision = "bf16"
     assert tokenizer_fingerprint(tok) != fp32  # bf16 codes never read as fp32 ones from a cache
+
+
+def test_token_features_are_each_levels_token_frequencies(rng):
+    """A probe's 'tokens' features: per level, how often each id occurs among the real tokens
+    (padding never counts), levels side by side; every tokenizer has them."""
+    tok = _vq(levels=2)
+    sequences = ["".join(rng.choice(list("ACGT"), n)) for n in (300, 120)]
+    batch = tok(sequences)
+    x = tok.features(batch["input_ids"], batch["attention_mask"])  # default: "tokens"
+    assert x.shape == (2, sum(tok.vocab_size)) == (2, tok.feature_size())
+    for i, s in enumerate(sequences):
+        ids = tok.encode(s).ids
+        expected = np.concatenate(
+            [np.bincount(ids[:, n], minlength=size) / len(ids) for n, size in enumerate(tok.vocab_size)]
+        )
+        np.testing.assert_allclose(x[i].numpy(), expected, atol=1e-6)
+    kmer = KmerTokenizer(k=2, overlapping=False)
+    batch = kmer(["ACGT", "AC"])
+    x = kmer.features(batch["input_ids"], batch["attention_mask"], "tokens")
+    assert x.shape == (2, kmer.vocab_size) and x[1, kmer.encode("AC").ids[0, 0]] == 1.0  # the pad of row 2 ignored
+
+
+def test_vector_features_are_the_mean_code_vector_and_only_learned_tokenizers_have_them(rng):
+    tok = _vq(levels=2)
+    s = "".join(rng.choice(list("ACGT"), 200))
+    batch = tok([s])
+    x = tok.features(batch["input_ids"], batch["attention_mask"], "vectors")
+    codes = tok.encode(s).ids - NUM_SPECIAL
+    books = tok.code_vectors()
+    expected = torch.stack([books[n][torch.as_tensor(codes[:, n])] for n in range(2)]).mean(0).mean(0)
+    assert x.shape == (1, tok.code_dim) == (1, tok.feature_size("vectors"))
+    torch.testing.assert_close(x[0], expected)
+    kmer = KmerTokenizer(k=3)
+    with pytest.raises(
+        UserError, match=r"a kmer tokenizer has no code vectors, so it has no 'vectors' features; use 'tokens'"
+    ):
+        kmer.feature_size("vectors")
+    with pytest.raises(UserError, match=r"features must be one of tokens, vectors; got 'codes'"):
+        tok.features(batch["input_ids"], batch["attention_mask"], "codes")

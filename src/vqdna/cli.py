@@ -378,7 +378,9 @@ def _probe(args) -> None:
     from vqdna.evaluation.probe import probe
 
     source, what = (args.model, "model") if args.model else (args.tokenizer, "tokenizer")
-    r = probe(source, args.data_path, args.output_dir, what=what)
+    if args.features is not None and what == "model":
+        raise UserError("--features applies to --tokenizer only (a model is probed by its mean-pooled hidden states)")
+    r = probe(source, args.data_path, args.output_dir, what=what, features=args.features or "tokens")
     m = r["primary_metric"]
     _say(
         args,
@@ -1066,6 +1068,12 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--tokenizer", type=Path)
     p.add_argument("--data-path", required=True, type=Path)
     p.add_argument("--output-dir", type=Path)
+    p.add_argument(
+        "--features",
+        choices=("tokens", "vectors"),
+        help="with --tokenizer: 'tokens' (default), each token's frequency (HRQ: per level), the same for "
+        "every tokenizer; 'vectors', the mean code vector (VQ/HRQ only)",
+    )
     p.set_defaults(func=_probe)
 
     p = sub.add_parser(

@@ -183,18 +183,45 @@ class GenomeTokenizer:
     def code_vectors(self) -> list[torch.Tensor]:
         raise UserError(f"a {self.kind} tokenizer has no code vectors; only VQ and HRQ tokenizers learn them")
 
-    @property
-    def feature_size(self) -> int:
-        return self.vocab_size
+    # What a linear probe reads of a tokenizer alone: "tokens", the frequency of each token in a
+    # sequence (a bag of tokens; per level, side by side, for HRQ), which every tokenizer has, so
+    # all four are probed by the same rule; "vectors", the mean code vector (VQ/HRQ only).
+    FEATURE_KINDS = ("tokens", "vectors")
 
-    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Per sequence of a padded batch, the features a linear probe reads: token frequencies (a
-        bag of tokens), since a symbolic tokenizer has no vectors of its own."""
+    def feature_size(self, kind: str = "tokens") -> int:
+        self._check_feature_kind(kind)
+        if kind == "vectors":
+            return self.code_dim
+        sizes = self.vocab_size
+        return sum(sizes) if isinstance(sizes, tuple) else sizes
+
+    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, kind: str = "tokens") -> torch.Tensor:
+        """Per sequence of a padded batch, the features a linear probe reads (`FEATURE_KINDS`)."""
+        self._check_feature_kind(kind)
+        if kind == "vectors":
+            return self._mean_code_vector(input_ids, attention_mask)
+        ids = input_ids if input_ids.dim() == 3 else input_ids.unsqueeze(-1)
+        sizes = self.vocab_size if isinstance(self.vocab_size, tuple) else (self.vocab_size,)
         mask = attention_mask.float()
-        counts = torch.zeros(input_ids.shape[0], self.feature_size)
-        counts.scatter_add_(1, input_ids, mask)
-        counts[:, PAD_TOKEN_ID] = 0
-        return counts / counts.sum(1, keepdim=True).clamp_min(1)
+        levels = []
+        for n, size in enumerate(sizes):
+            counts = torch.zeros(ids.shape[0], size)
+            counts.scatter_add_(1, ids[..., n], mask)
+            counts[:, PAD_TOKEN_ID] = 0
+            levels.append(counts / counts.sum(1, keepdim=True).clamp_min(1))
+        return torch.cat(levels, 1)
+
+    def _check_feature_kind(self, kind: str) -> None:
+        if kind not in self.FEATURE_KINDS:
+            raise UserError(f"features must be one of {', '.join(self.FEATURE_KINDS)}; got {kind!r}")
+        if kind == "vectors" and not self.learned:
+            raise UserError(
+                f"a {self.kind} tokenizer has no code vectors, so it has no 'vectors' features; use 'tokens' "
+                "(token frequencies)"
+            )
+
+    def _mean_code_vector(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
     # -- where it runs ----------------------------------------------------------------------------
     @property
@@ -335,12 +362,8 @@ class VQTokenizer(GenomeTokenizer):
         s = self.stride  # a token owns its `stride` bp
         return start * s + (length * s - 1) / 2
 
-    @property
-    def feature_size(self) -> int:
-        return self.config.code_dim
-
     @torch.no_grad()
-    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def _mean_code_vector(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """The mean code vector over real tokens, levels averaged (as the decoder sees them)."""
         books = [b.float() for b in self.code_vectors()]
         ids = input_ids if input_ids.dim() == 3 else input_ids.unsqueeze(-1)

@@ -2,9 +2,11 @@
 
 Features of a sequence are mean-pooled over its tokens:
 - a pretrained or fine-tuned model folder: the encoder's last hidden states;
-- a VQ/HRQ tokenizer folder: the quantized code vectors (levels averaged, as the decoder sees them);
-- a k-mer/BPE tokenizer folder: token frequencies (a bag of tokens), since such a tokenizer has
-  no vectors of its own.
+- a tokenizer folder: token frequencies (a bag of tokens; HRQ: each level's, side by side), the
+  same rule for every tokenizer so that they compare side by side; or, for VQ/HRQ,
+  `features="vectors"`: the mean quantized code vector (levels averaged, as the decoder sees them).
+  On the SARS-CoV-2 variant task the mean code vector lost most of what the code counts carry
+  (benchmarks/README.md, "linear probes"): 64 averaged numbers cannot say which codes occurred.
 The linear model is multinomial logistic regression (regression tasks: ridge) on standardized
 features; its L2 strength is chosen on the dev split, and the test split is scored once.
 """
@@ -30,13 +32,14 @@ L2_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 
 
 @torch.no_grad()
-def tokenizer_features(tokenizer: GenomeTokenizer, sequences: Sequence[str], batch_size: int = 256) -> np.ndarray:
-    """Each sequence's features as its tokenizer defines them (`GenomeTokenizer.features`: mean
-    code vector for VQ/HRQ, token frequencies for k-mer/BPE)."""
-    out = np.zeros((len(sequences), tokenizer.feature_size), dtype=np.float32)
+def tokenizer_features(
+    tokenizer: GenomeTokenizer, sequences: Sequence[str], kind: str = "tokens", batch_size: int = 256
+) -> np.ndarray:
+    """Each sequence's features of the given kind (`GenomeTokenizer.FEATURE_KINDS`)."""
+    out = np.zeros((len(sequences), tokenizer.feature_size(kind)), dtype=np.float32)
     for sl in batches(len(sequences), batch_size):
         batch = tokenizer(list(sequences[sl]))
-        out[sl] = tokenizer.features(batch["input_ids"], batch["attention_mask"]).numpy()
+        out[sl] = tokenizer.features(batch["input_ids"], batch["attention_mask"], kind).numpy()
     return out
 
 
@@ -113,11 +116,17 @@ def probe(
     output_dir: str | Path | None = None,
     *,
     what: str = "model",
+    features: str = "tokens",
     max_length_bp: int = 100_000,
 ) -> dict[str, Any]:
-    """Linear probe of a model folder (`what="model"`) or a tokenizer folder (`what="tokenizer"`)
-    on a task folder; writes eval_results.json to `output_dir` when given."""
+    """Linear probe of a model folder (`what="model"`) or a tokenizer folder (`what="tokenizer"`,
+    with the `features` kind) on a task folder; writes eval_results.json to `output_dir` when given."""
     started = time.time()
+    if what == "tokenizer":  # a bad kind is refused before the task is read and the folder claimed
+        tok = load_tokenizer(source)
+        tok.feature_size(features)
+    elif what != "model":
+        raise UserError(f"what must be 'model' or 'tokenizer', got {what!r}")
     task = load_task(data_path, "auto", max_length_bp)
     if output_dir is not None:  # claimed before the work: a folder of another run is refused up front
         inputs = {
@@ -126,6 +135,7 @@ def probe(
             "task": os.path.realpath(data_path),
             "task_files": task_files(data_path),
             "max_length_bp": max_length_bp,
+            **({"features": features} if what == "tokenizer" else {}),
         }
         # resume=True: an interrupted probe is simply redone (it has no checkpoints)
         if claim_folder(output_dir, "probe", inputs, resume=True) == "finished":
@@ -136,21 +146,19 @@ def probe(
         # One call, so the model is loaded once for all three splits.
         every = embed(source, [x for s in TASK_SPLITS for x in task.splits[s].sequences], max_length_bp=max_length_bp)
         ends = np.cumsum([len(task.splits[s]) for s in TASK_SPLITS])
-        features = dict(zip(TASK_SPLITS, np.split(every, ends[:-1])))
+        x = dict(zip(TASK_SPLITS, np.split(every, ends[:-1])))
         kind = "model"
-    elif what == "tokenizer":
-        tok = load_tokenizer(source)
-        features = {s: tokenizer_features(tok, task.splits[s].sequences) for s in TASK_SPLITS}
-        kind = tok.kind
     else:
-        raise UserError(f"what must be 'model' or 'tokenizer', got {what!r}")
-    result = linear_probe(features, task.targets, task.task_type, task.num_labels)
+        kind = tok.kind
+        x = {s: tokenizer_features(tok, task.splits[s].sequences, features) for s in TASK_SPLITS}
+    result = linear_probe(x, task.targets, task.task_type, task.num_labels)
     result.update(
         source=str(source),
         source_kind=kind,
         task=str(data_path),
         task_type=task.task_type,
-        feature_dim=int(features["train"].shape[1]),
+        feature_dim=int(x["train"].shape[1]),
+        **({"features": features} if what == "tokenizer" else {}),
         examples={s: len(task.splits[s]) for s in TASK_SPLITS},
         wall_seconds=round(time.time() - started, 1),
         versions=package_versions(),
