@@ -54,13 +54,17 @@ done
     --data-path runs/tasks13/variants_all --output-dir runs/probes13/kmer-lr
 
 # Issue 13: guide-RNA editing efficiency (regression, Spearman; strand-specific: one strand).
-# wang2019_wt first: wang2019_esp's VQ, HRQ, BPE and baseline rows ran in session 16 (published in
-# benchmarks/README.md) but their records were lost with that session's runs/, so they run again.
+# wang2019_wt first; then wang2019_esp's 6-mer rows, which never ran; then its other rows, which ran
+# in session 16 (published in benchmarks/README.md) but whose records were lost with that
+# session's runs/ (the same encoders, rebuilt bit for bit), so they run again.
 step "issue 13: Wang 2019 regression"
-for task in wang2019_wt wang2019_esp; do
-    "$BIN/vqdna" benchmark --suite "$EEP" --tasks $task --output-dir runs/eep --preset tiny --seeds 1,2,3 \
-        --models-dir runs/suite/models --tokenizers vq,hrq,bpe,kmer --no-reverse-complement
-done
+wang() {
+    "$BIN/vqdna" benchmark --suite "$EEP" --output-dir runs/eep --preset tiny --seeds 1,2,3 \
+        --models-dir runs/suite/models --no-reverse-complement "$@"
+}
+wang --tasks wang2019_wt --tokenizers vq,hrq,bpe,kmer
+wang --tasks wang2019_esp --tokenizers kmer --baselines none
+wang --tasks wang2019_esp --tokenizers vq,hrq,bpe,kmer
 
 # Issue 13: SARS-CoV-2 variants fine-tuned, 4 fragments of 1 kbp per genome (the full task's 7,035
 # training fragments at 1,000 tokens each would cost about 10 CPU hours per row), 8 epochs as in
