@@ -190,10 +190,7 @@ class GenomeTokenizer:
 
     def feature_size(self, kind: str = "tokens") -> int:
         self._check_feature_kind(kind)
-        if kind == "vectors":
-            return self.code_dim
-        sizes = self.vocab_size
-        return sum(sizes) if isinstance(sizes, tuple) else sizes
+        return self.code_dim if kind == "vectors" else sum(self._vocab_sizes)
 
     def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, kind: str = "tokens") -> torch.Tensor:
         """Per sequence of a padded batch, the features a linear probe reads (`FEATURE_KINDS`)."""
@@ -201,15 +198,20 @@ class GenomeTokenizer:
         if kind == "vectors":
             return self._mean_code_vector(input_ids, attention_mask)
         ids = input_ids if input_ids.dim() == 3 else input_ids.unsqueeze(-1)
-        sizes = self.vocab_size if isinstance(self.vocab_size, tuple) else (self.vocab_size,)
         mask = attention_mask.float()
         levels = []
-        for n, size in enumerate(sizes):
+        for n, size in enumerate(self._vocab_sizes):
             counts = torch.zeros(ids.shape[0], size)
             counts.scatter_add_(1, ids[..., n], mask)
             counts[:, PAD_TOKEN_ID] = 0
             levels.append(counts / counts.sum(1, keepdim=True).clamp_min(1))
         return torch.cat(levels, 1)
+
+    @property
+    def _vocab_sizes(self) -> tuple[int, ...]:
+        """The vocabulary size of each level (one level: a tuple of one)."""
+        sizes = self.vocab_size
+        return sizes if isinstance(sizes, tuple) else (sizes,)
 
     def _check_feature_kind(self, kind: str) -> None:
         if kind not in self.FEATURE_KINDS:
