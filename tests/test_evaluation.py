@@ -46,6 +46,34 @@ def test_probe_logistic_regression_solves_the_multinomial_objective(classes):
     assert norms[1] < norms[0]  # a stronger penalty shrinks the weights
 
 
+@pytest.mark.parametrize(
+    "peak, chosen, tried",
+    [
+        (1e-2, 1e-2, [1e-4, 1e-3, 1e-2, 1e-1, 1.0]),  # inside the grid: nothing more is tried
+        (1e-5, 1e-5, [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e-5, 1e-6]),  # past the low edge, until dev falls
+        (10.0, 10.0, [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0]),  # past the high edge
+        (1e-9, 1e-6, [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e-5, 1e-6]),  # stops at the limit
+    ],
+)
+def test_probe_l2_search_extends_past_a_winning_edge(peak, chosen, tried):
+    from vqdna.evaluation.probe import search_l2
+
+    def dev_score(l2):  # dev score peaked at `peak` on a log scale; the payload names its L2
+        return -abs(math.log10(l2) - math.log10(peak)), f"model at {l2}"
+
+    l2, payload, seen = search_l2(dev_score)
+    assert l2 == chosen and payload == f"model at {chosen}" and seen == tried
+
+
+def test_probe_l2_search_keeps_the_first_of_tied_scores():
+    from vqdna.evaluation.probe import search_l2
+
+    # a flat dev score (e.g. features that carry nothing): the grid's first L2 wins; one decade past
+    # it is tried and, not better, ends the search
+    l2, _, tried = search_l2(lambda l2: (0.5, None))
+    assert l2 == 1e-4 and tried == [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e-5]
+
+
 def test_probe_never_predicts_a_class_absent_from_train():
     from vqdna.evaluation.probe import fit_logistic
 

@@ -251,8 +251,11 @@ def test_probe_cli_features_only_with_a_tokenizer(tmp_path, kmer_model, gc_task,
     assert "--features applies to --tokenizer only" in capsys.readouterr().err
     assert main([*base, "--tokenizer", str(kmer_model / "tokenizer"), "--features", "vectors"]) == 2
     assert "a kmer tokenizer has no code vectors" in capsys.readouterr().err
-    assert main(["-q", *base, "--tokenizer", str(kmer_model / "tokenizer"), "--output-dir", str(tmp_path / "p")]) == 0
-    assert json.loads((tmp_path / "p" / "eval_results.json").read_text())["features"] == "tokens"
+    assert main([*base, "--tokenizer", str(kmer_model / "tokenizer"), "--output-dir", str(tmp_path / "p")]) == 0
+    r = json.loads((tmp_path / "p" / "eval_results.json").read_text())
+    assert r["features"] == "tokens" and r["l2"] in r["l2_tried"] and r["l2_tried"][:5] == [1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+    out = capsys.readouterr().out
+    assert f"(L2 {r['l2']:g} chosen on dev among {min(r['l2_tried']):g} … {max(r['l2_tried']):g}," in out
 
 
 def test_bad_task_folders_give_clear_errors(tmp_path, kmer_model, gc_task):

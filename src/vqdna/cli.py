@@ -384,7 +384,8 @@ def _probe(args) -> None:
     m = r["primary_metric"]
     _say(
         args,
-        f"linear probe of {source}: test {m} {r[f'test_{m}']:.4f} (L2 {r['l2']}, {r['wall_seconds']} s)"
+        f"linear probe of {source}: test {m} {r[f'test_{m}']:.4f} (L2 {r['l2']:g} chosen on dev among "
+        f"{min(r['l2_tried']):g} … {max(r['l2_tried']):g}, {r['wall_seconds']} s)"
         + (f" -> {args.output_dir / 'eval_results.json'}" if args.output_dir else ""),
     )
 
