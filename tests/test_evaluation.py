@@ -52,7 +52,8 @@ def test_probe_logistic_regression_solves_the_multinomial_objective(classes):
         (1e-2, 1e-2, [1e-4, 1e-3, 1e-2, 1e-1, 1.0]),  # inside the grid: nothing more is tried
         (1e-5, 1e-5, [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e-5, 1e-6]),  # past the low edge, until dev falls
         (10.0, 10.0, [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0]),  # past the high edge
-        (1e-9, 1e-6, [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e-5, 1e-6]),  # stops at the limit
+        (1e-9, 1e-6, [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e-5, 1e-6]),  # stops at the low limit
+        (1e9, 100.0, [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0]),  # and at the high one
     ],
 )
 def test_probe_l2_search_extends_past_a_winning_edge(peak, chosen, tried):
@@ -72,6 +73,9 @@ def test_probe_l2_search_keeps_the_first_of_tied_scores():
     # it is tried and, not better, ends the search
     l2, _, tried = search_l2(lambda l2: (0.5, None))
     assert l2 == 1e-4 and tried == [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e-5]
+    # NaN dev scores (constant predictions) never win over a number
+    scores = {1e-4: float("nan"), 1e-3: 0.2, 1e-2: float("nan"), 1e-1: 0.1, 1.0: float("nan")}
+    assert search_l2(lambda l2: (scores[l2], None))[0] == 1e-3
 
 
 def test_probe_never_predicts_a_class_absent_from_train():

@@ -245,6 +245,30 @@ def test_probe_of_tokenizer_and_model(tmp_path, kmer_model, hrq_model, gc_task):
     )  # random features of k-mer embeddings still carry GC
 
 
+def test_probe_of_a_regression_task(tmp_path, kmer_model):
+    """Fractional targets make a ridge probe scored by Spearman; integer-valued targets (here GC
+    counts per 100 bp) are a regression only when said so, else the labels would be classes."""
+    task = gc_regression_task(tmp_path / "gc", seed=4, sizes=(300, 80, 80))
+    r = probe(kmer_model / "tokenizer", task, what="tokenizer")
+    assert r["task_type"] == "regression" and r["primary_metric"] == "spearman" and r["test_spearman"] > 0.8, r
+    counts = tmp_path / "counts"
+    counts.mkdir()
+    for split in ("train", "dev", "test"):
+        rows = list(csv.reader(open(task / f"{split}.csv")))
+        rows[1:] = [[seq, str(sum(b in "GC" for b in seq))] for seq, _ in rows[1:]]
+        csv.writer(open(counts / f"{split}.csv", "w", newline="")).writerows(rows)
+    r = probe(kmer_model / "tokenizer", counts, tmp_path / "p", what="tokenizer", task_type="regression")
+    assert r["task_type"] == "regression" and r["test_spearman"] > 0.8, r
+    assert json.loads((tmp_path / "p" / "run.json").read_text())["inputs"]["task_type"] == "regression"
+    # read as classes, a GC count absent from train stops the probe with the way out
+    with pytest.raises(
+        SequenceError, match=r"dev.csv: line \d+: label '\d+' does not occur in .*probe: --task-type regression"
+    ):
+        probe(kmer_model / "tokenizer", counts, what="tokenizer")
+    with pytest.raises(UserError, match="features apply to a tokenizer only"):
+        probe(kmer_model, counts, what="model", features="tokens")
+
+
 def test_probe_cli_features_only_with_a_tokenizer(tmp_path, kmer_model, gc_task, capsys):
     base = ["probe", "--data-path", str(gc_task)]
     assert main([*base, "--model", str(kmer_model), "--features", "tokens"]) == 2

@@ -721,6 +721,17 @@ def test_labels_that_are_most_likely_typos_are_refused(tmp_path, train, expected
         load_task(_task(tmp_path / "t", train))
 
 
+def test_a_regression_split_of_one_row_is_refused(tmp_path):
+    from vqdna.alphabet import SequenceError
+    from vqdna.seqio import load_task
+
+    folder = _task(tmp_path / "t", "sequence,label\nACGTAC,0.1\nTTGACA,0.7\n", dev="sequence,label\nACGTAC,0.2\n")
+    with pytest.raises(
+        SequenceError, match=r"dev.csv: a regression split needs at least 2 rows to be scored; it has 1"
+    ):
+        load_task(folder)
+
+
 def test_an_input_edited_in_place_is_another_input(capsys, tmp_path, small_genomes):
     genome = tmp_path / "g.fa"
     text = small_genomes[1].read_text()

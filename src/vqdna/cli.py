@@ -380,7 +380,7 @@ def _probe(args) -> None:
     source, what = (args.model, "model") if args.model else (args.tokenizer, "tokenizer")
     if args.features is not None and what == "model":
         raise UserError("--features applies to --tokenizer only (a model is probed by its mean-pooled hidden states)")
-    r = probe(source, args.data_path, args.output_dir, what=what, features=args.features or "tokens")
+    r = probe(source, args.data_path, args.output_dir, what=what, features=args.features, task_type=args.task_type)
     m = r["primary_metric"]
     _say(
         args,
@@ -1074,6 +1074,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("tokens", "vectors"),
         help="with --tokenizer: 'tokens' (default), each token's frequency (HRQ: per level), the same for "
         "every tokenizer; 'vectors', the mean code vector (VQ/HRQ only)",
+    )
+    p.add_argument(
+        "--task-type",
+        choices=("auto", "classification", "regression"),
+        default="auto",
+        help="auto (default): regression when the training labels are fractional numbers, as in finetune; "
+        "say regression for integer-valued targets such as counts",
     )
     p.set_defaults(func=_probe)
 

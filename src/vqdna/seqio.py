@@ -539,6 +539,13 @@ def hf_dataset_splits(source: HFDataset) -> dict[str, LabeledSequences]:
     return out
 
 
+# How a user says a task is a regression, for the errors of an "auto" task type that guessed classes.
+REGRESSION_HINT = (
+    "; if the labels are {what}, say the task is a regression (finetune and baseline: "
+    '--config \'{{"task_type": "regression"}}\'; probe: --task-type regression)'
+)
+
+
 def load_task(source: str | Path | HFDataset, task_type: str = "auto", max_length_bp: int | None = None) -> Task:
     """Read train/dev/test (a task folder, or a `datasets` task), decide classification vs
     regression, map labels, check lengths. Every problem names the file and line (or split and row)."""
@@ -572,13 +579,17 @@ def _task_from_splits(
             i = fractional[0]
             raise SequenceError(
                 f"{train.where(i)}: label {train.labels[i]!r} is not an integer while {len(train.labels) - len(fractional)} "
-                f'of {len(train.labels)} labels are; fix it, or set task_type (--config \'{{"task_type": "regression"}}\')'
+                f"of {len(train.labels)} labels are; fix it" + REGRESSION_HINT.format(what="meant as numbers")
             )
         task_type = "regression" if fractional else "classification"
     targets: dict[str, np.ndarray] = {}
     names: list[str] = []
     if task_type == "regression":
         for name, split in splits.items():
+            if len(split.labels) < 2:  # Spearman and Pearson, the regression scores, need two values
+                raise SequenceError(
+                    f"{split.path}: a regression split needs at least 2 rows to be scored; it has {len(split.labels)}"
+                )
             for i, v in enumerate(split.labels):
                 if not is_float(v):
                     raise SequenceError(f"{split.where(i)}: label {v!r} is not a number (regression task)")
@@ -596,8 +607,10 @@ def _task_from_splits(
         for name, split in splits.items():
             for i, v in enumerate(split.labels):
                 if (key(v) if not numeric or is_float(v) else v) not in index:
+                    hint = REGRESSION_HINT.format(what="numbers to predict") if numeric else ""
                     raise SequenceError(
                         f"{split.where(i)}: label {v!r} does not occur in {train.path} (its labels: {', '.join(names)})"
+                        + hint
                     )
             targets[name] = np.array([index[key(v)] for v in split.labels], dtype=np.int64)
     if max_length_bp:

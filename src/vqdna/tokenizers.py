@@ -202,8 +202,7 @@ class GenomeTokenizer:
         levels = []
         for n, size in enumerate(self._vocab_sizes):
             counts = torch.zeros(ids.shape[0], size)
-            counts.scatter_add_(1, ids[..., n], mask)
-            counts[:, PAD_TOKEN_ID] = 0
+            counts.scatter_add_(1, ids[..., n], mask)  # padding has mask 0, so it counts for nothing
             levels.append(counts / counts.sum(1, keepdim=True).clamp_min(1))
         return torch.cat(levels, 1)
 

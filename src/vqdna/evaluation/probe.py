@@ -156,18 +156,26 @@ def probe(
     output_dir: str | Path | None = None,
     *,
     what: str = "model",
-    features: str = "tokens",
+    features: str | None = None,
+    task_type: str = "auto",
     max_length_bp: int = 100_000,
 ) -> dict[str, Any]:
     """Linear probe of a model folder (`what="model"`) or a tokenizer folder (`what="tokenizer"`,
-    with the `features` kind) on a task folder; writes eval_results.json to `output_dir` when given."""
+    with the `features` kind, default "tokens") on a task folder (`task_type` "auto" decides
+    classification or regression from the labels, as fine-tuning does); writes eval_results.json to
+    `output_dir` when given."""
     started = time.time()
+    if task_type not in ("auto", "classification", "regression"):
+        raise UserError(f"task type must be auto, classification or regression; got {task_type!r}")
     if what == "tokenizer":  # a bad kind is refused before the task is read and the folder claimed
+        features = features or "tokens"
         tok = load_tokenizer(source)
         tok.feature_size(features)
     elif what != "model":
         raise UserError(f"what must be 'model' or 'tokenizer', got {what!r}")
-    task = load_task(data_path, "auto", max_length_bp)
+    elif features is not None:
+        raise UserError("features apply to a tokenizer only (a model is probed by its mean-pooled hidden states)")
+    task = load_task(data_path, task_type, max_length_bp)
     if output_dir is not None:  # claimed before the work: a folder of another run is refused up front
         inputs = {
             "what": what,
@@ -175,6 +183,7 @@ def probe(
             "task": os.path.realpath(data_path),
             "task_files": task_files(data_path),
             "max_length_bp": max_length_bp,
+            "task_type": task_type,
             **({"features": features} if what == "tokenizer" else {}),
         }
         # resume=True: an interrupted probe is simply redone (it has no checkpoints)
