@@ -67,6 +67,16 @@ for k in vq hrq bpe kmer; do
 done
 [[ -f runs/probes13/kmer-lr/eval_results.json ]] || "$BIN/vqdna" -q baseline --kind kmer-lr \
     --data-path runs/tasks13/variants_all --output-dir runs/probes13/kmer-lr
+# The kmer-lr baseline counts every overlapping 6-mer; the 6-mer tokenizer's probe counts
+# non-overlapping ones. An overlapping 6-mer tokenizer through the same probe tells which of the two
+# differences between them (overlap, or the fits' features and grids) costs the probe its points.
+# A k-mer tokenizer learns nothing from its FASTA (only recorded as its input).
+KMER6_OVERLAPPING=runs/tasks13/kmer6_overlapping
+grep -qs '"finished": true' $KMER6_OVERLAPPING/run.json || "$BIN/vqdna" -q train-tokenizer --kind kmer \
+    --config '{"kmer": {"k": 6, "overlapping": true}}' --output-dir $KMER6_OVERLAPPING \
+    --fasta "$("$BIN/python" -c 'import pyrodigal, pathlib; print(next(pathlib.Path(pyrodigal.__file__).parent.glob("tests/data/GCF_001457455.1*.fna.gz")))')"
+[[ -f runs/probes13_l2search/tokenizer_kmer6_overlapping/eval_results.json ]] || "$BIN/vqdna" -q probe \
+    --tokenizer $KMER6_OVERLAPPING --data-path runs/tasks13/variants_all --output-dir runs/probes13_l2search/tokenizer_kmer6_overlapping
 
 # Issue 13: SARS-CoV-2 variants fine-tuned, 4 fragments of 1 kbp per genome (the full task's 7,035
 # training fragments at 1,000 tokens each would cost about 10 CPU hours per row), 8 epochs as in
