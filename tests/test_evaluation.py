@@ -35,7 +35,8 @@ def test_probe_logistic_regression_solves_the_multinomial_objective(classes):
     x = rng.normal(size=(300, 6)) + np.eye(classes, 6)[y] * 1.5
     norms = []
     for l2 in (1e-3, 1e-1):
-        w, b = fit_logistic(x, y, classes, l2)
+        w, b, converged = fit_logistic(x, y, classes, l2)
+        assert converged
         norms.append(np.abs(w).sum())
         assert w.shape == (6, classes) and b.shape == (classes,)
         W, B = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
@@ -78,11 +79,29 @@ def test_probe_l2_search_keeps_the_first_of_tied_scores():
     assert search_l2(lambda l2: (scores[l2], None))[0] == 1e-3
 
 
+def test_probe_says_when_its_fit_did_not_converge():
+    """Separable classes with almost no penalty: the optimum lies far out, and 3 L-BFGS iterations
+    do not reach it; the probe's result says so."""
+    from vqdna.evaluation.probe import fit_logistic, linear_probe
+
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1, 2] * 40)
+    x = rng.normal(size=(120, 5)) + np.eye(3, 5)[y] * 6
+    assert fit_logistic(x, y, 3, 1e-6, max_iter=3)[2] is False
+    assert fit_logistic(x, y, 3, 1e-1)[2] is True
+    split = {"train": x[:80], "dev": x[80:100], "test": x[100:]}
+    targets = {"train": y[:80], "dev": y[80:100], "test": y[100:]}
+    r = linear_probe(split, targets, "classification", 3)
+    assert isinstance(r["converged"], bool) and r["l2"] in r["l2_tried"]
+    r = linear_probe(split, {k: v.astype(np.float32) for k, v in targets.items()}, "regression", 1)
+    assert r["converged"] is True  # ridge is solved in closed form
+
+
 def test_probe_never_predicts_a_class_absent_from_train():
     from vqdna.evaluation.probe import fit_logistic
 
     rng = np.random.default_rng(0)
     y = np.array([0, 2] * 50)
     x = rng.normal(size=(100, 3)) + y[:, None]
-    w, b = fit_logistic(x, y, 3, 1e-2)
+    w, b, _ = fit_logistic(x, y, 3, 1e-2)
     assert np.isneginf(b[1]) and set((rng.normal(size=(50, 3)) * 5 @ w + b).argmax(-1)) <= {0, 2}

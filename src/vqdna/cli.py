@@ -385,7 +385,9 @@ def _probe(args) -> None:
     _say(
         args,
         f"linear probe of {source}: test {m} {r[f'test_{m}']:.4f} (L2 {r['l2']:g} chosen on dev among "
-        f"{min(r['l2_tried']):g} … {max(r['l2_tried']):g}, {r['wall_seconds']} s)"
+        f"{min(r['l2_tried']):g} … {max(r['l2_tried']):g}"
+        + ("" if r["converged"] else "; its L-BFGS fit stopped at the iteration limit before converging")
+        + f", {r['wall_seconds']} s)"
         + (f" -> {args.output_dir / 'eval_results.json'}" if args.output_dir else ""),
     )
 

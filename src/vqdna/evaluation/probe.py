@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -89,26 +90,29 @@ def _standardize(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 
 def fit_logistic(
     x: np.ndarray, y: np.ndarray, classes: int, l2: float, *, max_iter: int = 1000
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """Multinomial logistic regression minimising mean cross-entropy + l2·|w|²/2 (bias free);
-    returns (weights (features, classes), bias (classes,)). Fitted by scikit-learn's L-BFGS: our
-    earlier torch L-BFGS was 7-25x slower on 4k k-mer features, and far slower when the cores
-    were busy (many tiny multi-threaded ops)."""
+    returns (weights (features, classes), bias (classes,), whether L-BFGS converged within
+    max_iter). Fitted by scikit-learn's L-BFGS: our earlier torch L-BFGS was 7-25x slower on 4k
+    k-mer features, and far slower when the cores were busy (many tiny multi-threaded ops)."""
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
     present = np.unique(y)
     w = np.zeros((x.shape[1], classes))
     b = np.full(classes, -np.inf)  # a class absent from train is never predicted
-    if len(present) == 2:
-        # sklearn fits one logit d for two classes, penalised |d|²/2 per C·n; the multinomial
-        # optimum is w = ±d/2, whose penalty l2·(|d/2|² + |d/2|²)/2 = l2·|d|²/4 means C = 2/(l2·n)
-        model = LogisticRegression(C=2.0 / (l2 * len(x)), max_iter=max_iter).fit(x, y)
-        w[:, present[1]], w[:, present[0]] = model.coef_[0] / 2, -model.coef_[0] / 2
-        b[present[1]], b[present[0]] = model.intercept_[0] / 2, -model.intercept_[0] / 2
-    else:
-        model = LogisticRegression(C=1.0 / (l2 * len(x)), max_iter=max_iter).fit(x, y)
-        w[:, present], b[present] = model.coef_.T, model.intercept_
-    return w, b
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        if len(present) == 2:
+            # sklearn fits one logit d for two classes, penalised |d|²/2 per C·n; the multinomial
+            # optimum is w = ±d/2, whose penalty l2·(|d/2|² + |d/2|²)/2 = l2·|d|²/4 means C = 2/(l2·n)
+            model = LogisticRegression(C=2.0 / (l2 * len(x)), max_iter=max_iter).fit(x, y)
+            w[:, present[1]], w[:, present[0]] = model.coef_[0] / 2, -model.coef_[0] / 2
+            b[present[1]], b[present[0]] = model.intercept_[0] / 2, -model.intercept_[0] / 2
+        else:
+            model = LogisticRegression(C=1.0 / (l2 * len(x)), max_iter=max_iter).fit(x, y)
+            w[:, present], b[present] = model.coef_.T, model.intercept_
+    return w, b, not any(issubclass(c.category, ConvergenceWarning) for c in caught)
 
 
 def fit_ridge(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
@@ -127,25 +131,28 @@ def linear_probe(
     primary = "mcc" if task_type == "classification" else "spearman"
     metrics = classification_metrics if task_type == "classification" else regression_metrics
 
-    def fit(l2: float):  # -> the fitted model's predictions on an array of features
+    def fit(l2: float):  # -> (the fitted model's predictions on an array of features, converged)
         if task_type == "classification":
-            w, b = fit_logistic(train, targets["train"], num_labels, l2)
-            return lambda x: (x @ w + b).argmax(-1)
-        w, b = fit_ridge(train, targets["train"], l2)
-        return lambda x: x @ w + b
+            w, b, converged = fit_logistic(train, targets["train"], num_labels, l2)
+            return (lambda x: (x @ w + b).argmax(-1)), converged
+        w, b = fit_ridge(train, targets["train"], l2)  # closed form
+        return (lambda x: x @ w + b), True
 
-    def dev_score(l2: float) -> tuple[float, tuple[dict, Any]]:
-        predict = fit(l2)
+    def dev_score(l2: float) -> tuple[float, tuple[dict, Any, bool]]:
+        predict, converged = fit(l2)
         dev_metrics = metrics(targets["dev"], predict(dev))
-        return dev_metrics[primary], (dev_metrics, predict)
+        return dev_metrics[primary], (dev_metrics, predict, converged)
 
-    l2, (dev_metrics, predict), tried = search_l2(dev_score)
+    l2, (dev_metrics, predict, converged), tried = search_l2(dev_score)
     test_metrics = metrics(targets["test"], predict(test))  # once, with the L2 chosen on dev
     return {
         **{f"test_{k}": float(v) for k, v in test_metrics.items()},
         "dev_metrics": dev_metrics,
         "l2": l2,
         "l2_tried": tried,
+        # False: L-BFGS stopped at its iteration limit (weak L2 on many features); the fit is then
+        # what it reached, still chosen on dev like the rest
+        "converged": converged,
         "primary_metric": primary,
     }
 
