@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -29,6 +28,7 @@ from vqdna.alphabet import BASE_PAD_ID, N_ID, to_ids
 from vqdna.config import CNNBaselineConfig, KmerLRBaselineConfig, resolve_sections
 from vqdna.errors import UserError
 from vqdna.evaluation.metrics import improves
+from vqdna.evaluation.probe import fit_converged
 from vqdna.seqio import TASK_SPLITS, Task, load_task
 from vqdna.storage import finish_folder, package_versions, read_json, save_tensors, usual_permissions, write_json
 from vqdna.training.engine import finish_distributed, is_main_process
@@ -84,13 +84,7 @@ def _fit_kmer_model(x, y: np.ndarray, task_type: str, c: float, max_iter: int):
     else:
         estimator = LogisticRegression(C=c, max_iter=max_iter)
     model = make_pipeline(StandardScaler(with_mean=False), estimator)
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        model.fit(x, y)
-    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    return model, converged
+    return model, fit_converged(model, x, y)
 
 
 def run_kmer_lr(task: Task, cfg: KmerLRBaselineConfig, output_dir: Path, *, quiet: bool = False) -> dict[str, Any]:

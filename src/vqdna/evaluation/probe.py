@@ -95,24 +95,34 @@ def fit_logistic(
     returns (weights (features, classes), bias (classes,), whether L-BFGS converged within
     max_iter). Fitted by scikit-learn's L-BFGS: our earlier torch L-BFGS was 7-25x slower on 4k
     k-mer features, and far slower when the cores were busy (many tiny multi-threaded ops)."""
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
     present = np.unique(y)
     w = np.zeros((x.shape[1], classes))
     b = np.full(classes, -np.inf)  # a class absent from train is never predicted
+    if len(present) == 2:
+        # sklearn fits one logit d for two classes, penalised |d|²/2 per C·n; the multinomial
+        # optimum is w = ±d/2, whose penalty l2·(|d/2|² + |d/2|²)/2 = l2·|d|²/4 means C = 2/(l2·n)
+        model = LogisticRegression(C=2.0 / (l2 * len(x)), max_iter=max_iter)
+        converged = fit_converged(model, x, y)
+        w[:, present[1]], w[:, present[0]] = model.coef_[0] / 2, -model.coef_[0] / 2
+        b[present[1]], b[present[0]] = model.intercept_[0] / 2, -model.intercept_[0] / 2
+    else:
+        model = LogisticRegression(C=1.0 / (l2 * len(x)), max_iter=max_iter)
+        converged = fit_converged(model, x, y)
+        w[:, present], b[present] = model.coef_.T, model.intercept_
+    return w, b, converged
+
+
+def fit_converged(model, x, y) -> bool:
+    """Fit a scikit-learn estimator (or pipeline) on (x, y); whether its solver converged, i.e.
+    raised no ConvergenceWarning (which is kept out of the user's output: the caller records it)."""
+    from sklearn.exceptions import ConvergenceWarning
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        if len(present) == 2:
-            # sklearn fits one logit d for two classes, penalised |d|²/2 per C·n; the multinomial
-            # optimum is w = ±d/2, whose penalty l2·(|d/2|² + |d/2|²)/2 = l2·|d|²/4 means C = 2/(l2·n)
-            model = LogisticRegression(C=2.0 / (l2 * len(x)), max_iter=max_iter).fit(x, y)
-            w[:, present[1]], w[:, present[0]] = model.coef_[0] / 2, -model.coef_[0] / 2
-            b[present[1]], b[present[0]] = model.intercept_[0] / 2, -model.intercept_[0] / 2
-        else:
-            model = LogisticRegression(C=1.0 / (l2 * len(x)), max_iter=max_iter).fit(x, y)
-            w[:, present], b[present] = model.coef_.T, model.intercept_
-    return w, b, not any(issubclass(c.category, ConvergenceWarning) for c in caught)
+        model.fit(x, y)
+    return not any(issubclass(c.category, ConvergenceWarning) for c in caught)
 
 
 def fit_ridge(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
